@@ -1,0 +1,70 @@
+/**
+ * Fault injection for reliability tests: for an operation (or "*"), fail the next N calls with
+ * throttling or a 5xx, or add latency. Set at run time through POST /_local/faults.
+ */
+import { z } from "zod";
+import { AwsError } from "./protocol.ts";
+
+export const FaultSchema = z.object({
+  /** `Operation` or `service:Operation` (e.g. `DetectSentiment`, `s3:PutObject`), or `*`. */
+  operation: z.string().min(1),
+  kind: z.enum(["throttle", "error", "latency"]),
+  /** How many matching calls it affects; omitted: every call until cleared. */
+  count: z.number().int().positive().optional(),
+  /** For `error`: the 5xx status. */
+  status: z.number().int().min(500).max(599).default(500),
+  /** For `latency`: added milliseconds. */
+  latencyMs: z.number().int().min(0).max(60_000).default(0),
+});
+export type Fault = z.infer<typeof FaultSchema>;
+
+interface ActiveFault extends Fault {
+  remaining: number;
+}
+
+/** Exception names each service uses for throttling and for an internal error. */
+const SERVICE_ERRORS: Record<string, { throttle: [number, string]; error: string }> = {
+  comprehend: { throttle: [400, "ThrottlingException"], error: "InternalServerException" },
+  dynamodb: { throttle: [400, "ThrottlingException"], error: "InternalServerError" },
+  sqs: { throttle: [400, "ThrottlingException"], error: "InternalError" },
+  s3: { throttle: [503, "SlowDown"], error: "InternalError" },
+};
+
+export class FaultInjector {
+  private faults: ActiveFault[] = [];
+
+  add(fault: Fault): void {
+    this.faults.push({ ...fault, remaining: fault.count ?? Number.POSITIVE_INFINITY });
+  }
+
+  clear(): void {
+    this.faults = [];
+  }
+
+  list(): Fault[] {
+    return this.faults.map(({ remaining, ...f }) => ({ ...f, count: Number.isFinite(remaining) ? remaining : undefined }));
+  }
+
+  /** Applies the faults that match this call: waits for latency, throws the first failure. */
+  async apply(service: string, operation: string): Promise<void> {
+    const matching = this.faults.filter(
+      (f) => f.remaining > 0 && (f.operation === "*" || f.operation === operation || f.operation === `${service}:${operation}`),
+    );
+    let failure: AwsError | undefined;
+    for (const f of matching) {
+      if (f.kind === "latency") {
+        f.remaining--;
+        await new Promise((r) => setTimeout(r, f.latencyMs));
+      } else if (!failure) {
+        f.remaining--;
+        const names = SERVICE_ERRORS[service] ?? SERVICE_ERRORS.comprehend!;
+        failure =
+          f.kind === "throttle"
+            ? new AwsError(names.throttle[0], names.throttle[1], "Rate exceeded (injected fault)")
+            : new AwsError(f.status, names.error, "Internal failure (injected fault)");
+      }
+    }
+    this.faults = this.faults.filter((f) => f.remaining > 0);
+    if (failure) throw failure;
+  }
+}

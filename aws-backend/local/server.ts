@@ -1,0 +1,208 @@
+/**
+ * The local AWS endpoint: one port for S3, DynamoDB, SQS and Comprehend (LocalStack's
+ * convention, so AWS_ENDPOINT_URL works for every SDK client). Every request's SigV4 signature
+ * is verified before any service sees it. Admin paths under /_local/ set faults and read usage.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { COMPREHEND_TARGET_PREFIX } from "../../shared/comprehend.ts";
+import { verifySigV4, type LocalCredentials, type SigV4Failure } from "./sigv4.ts";
+import { AwsError, parseJsonBody, readBody, sendError, sendJson, type Protocol } from "./protocol.ts";
+import { FaultInjector, FaultSchema } from "./faults.ts";
+import { Usage } from "./usage.ts";
+import { ComprehendService } from "./services/comprehend.ts";
+import { SqsService } from "./services/sqs.ts";
+import { forward, startBackends } from "./services/backends.ts";
+import { LOCAL_DEFAULTS, LOCAL_RESOURCES } from "./resources.ts";
+
+// The SDK warns that Node 20 support ends in 2027; these machines run Node 20 by design.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
+export interface LocalAwsOptions {
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  region?: string;
+  credentials?: LocalCredentials;
+  /** Where s3rver keeps objects; a fresh temporary folder when omitted. */
+  s3Directory?: string;
+}
+
+export interface LocalAws {
+  url: string;
+  port: number;
+  region: string;
+  credentials: LocalCredentials;
+  usage: Usage;
+  faults: FaultInjector;
+  close(): Promise<void>;
+}
+
+/** Which service a request is for, from its X-Amz-Target (JSON protocols) or else S3. */
+function route(req: IncomingMessage): { service: string; operation: string; protocol: Protocol } {
+  const target = req.headers["x-amz-target"];
+  if (typeof target === "string") {
+    const [prefix, operation = ""] = target.split(".");
+    if (prefix === COMPREHEND_TARGET_PREFIX) return { service: "comprehend", operation, protocol: "json" };
+    if (prefix === "DynamoDB_20120810") return { service: "dynamodb", operation, protocol: "json" };
+    if (prefix === "AmazonSQS") return { service: "sqs", operation, protocol: "json" };
+  }
+  return { service: "s3", operation: s3Operation(req), protocol: "s3" };
+}
+
+function s3Operation(req: IncomingMessage): string {
+  const path = (req.url ?? "/").split("?")[0]!;
+  const isObject = path.split("/").filter(Boolean).length > 1;
+  const verb = { GET: "Get", PUT: "Put", HEAD: "Head", DELETE: "Delete", POST: "Post" }[req.method ?? "GET"] ?? "Get";
+  if (!isObject) return req.method === "GET" ? "ListObjects" : `${verb}Bucket`;
+  return `${verb}Object`;
+}
+
+const FAILURE_CODES: Record<Protocol, Record<SigV4Failure, [number, string]>> = {
+  json: {
+    MissingAuthentication: [400, "MissingAuthenticationTokenException"],
+    IncompleteSignature: [400, "IncompleteSignatureException"],
+    UnrecognizedClient: [403, "UnrecognizedClientException"],
+    SignatureDoesNotMatch: [403, "InvalidSignatureException"],
+    RequestExpired: [403, "InvalidSignatureException"],
+    ContentSha256Mismatch: [400, "InvalidSignatureException"],
+  },
+  s3: {
+    MissingAuthentication: [403, "AccessDenied"],
+    IncompleteSignature: [400, "AuthorizationHeaderMalformed"],
+    UnrecognizedClient: [403, "InvalidAccessKeyId"],
+    SignatureDoesNotMatch: [403, "SignatureDoesNotMatch"],
+    RequestExpired: [403, "RequestTimeTooSkewed"],
+    ContentSha256Mismatch: [400, "XAmzContentSHA256Mismatch"],
+  },
+};
+
+export async function startLocalAws(options: LocalAwsOptions = {}): Promise<LocalAws> {
+  const host = options.host ?? LOCAL_DEFAULTS.host;
+  const region = options.region ?? LOCAL_DEFAULTS.region;
+  const credentials = options.credentials ?? {
+    accessKeyId: LOCAL_DEFAULTS.accessKeyId,
+    secretAccessKey: LOCAL_DEFAULTS.secretAccessKey,
+  };
+  const usage = new Usage();
+  const faults = new FaultInjector();
+  const backends = await startBackends({ buckets: [LOCAL_RESOURCES.bucket], dataDir: options.s3Directory });
+  let url = "";
+  const comprehend = new ComprehendService(usage);
+  const sqs = new SqsService(() => url, region);
+
+  async function handleAws(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const { service, operation, protocol } = route(req);
+    try {
+      const body = await readBody(req);
+      const request = { method: req.method ?? "GET", url: req.url ?? "/", headers: req.headers, body };
+      const verdict = await verifySigV4(request, { credentials, region, service });
+      if (!verdict.ok) {
+        const [status, code] = FAILURE_CODES[protocol][verdict.failure];
+        throw new AwsError(status, code, verdict.message);
+      }
+      usage.recordRequest(`${service}:${operation}`);
+      await faults.apply(service, operation);
+      switch (service) {
+        case "comprehend":
+          return sendJson(res, 200, comprehend.handle(operation, parseJsonBody(body)));
+        case "sqs":
+          return sendJson(res, 200, await sqs.handle(operation, parseJsonBody(body)), "application/x-amz-json-1.0");
+        case "dynamodb":
+          return await forward(backends.dynamoPort, request, res);
+        default:
+          return await forward(backends.s3Port, request, res, true);
+      }
+    } catch (err) {
+      const awsError =
+        err instanceof AwsError ? err : new AwsError(500, protocol === "s3" ? "InternalError" : "InternalFailure", "Internal failure");
+      if (!(err instanceof AwsError)) console.error(`[local-aws] ${service}:${operation} failed:`, err);
+      if (!res.headersSent) sendError(res, protocol, awsError);
+      else res.destroy();
+    }
+  }
+
+  async function handleAdmin(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const body = req.method === "POST" ? await readBody(req) : Buffer.alloc(0);
+    if (path === "/_local/health") return sendJson(res, 200, { status: "ok" }, "application/json");
+    if (path === "/_local/usage" && req.method === "GET") return sendJson(res, 200, usage.snapshot(), "application/json");
+    if (path === "/_local/usage" && req.method === "DELETE") {
+      usage.reset();
+      return sendJson(res, 200, usage.snapshot(), "application/json");
+    }
+    if (path === "/_local/comprehend/received" && req.method === "GET") {
+      return sendJson(res, 200, { texts: usage.receivedTexts() }, "application/json");
+    }
+    if (path === "/_local/faults") {
+      if (req.method === "GET") return sendJson(res, 200, { faults: faults.list() }, "application/json");
+      if (req.method === "DELETE") {
+        faults.clear();
+        return sendJson(res, 200, { faults: [] }, "application/json");
+      }
+      if (req.method === "POST") {
+        let parsed;
+        try {
+          parsed = FaultSchema.safeParse(JSON.parse(body.toString("utf8")));
+        } catch {
+          parsed = undefined;
+        }
+        if (!parsed?.success) {
+          return sendJson(res, 400, { error: "expected {operation, kind: throttle|error|latency, count?, status?, latencyMs?}" }, "application/json");
+        }
+        faults.add(parsed.data);
+        return sendJson(res, 201, { faults: faults.list() }, "application/json");
+      }
+    }
+    return sendJson(res, 404, { error: `no admin route ${req.method} ${path}` }, "application/json");
+  }
+
+  const server = createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0]!;
+    const handler = path.startsWith("/_local/") ? handleAdmin(req, res, path) : handleAws(req, res);
+    handler.catch((err) => {
+      console.error("[local-aws] unexpected failure:", err);
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? LOCAL_DEFAULTS.port, host, resolve);
+  });
+  const port = (server.address() as AddressInfo).port;
+  url = `http://${host}:${port}`;
+
+  sqs.createQueue(LOCAL_RESOURCES.deadLetterQueue, { MessageRetentionPeriod: String(14 * 24 * 3600) });
+  await createJobsTable(backends.dynamoPort, region);
+
+  return {
+    url,
+    port,
+    region,
+    credentials,
+    usage,
+    faults,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await backends.close();
+    },
+  };
+}
+
+async function createJobsTable(dynamoPort: number, region: string): Promise<void> {
+  const client = new DynamoDBClient({
+    endpoint: `http://127.0.0.1:${dynamoPort}`,
+    region,
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+  });
+  await client.send(
+    new CreateTableCommand({
+      TableName: LOCAL_RESOURCES.jobsTable,
+      BillingMode: "PAY_PER_REQUEST",
+      AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
+      KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+    }),
+  );
+  client.destroy();
+}

@@ -1,0 +1,76 @@
+/**
+ * S3 and DynamoDB: s3rver and dynalite, run in process on private loopback ports. The local
+ * endpoint verifies each request's signature first, then forwards it unchanged but for the
+ * access key (s3rver knows only its own account).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { AddressInfo, Server } from "node:net";
+import S3rver from "s3rver";
+import dynalite from "dynalite";
+import { request, type ServerResponse } from "node:http";
+
+const S3RVER_ACCESS_KEY = "S3RVER";
+
+export interface Backends {
+  s3Port: number;
+  dynamoPort: number;
+  close(): Promise<void>;
+}
+
+export async function startBackends(options: { buckets: string[]; dataDir?: string }): Promise<Backends> {
+  const dir = options.dataDir ?? mkdtempSync(join(tmpdir(), "aurastream-s3-"));
+  const s3 = new S3rver({
+    address: "127.0.0.1",
+    port: 0,
+    silent: true,
+    directory: dir,
+    allowMismatchedSignatures: true,
+    vhostBuckets: false,
+    configureBuckets: options.buckets.map((name) => ({ name, configs: [] })),
+  });
+  const s3Address = (await s3.run()) as AddressInfo;
+
+  const dynamo: Server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve) => dynamo.listen(0, "127.0.0.1", resolve));
+  const dynamoPort = (dynamo.address() as AddressInfo).port;
+
+  return {
+    s3Port: s3Address.port,
+    dynamoPort,
+    async close() {
+      await s3.close();
+      await new Promise<void>((resolve) => dynamo.close(() => resolve()));
+      if (!options.dataDir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Forwards a verified request to a backend and relays its answer byte for byte. */
+export function forward(
+  port: number,
+  req: { method: string; url: string; headers: Record<string, string | string[] | undefined>; body: Buffer },
+  res: ServerResponse,
+  rewriteAccessKey = false,
+): Promise<void> {
+  const headers: Record<string, string | string[] | undefined> = {
+    ...req.headers,
+    host: `127.0.0.1:${port}`,
+    "content-length": String(req.body.length),
+  };
+  delete headers["transfer-encoding"];
+  if (rewriteAccessKey && typeof headers.authorization === "string") {
+    headers.authorization = headers.authorization.replace(/Credential=[^/]+\//, `Credential=${S3RVER_ACCESS_KEY}/`);
+  }
+  return new Promise((resolve, reject) => {
+    const upstream = request({ host: "127.0.0.1", port, method: req.method, path: req.url, headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+      answer.on("end", resolve);
+      answer.on("error", reject);
+    });
+    upstream.on("error", reject);
+    upstream.end(req.body);
+  });
+}
