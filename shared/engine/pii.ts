@@ -195,6 +195,8 @@ function acceptPhone(m: RegExpMatchArray): boolean {
   const s = m[0];
   const digits = digitsOf(s);
   if (digits.length < 7 || digits.length > 15) return false;
+  // Written like an SSN (3-2-4) but not a valid one: not a phone either.
+  if (/^\d{3}([- ])\d{2}\1\d{4}$/.test(s)) return false;
   if (/^\d+$/.test(s)) return digits.length === 10 || (digits.length === 11 && s.startsWith("1"));
   if (/^\d{4}[-./]\d{1,2}[-./]\d{1,2}$|^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$/.test(s)) return false;
   // Dotted numbers are versions, amounts or addresses unless written like 415.555.0132.

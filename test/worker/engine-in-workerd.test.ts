@@ -1,0 +1,14 @@
+/** The shared engines the edge uses run inside workerd, not only in Node. */
+import { describe, expect, it } from "vitest";
+import { redactPii } from "../../shared/engine/pii.ts";
+import { analyzeSentiment } from "../../shared/engine/sentiment.ts";
+
+describe("shared engine inside workerd", () => {
+  it("redacts PII", () => {
+    expect(redactPii("Call me at (415) 555-0132 or mail me@example.com").text).toBe("Call me at [PHONE] or mail [EMAIL]");
+  });
+
+  it("scores sentiment", () => {
+    expect(analyzeSentiment("I love this product!").Sentiment).toBe("POSITIVE");
+  });
+});
