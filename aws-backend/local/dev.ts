@@ -6,14 +6,14 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { startLocalAws } from "./server.ts";
-import { LOCAL_DEFAULTS } from "./resources.ts";
+import { localSettingsFromEnv } from "./resources.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const WORKER_PORT = Number(process.env.WORKER_PORT ?? 8787);
 const READY_TIMEOUT_MS = 60_000;
 const started = Date.now();
 
-const endpoint = await startLocalAws({ port: Number(process.env.LOCAL_AWS_PORT ?? LOCAL_DEFAULTS.port) });
+const endpoint = await startLocalAws(localSettingsFromEnv());
 console.log(`[dev] local AWS endpoint on ${endpoint.url}`);
 
 const wrangler = spawn(
@@ -24,6 +24,7 @@ const wrangler = spawn(
     "--ip", "127.0.0.1",
     "--port", String(WORKER_PORT),
     "--show-interactive-dev-session=false",
+    "--var", `AWS_REGION:${endpoint.region}`,
     "--var", `AWS_ENDPOINT_URL:${endpoint.url}`,
     "--var", `AWS_ACCESS_KEY_ID:${endpoint.credentials.accessKeyId}`,
     "--var", `AWS_SECRET_ACCESS_KEY:${endpoint.credentials.secretAccessKey}`,

@@ -1,15 +1,12 @@
 /**
  * `npm run local-aws`: the local AWS endpoint on its own (npm run dev starts it with the Worker).
- * Environment: LOCAL_AWS_PORT (4566), LOCAL_AWS_HOST (127.0.0.1), AWS_REGION (us-east-1).
+ * Environment: LOCAL_AWS_PORT (4566), LOCAL_AWS_HOST (127.0.0.1), AWS_REGION (us-east-1),
+ * LOCAL_AWS_ACCESS_KEY_ID / LOCAL_AWS_SECRET_ACCESS_KEY (test / test).
  */
 import { startLocalAws } from "./server.ts";
-import { LOCAL_DEFAULTS } from "./resources.ts";
+import { localSettingsFromEnv } from "./resources.ts";
 
-const endpoint = await startLocalAws({
-  host: process.env.LOCAL_AWS_HOST ?? LOCAL_DEFAULTS.host,
-  port: Number(process.env.LOCAL_AWS_PORT ?? LOCAL_DEFAULTS.port),
-  region: process.env.AWS_REGION ?? LOCAL_DEFAULTS.region,
-});
+const endpoint = await startLocalAws(localSettingsFromEnv());
 console.log(`[local-aws] ready on ${endpoint.url} (S3, DynamoDB, SQS, Comprehend; region ${endpoint.region}, access key ${endpoint.credentials.accessKeyId})`);
 
 let stopping = false;

@@ -8,6 +8,7 @@ export const LOCAL_RESOURCES = {
   deadLetterQueue: "aurastream-dlq",
 } as const;
 
+/** Defaults follow LocalStack's conventions; main.ts and dev.ts read overrides from the environment. */
 export const LOCAL_DEFAULTS = {
   host: "127.0.0.1",
   port: 4566,
@@ -15,3 +16,16 @@ export const LOCAL_DEFAULTS = {
   accessKeyId: "test",
   secretAccessKey: "test",
 } as const;
+
+/** The endpoint's settings from LOCAL_AWS_* and AWS_REGION, falling back to the defaults. */
+export function localSettingsFromEnv(env: NodeJS.ProcessEnv = process.env) {
+  return {
+    host: env.LOCAL_AWS_HOST ?? LOCAL_DEFAULTS.host,
+    port: Number(env.LOCAL_AWS_PORT ?? LOCAL_DEFAULTS.port),
+    region: env.AWS_REGION ?? LOCAL_DEFAULTS.region,
+    credentials: {
+      accessKeyId: env.LOCAL_AWS_ACCESS_KEY_ID ?? LOCAL_DEFAULTS.accessKeyId,
+      secretAccessKey: env.LOCAL_AWS_SECRET_ACCESS_KEY ?? LOCAL_DEFAULTS.secretAccessKey,
+    },
+  };
+}

@@ -12,6 +12,7 @@ import {
   DetectPiiEntitiesCommand,
   DetectSentimentCommand,
   InvalidRequestException,
+  type LanguageCode,
   TextSizeLimitExceededException,
   UnsupportedLanguageException,
 } from "@aws-sdk/client-comprehend";
@@ -98,7 +99,7 @@ describe("Comprehend protocol, answered by the embedded engine", () => {
     await expect(
       aws.comprehend.send(new BatchDetectSentimentCommand({ TextList: Array(26).fill("ok"), LanguageCode: "en" })),
     ).rejects.toBeInstanceOf(BatchSizeLimitExceededException);
-    await expect(aws.comprehend.send(new DetectSentimentCommand({ Text: "bonjour", LanguageCode: "xx" }))).rejects.toBeInstanceOf(
+    await expect(aws.comprehend.send(new DetectSentimentCommand({ Text: "bonjour", LanguageCode: "xx" as LanguageCode }))).rejects.toBeInstanceOf(
       UnsupportedLanguageException,
     );
     await expect(aws.comprehend.send(new DetectPiiEntitiesCommand({ Text: "hallo", LanguageCode: "de" }))).rejects.toBeInstanceOf(
