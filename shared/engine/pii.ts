@@ -70,7 +70,7 @@ const IPV6 = new RegExp(
 );
 
 const PHONE =
-  /(?<![\w.+:-]|\d[ -])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,5}(?:[ .-]\d{1,5}){0,4}(?![\w]|[.-]\d)/g;
+  /(?<![\w.+:-]|\d[ -])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{1,15}(?:[ .-]\d{1,8}){0,5}(?: ?(?:x|ext\.? ?)\d{1,5})?(?![\w]|[.-]\d)/g;
 
 const RECOGNIZERS: Recognizer[] = [
   { type: "EMAIL", pattern: EMAIL, accept: () => true },
@@ -192,13 +192,14 @@ function ipv6Valid(candidate: string): boolean {
 
 /** A phone number has 7 to 15 digits, and is written with separators or a country code. */
 function acceptPhone(m: RegExpMatchArray): boolean {
-  const s = m[0];
+  const s = m[0].replace(/ ?(?:x|ext\.? ?)\d+$/, "");
   const digits = digitsOf(s);
   if (digits.length < 7 || digits.length > 15) return false;
   // Written like an SSN (3-2-4) but not a valid one: not a phone either.
   if (/^\d{3}([- ])\d{2}\1\d{4}$/.test(s)) return false;
   if (/^\d+$/.test(s)) return digits.length === 10 || (digits.length === 11 && s.startsWith("1"));
-  if (/^\d{4}[-./]\d{1,2}[-./]\d{1,2}$|^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$/.test(s)) return false;
+  // Dates (possibly followed by the hour of a timestamp) are not phones.
+  if (/^\d{4}[-./]\d{1,2}[-./]\d{1,2}\b|^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$/.test(s)) return false;
   // Dotted numbers are versions, amounts or addresses unless written like 415.555.0132.
   if (s.includes(".") && (/[ -]/.test(s) || digits.length < 10)) return false;
   return true;
