@@ -1,7 +1,9 @@
 // Ties the Workers runtime types to this project: `env` and `exports` from cloudflare:workers
 // (and cloudflare:test) are typed by the bindings and the main module.
+type AuraStreamBindings = import("./config.ts").Bindings;
+
 declare namespace Cloudflare {
-  interface Env extends import("./config.ts").Bindings {}
+  interface Env extends AuraStreamBindings {}
   interface GlobalProps {
     mainModule: typeof import("./index.ts");
     durableNamespaces: "RateLimiter";

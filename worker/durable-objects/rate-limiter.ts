@@ -1,13 +1,91 @@
 /**
- * One Durable Object per API key. In this first version it answers the health probe; the
- * per-key sliding-window limit and usage counters live here next (issue 3).
+ * One Durable Object per API key: an exact sliding-window limit over the last hour, and the
+ * key's usage counters for /v1/usage.
+ *
+ * Accepted requests are counted per second in SQLite. A second's requests stop counting only
+ * once the whole second is more than an hour old, so no 60-minute window ever holds more than
+ * the limit (capacity comes back at most one second late). The object handles one call at a
+ * time and its SQLite calls are synchronous, so the count is exact under any concurrency.
  */
 import { DurableObject } from "cloudflare:workers";
 
-export class RateLimiter extends DurableObject {
-  /** Proves the object can be reached and its SQLite storage answers. */
-  async ping(): Promise<{ ok: true; storage: number }> {
-    const row = this.ctx.storage.sql.exec<{ one: number }>("SELECT 1 AS one").one();
-    return { ok: true, storage: row.one };
+export const WINDOW_MS = 60 * 60 * 1000;
+
+export interface LimitDecision {
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  /** Seconds until at least one more request is allowed (0 when one is allowed now). */
+  resetSeconds: number;
+}
+
+export interface KeyUsage {
+  requests: number;
+  characters: number;
+  comprehend_units: number;
+  cache_hits: number;
+}
+
+const USAGE_FIELDS = ["requests", "characters", "comprehend_units", "cache_hits"] as const;
+
+// It needs no bindings; typing env as `object` keeps it independent of the Worker's Env.
+export class RateLimiter extends DurableObject<object> {
+  constructor(ctx: DurableObjectState, env: object) {
+    super(ctx, env);
+    ctx.storage.sql.exec(`
+      CREATE TABLE IF NOT EXISTS hits (second INTEGER PRIMARY KEY, n INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS usage (field TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    `);
+  }
+
+  /** Counts one request against `limit` per rolling hour if it is allowed. */
+  take(limit: number, now: number = Date.now()): LimitDecision {
+    const sql = this.ctx.storage.sql;
+    // Seconds whose last millisecond is more than an hour ago no longer count.
+    const oldestCounted = Math.floor((now - WINDOW_MS) / 1000);
+    sql.exec("DELETE FROM hits WHERE second < ?", oldestCounted);
+    const used = sql.exec<{ used: number }>("SELECT COALESCE(SUM(n), 0) AS used FROM hits").one().used;
+    const allowed = used < limit;
+    if (allowed) {
+      sql.exec(
+        "INSERT INTO hits (second, n) VALUES (?, 1) ON CONFLICT(second) DO UPDATE SET n = n + 1",
+        Math.floor(now / 1000),
+      );
+    }
+    const remaining = Math.max(0, limit - used - (allowed ? 1 : 0));
+    return { allowed, limit, remaining, resetSeconds: remaining > 0 ? 0 : this.secondsUntilFree(now) };
+  }
+
+  recordUsage(delta: Partial<KeyUsage>): void {
+    for (const field of USAGE_FIELDS) {
+      const value = delta[field];
+      if (!value) continue;
+      this.ctx.storage.sql.exec(
+        "INSERT INTO usage (field, value) VALUES (?, ?) ON CONFLICT(field) DO UPDATE SET value = value + excluded.value",
+        field,
+        value,
+      );
+    }
+  }
+
+  usage(): KeyUsage {
+    const result: KeyUsage = { requests: 0, characters: 0, comprehend_units: 0, cache_hits: 0 };
+    for (const row of this.ctx.storage.sql.exec<{ field: string; value: number }>("SELECT field, value FROM usage")) {
+      if ((USAGE_FIELDS as readonly string[]).includes(row.field)) result[row.field as keyof KeyUsage] = row.value;
+    }
+    return result;
+  }
+
+  /** Proves the object can be reached and its SQLite storage answers (for /health). */
+  ping(): { ok: true } {
+    this.ctx.storage.sql.exec("SELECT 1").one();
+    return { ok: true };
+  }
+
+  private secondsUntilFree(now: number): number {
+    const oldest = this.ctx.storage.sql.exec<{ second: number | null }>("SELECT MIN(second) AS second FROM hits").one().second;
+    if (oldest === null) return 0;
+    const freesAt = (oldest + 1) * 1000 + WINDOW_MS;
+    return Math.max(1, Math.ceil((freesAt - now) / 1000));
   }
 }
