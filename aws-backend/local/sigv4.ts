@@ -43,16 +43,11 @@ class Sha256 {
   private hash: Hash | Hmac;
   private readonly secret?: Uint8Array | string;
   constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.secret =
-      secret === undefined || typeof secret === "string"
-        ? secret
-        : ArrayBuffer.isView(secret)
-          ? new Uint8Array(secret.buffer, secret.byteOffset, secret.byteLength)
-          : new Uint8Array(secret);
+    this.secret = secret === undefined ? undefined : toBytes(secret);
     this.hash = this.fresh();
   }
   update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(typeof data === "string" ? data : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data));
+    this.hash.update(toBytes(data));
   }
   async digest(): Promise<Uint8Array> {
     return new Uint8Array(this.hash.digest());
@@ -63,6 +58,11 @@ class Sha256 {
   private fresh(): Hash | Hmac {
     return this.secret === undefined ? createHash("sha256") : createHmac("sha256", this.secret);
   }
+}
+
+function toBytes(data: string | ArrayBuffer | ArrayBufferView): string | Uint8Array {
+  if (typeof data === "string") return data;
+  return ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
 }
 
 function header(headers: SignedRequest["headers"], name: string): string | undefined {
