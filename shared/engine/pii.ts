@@ -69,8 +69,13 @@ const IPV6 = new RegExp(
   "g",
 );
 
-const PHONE =
-  /(?<![\w.+:-]|\d[ -])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{1,15}(?:[ .-]\d{1,8}){0,5}(?: ?(?:x|ext\.? ?)\d{1,5})?(?![\w]|[.-]\d)/g;
+/** An extension after a phone number: "x4587", " ext. 12". */
+const PHONE_EXTENSION = " ?(?:x|ext\\.? ?)\\d{1,5}";
+const PHONE = new RegExp(
+  `(?<![\\w.+:-]|\\d[ -])(?:\\+\\d{1,3}[ .-]?)?(?:\\(\\d{1,4}\\)[ .-]?)?\\d{1,15}(?:[ .-]\\d{1,8}){0,5}(?:${PHONE_EXTENSION})?(?![\\w]|[.-]\\d)`,
+  "g",
+);
+const TRAILING_EXTENSION = new RegExp(`${PHONE_EXTENSION}$`);
 
 const RECOGNIZERS: Recognizer[] = [
   { type: "EMAIL", pattern: EMAIL, accept: () => true },
@@ -192,7 +197,7 @@ function ipv6Valid(candidate: string): boolean {
 
 /** A phone number has 7 to 15 digits, and is written with separators or a country code. */
 function acceptPhone(m: RegExpMatchArray): boolean {
-  const s = m[0].replace(/ ?(?:x|ext\.? ?)\d+$/, "");
+  const s = m[0].replace(TRAILING_EXTENSION, "");
   const digits = digitsOf(s);
   if (digits.length < 7 || digits.length > 15) return false;
   // Written like an SSN (3-2-4) but not a valid one: not a phone either.
