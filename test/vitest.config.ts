@@ -44,6 +44,7 @@ export default defineConfig({
           name: "worker",
           include: ["test/worker/**/*.test.ts"],
           globalSetup: ["test/worker/global-setup.ts"],
+          setupFiles: ["test/worker/setup.ts"],
           testTimeout: 30_000,
         },
       },

@@ -1,18 +1,35 @@
 /**
- * The Hono app: middleware in contract order, one route module per path, one error handler
- * that turns everything into the contract's error shape.
+ * The Hono app: middleware in contract order, one module per route, one error handler that
+ * turns everything into the contract's error shape.
+ *
+ * Order: request id -> log line -> configuration -> per route: body size (413) -> media type
+ * (415) -> auth (401/403) -> rate limit (429) -> JSON + zod (400) -> handler.
  */
 import { Hono } from "hono";
 import type { AppEnv } from "./context.ts";
 import { ApiError } from "./errors.ts";
+import { withConfig } from "./middleware/config.ts";
 import { requestId } from "./middleware/request-id.ts";
-import { registerHealth } from "./routes/health.ts";
+import { requestLog } from "./middleware/request-log.ts";
+import { analyzeBatchRoute, registerAnalyzeBatch } from "./routes/analyze-batch.ts";
+import { analyzeSyncRoute, registerAnalyzeSync } from "./routes/analyze-sync.ts";
+import { healthRoute, registerHealth } from "./routes/health.ts";
+import { registerOpenApi } from "./routes/openapi.ts";
+import { registerUsage, usageRoute } from "./routes/usage.ts";
+import { createServiceRegistry } from "./services.ts";
 
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  app.use("*", requestId);
+  const servicesFor = createServiceRegistry();
 
-  registerHealth(app);
+  app.use("*", requestId, requestLog);
+  registerHealth(app, servicesFor);
+  registerOpenApi(app, [analyzeSyncRoute, analyzeBatchRoute, usageRoute, healthRoute]);
+
+  app.use("/v1/*", withConfig(servicesFor));
+  registerAnalyzeSync(app);
+  registerAnalyzeBatch(app);
+  registerUsage(app);
 
   app.notFound((c) => {
     const err = new ApiError("NOT_FOUND", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`);
@@ -26,6 +43,8 @@ export function createApp(): Hono<AppEnv> {
       // Never the message or stack of an unknown error: they may carry submitted text.
       console.error(JSON.stringify({ level: "error", request_id: c.get("requestId"), error: err.name }));
     }
+    const log = c.get("log");
+    if (log) log.error = apiError.code;
     if (apiError.details.retryAfter !== undefined) c.header("Retry-After", String(apiError.details.retryAfter));
     return c.json(apiError.toBody(c.get("requestId") ?? "unknown"), apiError.status);
   });

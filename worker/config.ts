@@ -15,9 +15,18 @@ export interface Bindings {
   AWS_SESSION_TOKEN?: string;
   JOBS_BUCKET?: string;
   JOBS_TABLE?: string;
-  DLQ_NAME?: string;
+  DLQ_URL?: string;
   ENGINE_VERSION?: string;
+  SYNC_DEADLINE_MS?: string;
+  COMPREHEND_ATTEMPT_TIMEOUT_MS?: string;
+  CACHE_TTL_SECONDS?: string;
+  BREAKER_FAILURE_THRESHOLD?: string;
+  BREAKER_COOLDOWN_MS?: string;
 }
+
+/** A whole number from a var (vars arrive as strings or numbers), with a default when absent. */
+const integer = (fallback: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
 
 const ConfigSchema = z.object({
   AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as us-east-1"),
@@ -31,8 +40,17 @@ const ConfigSchema = z.object({
   AWS_SESSION_TOKEN: z.string().optional(),
   JOBS_BUCKET: z.string().min(3),
   JOBS_TABLE: z.string().min(3),
-  DLQ_NAME: z.string().min(1),
+  /** The dead-letter queue's URL (the stack output); SendMessage goes to the SQS endpoint. */
+  DLQ_URL: z.url({ protocol: /^https?$/ }),
+  /** Part of every cache key: a new engine or model version never serves old results. */
   ENGINE_VERSION: z.string().min(1),
+  /** The whole real-time request must be answered within this. */
+  SYNC_DEADLINE_MS: integer(900, 100, 30_000),
+  COMPREHEND_ATTEMPT_TIMEOUT_MS: integer(400, 50, 30_000),
+  /** KV's minimum TTL is 60 s. */
+  CACHE_TTL_SECONDS: integer(86_400, 60, 30 * 86_400),
+  BREAKER_FAILURE_THRESHOLD: integer(5, 1, 1_000),
+  BREAKER_COOLDOWN_MS: integer(30_000, 100, 3_600_000),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -1,10 +1,27 @@
 /** The Hono environment every route shares: bindings plus per-request variables. */
+import type { ApiKeyRecord } from "./auth/api-keys.ts";
 import type { Bindings, Config } from "./config.ts";
+import type { LimitDecision } from "./durable-objects/rate-limiter.ts";
+import type { Services } from "./services.ts";
+
+/** Fields a route adds to the request's log line (never text, never the key). */
+export interface LogFields {
+  cache?: "hit" | "miss" | "partial";
+  comprehend_ms?: number;
+  units?: number;
+  items?: number;
+  error?: string;
+}
 
 export interface AppEnv {
   Bindings: Bindings;
   Variables: {
     requestId: string;
     config: Config;
+    services: Services;
+    /** The caller's key, once authenticated; `hash` names its rate-limiter object. */
+    apiKey: { hash: string; record: ApiKeyRecord };
+    rateLimit: LimitDecision;
+    log: LogFields;
   };
 }

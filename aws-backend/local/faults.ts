@@ -1,6 +1,6 @@
 /**
  * Fault injection for reliability tests: for an operation (or "*"), fail the next N calls with
- * throttling or a 5xx, or add latency. Set at run time through POST /_local/faults.
+ * throttling or a 5xx, or add latency, optionally only for calls whose body contains a marker. Set at run time through POST /_local/faults.
  */
 import { z } from "zod";
 import { AwsError } from "./protocol.ts";
@@ -15,6 +15,8 @@ export const FaultSchema = z.object({
   status: z.number().int().min(500).max(599).default(500),
   /** For `latency`: added milliseconds. */
   latencyMs: z.number().int().min(0).max(60_000).default(0),
+  /** Only calls whose request body contains this string (lets parallel tests scope their faults). */
+  match: z.string().min(1).optional(),
 });
 export type Fault = z.infer<typeof FaultSchema>;
 
@@ -46,9 +48,12 @@ export class FaultInjector {
   }
 
   /** Applies the faults that match this call: waits for latency, throws the first failure. */
-  async apply(service: string, operation: string): Promise<void> {
+  async apply(service: string, operation: string, body: Buffer): Promise<void> {
     const matching = this.faults.filter(
-      (f) => f.remaining > 0 && (f.operation === "*" || f.operation === operation || f.operation === `${service}:${operation}`),
+      (f) =>
+        f.remaining > 0 &&
+        (f.operation === "*" || f.operation === operation || f.operation === `${service}:${operation}`) &&
+        (f.match === undefined || body.includes(f.match)),
     );
     let failure: AwsError | undefined;
     for (const f of matching) {

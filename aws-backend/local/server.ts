@@ -103,7 +103,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
         throw new AwsError(status, code, verdict.message);
       }
       usage.recordRequest(`${service}:${operation}`);
-      await faults.apply(service, operation);
+      await faults.apply(service, operation, body);
       switch (service) {
         case "comprehend":
           return sendJson(res, 200, comprehend.handle(operation, parseJsonBody(body)));

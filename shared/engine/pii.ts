@@ -6,13 +6,15 @@
  */
 
 /** Comprehend's DetectPiiEntities type names, for the types this engine finds. */
-export type PiiType =
-  | "EMAIL"
-  | "PHONE"
-  | "CREDIT_DEBIT_NUMBER"
-  | "SSN"
-  | "IP_ADDRESS"
-  | "INTERNATIONAL_BANK_ACCOUNT_NUMBER";
+export const PII_TYPES = [
+  "EMAIL",
+  "PHONE",
+  "CREDIT_DEBIT_NUMBER",
+  "SSN",
+  "IP_ADDRESS",
+  "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
+] as const;
+export type PiiType = (typeof PII_TYPES)[number];
 
 export interface PiiEntity {
   type: PiiType;

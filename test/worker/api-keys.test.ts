@@ -7,7 +7,7 @@ describe("API key store", () => {
   it("finds a created key with its tenant and tier", async () => {
     const { key, record } = await createKey(env.KV, { tenant: "acme", tier: "free" });
     expect(key).toMatch(/^as_[A-Za-z0-9_-]{43}$/);
-    expect(await lookupKey(env.KV, key)).toEqual(record);
+    expect(await lookupKey(env.KV, key)).toEqual({ hash: await hashKey(key), record });
     expect(record).toMatchObject({ tenant_id: "acme", tier: "free", status: "active" });
   });
 
@@ -25,8 +25,8 @@ describe("API key store", () => {
   it("does not find an unknown key, and reports a disabled one as disabled", async () => {
     expect(await lookupKey(env.KV, "as_unknown")).toBeNull();
     const { key } = await createKey(env.KV, { tenant: "acme", tier: "premium" });
-    expect(await setKeyStatus(env.KV, key, "disabled")).toBe(true);
-    expect((await lookupKey(env.KV, key))?.status).toBe("disabled");
-    expect(await setKeyStatus(env.KV, "as_unknown", "disabled")).toBe(false);
+    expect(await setKeyStatus(env.KV, await hashKey(key), "disabled")).toBe(true);
+    expect((await lookupKey(env.KV, key))?.record.status).toBe("disabled");
+    expect(await setKeyStatus(env.KV, await hashKey("as_unknown"), "disabled")).toBe(false);
   });
 });

@@ -19,7 +19,7 @@ describe("RateLimiter", () => {
   it("counts remaining down and refuses the request after the limit", async () => {
     const limiter = limiterFor("sequential");
     const t0 = Date.UTC(2026, 10, 22, 12, 0, 0);
-    expect(await limiter.take(3, t0)).toEqual({ allowed: true, limit: 3, remaining: 2, resetSeconds: 0 });
+    expect(await limiter.take(3, t0)).toEqual({ allowed: true, limit: 3, remaining: 2, resetSeconds: 3601 });
     expect(await limiter.take(3, t0 + 10)).toMatchObject({ allowed: true, remaining: 1 });
     expect(await limiter.take(3, t0 + 20)).toMatchObject({ allowed: true, remaining: 0 });
     expect(await limiter.take(3, t0 + 30)).toMatchObject({ allowed: false, remaining: 0 });

@@ -1,7 +1,11 @@
 /**
  * API keys live in KV under the SHA-256 of the key, never the key itself: a KV dump reveals no
  * usable key. The record carries the tenant, tier and status the middleware needs.
+ *
+ * The functions take the smallest store they need, so the Worker passes its KV binding and the
+ * `npm run keys` command passes the same store reached through wrangler.
  */
+import { sha256Hex } from "../../shared/hash.ts";
 import type { Tier } from "../../shared/tiers.ts";
 
 export interface ApiKeyRecord {
@@ -12,44 +16,55 @@ export interface ApiKeyRecord {
   created_at: string;
 }
 
-/** The key local dev and the tests are seeded with (premium). */
-export const LOCAL_DEV_KEY = "aurastream-local-dev-key";
-
-const PREFIX = "apikey:";
-
-export async function hashKey(key: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+export interface KeyStore {
+  get(key: string, type: "json"): Promise<unknown>;
+  put(key: string, value: string): Promise<unknown>;
 }
 
-export async function lookupKey(kv: KVNamespace, key: string): Promise<ApiKeyRecord | null> {
-  return kv.get<ApiKeyRecord>(PREFIX + (await hashKey(key)), "json");
+/** The key local dev and the tests are seeded with (premium). */
+export const LOCAL_DEV_KEY = "aurastream-local-dev-key";
+export const LOCAL_DEV_TENANT = "local-dev";
+
+export const API_KEY_PREFIX = "apikey:";
+
+export const hashKey = sha256Hex;
+
+/** The key and the name of its rate-limiter object, or null when unknown. */
+export async function lookupKey(kv: KeyStore, key: string): Promise<{ hash: string; record: ApiKeyRecord } | null> {
+  const hash = await hashKey(key);
+  const record = (await kv.get(API_KEY_PREFIX + hash, "json")) as ApiKeyRecord | null;
+  return record ? { hash, record } : null;
 }
 
 /** Stores a key (a new random one unless given) and returns it once; only its hash is kept. */
 export async function createKey(
-  kv: KVNamespace,
+  kv: KeyStore,
   options: { tenant: string; tier: Tier; key?: string; now?: Date },
 ): Promise<{ key: string; record: ApiKeyRecord }> {
   const key = options.key ?? `as_${base64url(crypto.getRandomValues(new Uint8Array(32)))}`;
   const hash = await hashKey(key);
   const record: ApiKeyRecord = {
-    key_id: hash.slice(0, 12),
+    key_id: keyIdOf(hash),
     tenant_id: options.tenant,
     tier: options.tier,
     status: "active",
     created_at: (options.now ?? new Date()).toISOString(),
   };
-  await kv.put(PREFIX + hash, JSON.stringify(record));
+  await kv.put(API_KEY_PREFIX + hash, JSON.stringify(record));
   return { key, record };
 }
 
-export async function setKeyStatus(kv: KVNamespace, key: string, status: ApiKeyRecord["status"]): Promise<boolean> {
-  const hash = await hashKey(key);
-  const record = await kv.get<ApiKeyRecord>(PREFIX + hash, "json");
+/** Enables or disables the key stored under `hash`; false when there is none. */
+export async function setKeyStatus(kv: KeyStore, hash: string, status: ApiKeyRecord["status"]): Promise<boolean> {
+  const record = (await kv.get(API_KEY_PREFIX + hash, "json")) as ApiKeyRecord | null;
   if (!record) return false;
-  await kv.put(PREFIX + hash, JSON.stringify({ ...record, status }));
+  await kv.put(API_KEY_PREFIX + hash, JSON.stringify({ ...record, status }));
   return true;
+}
+
+/** The public name of a key (logs, usage, `keys list`): the first 12 hex digits of its hash. */
+export function keyIdOf(hash: string): string {
+  return hash.slice(0, 12);
 }
 
 function base64url(bytes: Uint8Array): string {

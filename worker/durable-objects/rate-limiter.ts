@@ -15,7 +15,7 @@ export interface LimitDecision {
   allowed: boolean;
   limit: number;
   remaining: number;
-  /** Seconds until at least one more request is allowed (0 when one is allowed now). */
+  /** Seconds until the oldest counted request leaves the window, giving capacity back. */
   resetSeconds: number;
 }
 
@@ -53,7 +53,7 @@ export class RateLimiter extends DurableObject<object> {
       );
     }
     const remaining = Math.max(0, limit - used - (allowed ? 1 : 0));
-    return { allowed, limit, remaining, resetSeconds: remaining > 0 ? 0 : this.secondsUntilFree(now) };
+    return { allowed, limit, remaining, resetSeconds: this.secondsUntilFree(now) };
   }
 
   recordUsage(delta: Partial<KeyUsage>): void {

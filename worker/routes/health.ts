@@ -1,46 +1,72 @@
 /**
- * GET /health (no auth): each dependency is probed with a short timeout.
- * healthy = all up; degraded = a non-critical part down; unhealthy (503) = KV, the rate limiter
- * or the configuration is down, so no authenticated request could succeed.
+ * GET /health (no auth): each dependency probed with a short timeout.
+ * healthy = all up; degraded = Comprehend down (cached answers still work); unhealthy = the
+ * configuration, KV or the rate limiter down, so no authenticated request could succeed.
+ * Anything but healthy answers 503, so a monitor alerts on either.
  */
 import type { Hono } from "hono";
+import type { z } from "zod";
+import { HealthResponse, type ComponentHealth } from "../../shared/schemas.ts";
+import { Deadline } from "../aws/deadline.ts";
+import { loadConfig, type Bindings, type Config } from "../config.ts";
 import type { AppEnv } from "../context.ts";
-import { loadConfig } from "../config.ts";
+import type { Services } from "../services.ts";
 import { API_VERSION } from "../version.ts";
+import type { RouteSpec } from "./route.ts";
 
 const PROBE_TIMEOUT_MS = 1_000;
 
-type ComponentStatus = { status: "up" | "down"; latency_ms: number; error?: string };
+type Component = z.infer<typeof ComponentHealth>;
 
-async function probe(check: () => Promise<unknown>): Promise<ComponentStatus> {
+export const healthRoute: RouteSpec = {
+  method: "get",
+  path: "/health",
+  summary: "Health of the Worker and its dependencies",
+  authenticated: false,
+  response: { status: 200, schema: HealthResponse },
+  errors: [],
+};
+
+async function probe(check: () => Promise<unknown>): Promise<Component> {
   const started = Date.now();
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     await Promise.race([
       check(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error("timed out")), PROBE_TIMEOUT_MS)),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error("timed out")), PROBE_TIMEOUT_MS);
+      }),
     ]);
     return { status: "up", latency_ms: Date.now() - started };
   } catch (err) {
-    return { status: "down", latency_ms: Date.now() - started, error: err instanceof Error ? err.message : "failed" };
+    const reason = err instanceof Error ? (err.name === "AwsCallError" ? `${(err as { type?: string }).type}` : err.message) : "failed";
+    return { status: "down", latency_ms: Date.now() - started, error: reason };
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
   }
 }
 
-export function registerHealth(app: Hono<AppEnv>): void {
-  app.get("/health", async (c) => {
+export function registerHealth(app: Hono<AppEnv>, servicesFor: (config: Config, env: Bindings) => Services): void {
+  app.get(healthRoute.path, async (c) => {
     const config = loadConfig(c.env);
-    const [kv, rateLimiter] = await Promise.all([
+    const services = config.ok ? servicesFor(config.config, c.env) : undefined;
+    const [kv, rateLimiter, comprehend] = await Promise.all([
       probe(() => c.env.KV.get("health:probe")),
       probe(() => c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName("health:probe")).ping()),
+      services
+        ? probe(() => services.comprehend.probe(new Deadline(PROBE_TIMEOUT_MS)))
+        : Promise.resolve<Component>({ status: "down", latency_ms: 0, error: "not configured" }),
     ]);
-    const components = {
-      config: config.ok
-        ? ({ status: "up", latency_ms: 0 } as ComponentStatus)
-        : ({ status: "down", latency_ms: 0, error: `${config.variable}: ${config.message}` } as ComponentStatus),
-      kv,
-      rate_limiter: rateLimiter,
-    };
-    const critical = [components.config, kv, rateLimiter];
-    const status = critical.some((s) => s.status === "down") ? "unhealthy" : "healthy";
-    return c.json({ status, components, version: API_VERSION }, status === "unhealthy" ? 503 : 200);
+    const configStatus: Component = config.ok
+      ? { status: "up", latency_ms: 0 }
+      : { status: "down", latency_ms: 0, error: `${config.variable}: ${config.message}` };
+    const components = { config: configStatus, kv, rate_limiter: rateLimiter, comprehend };
+    const status = [configStatus, kv, rateLimiter].some((s) => s.status === "down")
+      ? "unhealthy"
+      : comprehend.status === "down"
+        ? "degraded"
+        : "healthy";
+    const body: z.infer<typeof HealthResponse> = { status, components, version: API_VERSION };
+    return c.json(body, status === "healthy" ? 200 : 503);
   });
 }

@@ -1,0 +1,36 @@
+/**
+ * Combining sentiment scores: the parts of one long text (weighted by their length) and the
+ * items of a batch job share one rule, so both paths give the same label for the same scores.
+ */
+import type { Scores, SentimentLabel } from "./schemas.ts";
+
+export interface WeightedScores {
+  scores: Scores;
+  weight: number;
+}
+
+const LABEL_OF: Record<keyof Scores, SentimentLabel> = {
+  positive: "POSITIVE",
+  negative: "NEGATIVE",
+  neutral: "NEUTRAL",
+  mixed: "MIXED",
+};
+
+/** The weighted mean of the scores and the label with the highest mean. */
+export function aggregateScores(
+  parts: WeightedScores[],
+): { sentiment: SentimentLabel; score: number; confidence: number; scores: Scores } {
+  const total = parts.reduce((n, p) => n + p.weight, 0) || 1;
+  const scores: Scores = { positive: 0, negative: 0, neutral: 0, mixed: 0 };
+  for (const part of parts) {
+    for (const k of Object.keys(scores) as (keyof Scores)[]) scores[k] += (part.scores[k] * part.weight) / total;
+  }
+  return { ...labelOf(scores), scores };
+}
+
+/** The top label, its score, and by how much it leads the runner-up. */
+export function labelOf(scores: Scores): { sentiment: SentimentLabel; score: number; confidence: number } {
+  const ranked = (Object.entries(scores) as [keyof Scores, number][]).sort((a, b) => b[1] - a[1]);
+  const [top, second] = [ranked[0]!, ranked[1]!];
+  return { sentiment: LABEL_OF[top[0]], score: top[1], confidence: Math.max(0, top[1] - second[1]) };
+}

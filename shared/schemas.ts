@@ -1,0 +1,159 @@
+/**
+ * The HTTP contract's bodies, defined once: the Worker validates with them, /openapi.json is
+ * generated from them, and the tests parse responses with them.
+ */
+import { z } from "zod";
+import { SENTIMENT_LANGUAGES } from "./comprehend.ts";
+import { PII_TYPES } from "./engine/pii.ts";
+
+/** Characters as a user counts them (code points), after trimming. */
+export const MAX_SYNC_CHARACTERS = 5_000;
+export const MAX_BATCH_ITEMS = 25;
+
+export function characterCount(text: string): number {
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
+}
+
+export const SentimentLabel = z.enum(["POSITIVE", "NEGATIVE", "NEUTRAL", "MIXED"]);
+export type SentimentLabel = z.infer<typeof SentimentLabel>;
+
+export const PiiMode = z
+  .enum(["redact", "detect", "off"])
+  .describe("redact: entities replaced by [EMAIL], [PHONE], ... before analysis; detect: flagged only; off: not checked");
+export type PiiMode = z.infer<typeof PiiMode>;
+
+export const LanguageCode = z.enum(SENTIMENT_LANGUAGES).describe("A language Comprehend analyses; omitted: detected");
+
+export const AnalyzeOptions = z
+  .object({
+    language_code: LanguageCode.optional(),
+    pii: PiiMode.default("redact"),
+    include_confidence: z.boolean().default(true).describe("false: the answer omits `scores` and `confidence`"),
+  })
+  .strict();
+export type AnalyzeOptions = z.infer<typeof AnalyzeOptions>;
+
+/** A text to analyse in real time: 1..5,000 characters once trimmed. */
+export const SyncText = z
+  .string()
+  .refine((t) => t.trim().length > 0, "must not be empty or only whitespace")
+  .refine((t) => characterCount(t.trim()) <= MAX_SYNC_CHARACTERS, `must be at most ${MAX_SYNC_CHARACTERS} characters`);
+
+export const AnalyzeSyncRequest = z
+  .object({
+    text: SyncText,
+    options: AnalyzeOptions.default({ pii: "redact", include_confidence: true }),
+  })
+  .strict();
+export type AnalyzeSyncRequest = z.infer<typeof AnalyzeSyncRequest>;
+
+export const Scores = z.object({
+  positive: z.number().min(0).max(1),
+  negative: z.number().min(0).max(1),
+  neutral: z.number().min(0).max(1),
+  mixed: z.number().min(0).max(1),
+});
+export type Scores = z.infer<typeof Scores>;
+
+export const PiiTypeCounts = z
+  .partialRecord(z.enum(PII_TYPES), z.number().int().positive())
+  .describe("Entity types found and how many of each; never the values");
+
+/** What analysing one text yields; this (and nothing about the text) is what the cache holds. */
+export const SentimentResult = z.object({
+  sentiment: SentimentLabel,
+  score: z.number().min(0).max(1).describe("The score of the chosen sentiment"),
+  scores: Scores.optional(),
+  language_code: z.string(),
+  confidence: z.number().min(0).max(1).optional().describe("How far the chosen sentiment leads the runner-up"),
+});
+export type SentimentResult = z.infer<typeof SentimentResult>;
+
+export const AnalyzeSyncResponse = SentimentResult.extend({
+  pii_detected: z.boolean(),
+  pii_types: PiiTypeCounts,
+  cached: z.boolean(),
+  processing_time_ms: z.number().int().min(0),
+  request_id: z.string(),
+});
+export type AnalyzeSyncResponse = z.infer<typeof AnalyzeSyncResponse>;
+
+export const BatchItem = z
+  .object({
+    id: z.string().min(1).max(128).optional(),
+    // Emptiness and length are checked per item, so one bad item fails alone.
+    text: z.string(),
+  })
+  .strict();
+
+export const AnalyzeBatchRequest = z
+  .object({
+    items: z.array(BatchItem).min(1).max(MAX_BATCH_ITEMS),
+    options: AnalyzeOptions.default({ pii: "redact", include_confidence: true }),
+  })
+  .strict();
+export type AnalyzeBatchRequest = z.infer<typeof AnalyzeBatchRequest>;
+
+export const ItemError = z.object({
+  code: z.enum(["VALIDATION_ERROR", "SERVICE_UNAVAILABLE", "INTERNAL_ERROR"]),
+  message: z.string(),
+  field: z.string().optional(),
+});
+
+export const BatchItemResult = z.union([
+  SentimentResult.extend({
+    index: z.number().int(),
+    id: z.string().optional(),
+    pii_detected: z.boolean(),
+    pii_types: PiiTypeCounts,
+    cached: z.boolean(),
+  }),
+  z.object({ index: z.number().int(), id: z.string().optional(), error: ItemError }),
+]);
+
+export const AnalyzeBatchResponse = z.object({
+  results: z.array(BatchItemResult),
+  succeeded: z.number().int(),
+  failed: z.number().int(),
+  processing_time_ms: z.number().int().min(0),
+  request_id: z.string(),
+});
+export type AnalyzeBatchResponse = z.infer<typeof AnalyzeBatchResponse>;
+
+export const UsageResponse = z.object({
+  key_id: z.string(),
+  tenant_id: z.string(),
+  tier: z.string(),
+  rate_limit: z.object({ limit: z.number().int(), remaining: z.number().int(), window_seconds: z.number().int() }),
+  usage: z.object({
+    requests: z.number().int(),
+    characters: z.number().int(),
+    comprehend_units: z.number().int(),
+    cache_hits: z.number().int(),
+  }),
+  estimated_cost_usd: z.number().describe("Comprehend units x $0.0001 (the sentiment list price)"),
+});
+
+export const ComponentHealth = z.object({
+  status: z.enum(["up", "down"]),
+  latency_ms: z.number(),
+  error: z.string().optional(),
+});
+
+export const HealthResponse = z.object({
+  status: z.enum(["healthy", "degraded", "unhealthy"]),
+  components: z.record(z.string(), ComponentHealth),
+  version: z.string(),
+});
+
+export const ErrorResponse = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    request_id: z.string(),
+    field: z.string().optional(),
+    retry_after: z.number().int().optional(),
+  }),
+});

@@ -1,0 +1,95 @@
+/**
+ * Helpers for worker tests: calling the Worker as a client would, and reading or steering the
+ * local AWS endpoint (what Comprehend received, injected faults, the dead-letter queue).
+ */
+import { env, exports } from "cloudflare:workers";
+import { inject } from "vitest";
+import { AwsClient } from "aws4fetch";
+import { createKey, LOCAL_DEV_KEY } from "../../worker/auth/api-keys.ts";
+import type { Tier } from "../../shared/tiers.ts";
+
+export const DEV_KEY = LOCAL_DEV_KEY;
+
+export interface CallOptions {
+  key?: string | null;
+  headers?: Record<string, string>;
+  method?: string;
+  /** An object is sent as JSON; a string or bytes as they are. */
+  body?: unknown;
+  contentType?: string;
+}
+
+export function request(path: string, options: CallOptions = {}): Request {
+  const headers = new Headers(options.headers);
+  const key = options.key === undefined ? DEV_KEY : options.key;
+  if (key !== null) headers.set("authorization", `Bearer ${key}`);
+  let body: BodyInit | undefined;
+  if (options.body !== undefined) {
+    body = typeof options.body === "string" || options.body instanceof Uint8Array ? (options.body as BodyInit) : JSON.stringify(options.body);
+    headers.set("content-type", options.contentType ?? "application/json");
+  }
+  return new Request(`http://edge${path}`, { method: options.method ?? (body === undefined ? "GET" : "POST"), headers, body });
+}
+
+/** Calls the Worker under test (the module wrangler.toml names). */
+export function call(path: string, options: CallOptions = {}): Promise<Response> {
+  return exports.default.fetch(request(path, options));
+}
+
+export async function analyze(text: string, options: Record<string, unknown> = {}, call_: CallOptions = {}) {
+  const res = await call("/v1/analyze/sync", { body: { text, ...(Object.keys(options).length ? { options } : {}) }, ...call_ });
+  return { res, body: (await res.json()) as Record<string, any> };
+}
+
+export async function newKey(tier: Tier, tenant = "tenant-" + crypto.randomUUID().slice(0, 8)) {
+  return (await createKey(env.KV, { tenant, tier })).key;
+}
+
+/** A word no other test uses, to find this test's texts in what the endpoint received. */
+export function marker(): string {
+  return "zq" + crypto.randomUUID().replace(/-/g, "").slice(0, 12);
+}
+
+const endpoint = () => inject("awsEndpoint");
+
+export async function receivedTexts(containing: string): Promise<{ text: string; language?: string }[]> {
+  const res = await fetch(`${endpoint()}/_local/comprehend/received`);
+  const { texts } = (await res.json()) as { texts: { text: string; language?: string }[] };
+  return texts.filter((t) => t.text.includes(containing));
+}
+
+export async function addFault(fault: Record<string, unknown>): Promise<void> {
+  const res = await fetch(`${endpoint()}/_local/faults`, { method: "POST", body: JSON.stringify(fault) });
+  if (res.status !== 201) throw new Error(`fault not set: ${res.status}`);
+}
+
+export async function clearFaults(): Promise<void> {
+  await fetch(`${endpoint()}/_local/faults`, { method: "DELETE" });
+}
+
+const sqs = () => new AwsClient({ accessKeyId: "test", secretAccessKey: "test", region: "us-east-1", service: "sqs", retries: 0 });
+
+/** Reads (and deletes) dead-letter events whose text contains `containing`. */
+export async function deadLetters(containing: string, waitMs = 3_000): Promise<Record<string, any>[]> {
+  const found: Record<string, any>[] = [];
+  const until = Date.now() + waitMs;
+  while (Date.now() < until && found.length === 0) {
+    const res = await sqs().fetch(endpoint(), {
+      method: "POST",
+      headers: { "content-type": "application/x-amz-json-1.0", "x-amz-target": "AmazonSQS.ReceiveMessage" },
+      body: JSON.stringify({ QueueUrl: env.DLQ_URL, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 0 }),
+    });
+    const { Messages = [] } = (await res.json()) as { Messages?: { Body: string; ReceiptHandle: string }[] };
+    for (const m of Messages) {
+      if (!m.Body.includes(containing)) continue;
+      found.push(JSON.parse(m.Body));
+      await sqs().fetch(endpoint(), {
+        method: "POST",
+        headers: { "content-type": "application/x-amz-json-1.0", "x-amz-target": "AmazonSQS.DeleteMessage" },
+        body: JSON.stringify({ QueueUrl: env.DLQ_URL, ReceiptHandle: m.ReceiptHandle }),
+      });
+    }
+    if (found.length === 0) await new Promise((r) => setTimeout(r, 100));
+  }
+  return found;
+}

@@ -1,0 +1,50 @@
+/**
+ * What every analysis route does once it has a report, none of it on the response's clock:
+ * cache writes, dead-letter events and the key's usage counters go to waitUntil; the cost goes
+ * into the request's log line.
+ */
+import type { Context } from "hono";
+import type { AppEnv } from "../context.ts";
+import type { AnalysisReport } from "./analyzer.ts";
+import { DEAD_LETTER_SCHEMA_VERSION } from "./dead-letter.ts";
+
+export function finishAnalysis(c: Context<AppEnv>, report: AnalysisReport, characters: number): void {
+  const { deadLetters } = c.get("services");
+  const { hash, record } = c.get("apiKey");
+  const background: Promise<unknown>[] = [...report.pending];
+  if (report.failed.length > 0) {
+    const failedAt = new Date().toISOString();
+    background.push(
+      deadLetters.send(
+        report.failed.map((item) => ({
+          version: DEAD_LETTER_SCHEMA_VERSION,
+          request_id: c.get("requestId"),
+          key_id: record.key_id,
+          route: new URL(c.req.url).pathname,
+          failed_at: failedAt,
+          item,
+        })),
+      ),
+    );
+  }
+  const limiter = c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName(hash));
+  background.push(
+    limiter.recordUsage({ requests: 1, characters, comprehend_units: report.units, cache_hits: report.cacheHits }),
+  );
+  c.executionCtx.waitUntil(
+    Promise.allSettled(background).then((results) => {
+      for (const r of results) {
+        if (r.status === "rejected") {
+          const reason = r.reason as unknown;
+          console.error(JSON.stringify({ level: "error", event: "background_task_failed", request_id: c.get("requestId"), error: reason instanceof Error ? reason.name : "unknown" }));
+        }
+      }
+    }),
+  );
+  const total = report.outcomes.length;
+  const log = c.get("log");
+  log.cache = report.cacheHits === total ? "hit" : report.cacheHits === 0 ? "miss" : "partial";
+  log.comprehend_ms = report.comprehendMs;
+  log.units = report.units;
+  if (total > 1) log.items = total;
+}

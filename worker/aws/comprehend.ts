@@ -1,0 +1,106 @@
+/**
+ * Amazon Comprehend, the four operations the real-time path uses, signed with aws4fetch.
+ * Every call goes through the circuit breaker and the retry policy, inside the caller's deadline.
+ */
+import { AwsClient } from "aws4fetch";
+import { COMPREHEND_TARGET_PREFIX } from "../../shared/comprehend.ts";
+import type { CircuitBreaker } from "./circuit-breaker.ts";
+import type { Deadline } from "./deadline.ts";
+import { AwsCallError, callAwsJson, type RetryPolicy } from "./json-protocol.ts";
+
+export interface ComprehendScore {
+  Positive: number;
+  Negative: number;
+  Neutral: number;
+  Mixed: number;
+}
+export interface SentimentAnswer {
+  Sentiment: "POSITIVE" | "NEGATIVE" | "NEUTRAL" | "MIXED";
+  SentimentScore: ComprehendScore;
+}
+export interface LanguageAnswer {
+  LanguageCode: string;
+  Score: number;
+}
+export interface BatchItemError {
+  Index: number;
+  ErrorCode: string;
+  ErrorMessage: string;
+}
+
+export interface ComprehendClientOptions {
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  region: string;
+  /** The service URL: the local endpoint, or https://comprehend.<region>.amazonaws.com. */
+  endpoint: string;
+  breaker: CircuitBreaker;
+  retry: RetryPolicy;
+  random?: () => number;
+}
+
+export class ComprehendClient {
+  private readonly aws: AwsClient;
+
+  constructor(private readonly options: ComprehendClientOptions) {
+    // retries: 0 — aws4fetch would retry 5xx blindly, outside the deadline; the policy here does it.
+    this.aws = new AwsClient({ ...options.credentials, region: options.region, service: "comprehend", retries: 0 });
+  }
+
+  get breakerState() {
+    return this.options.breaker.state;
+  }
+
+  async detectDominantLanguage(text: string, deadline: Deadline): Promise<LanguageAnswer[]> {
+    const out = await this.call<{ Languages: LanguageAnswer[] }>("DetectDominantLanguage", { Text: text }, deadline);
+    return out.Languages ?? [];
+  }
+
+  async batchDetectDominantLanguage(
+    texts: string[],
+    deadline: Deadline,
+  ): Promise<{ ResultList: { Index: number; Languages: LanguageAnswer[] }[]; ErrorList: BatchItemError[] }> {
+    return this.call("BatchDetectDominantLanguage", { TextList: texts }, deadline);
+  }
+
+  async detectSentiment(text: string, languageCode: string, deadline: Deadline): Promise<SentimentAnswer> {
+    return this.call("DetectSentiment", { Text: text, LanguageCode: languageCode }, deadline);
+  }
+
+  async batchDetectSentiment(
+    texts: string[],
+    languageCode: string,
+    deadline: Deadline,
+  ): Promise<{ ResultList: ({ Index: number } & SentimentAnswer)[]; ErrorList: BatchItemError[] }> {
+    return this.call("BatchDetectSentiment", { TextList: texts, LanguageCode: languageCode }, deadline);
+  }
+
+  /**
+   * Reachability without cost: a DetectSentiment with no text is refused by validation after
+   * authentication, so an InvalidRequestException proves the endpoint and the credentials work
+   * and bills nothing.
+   */
+  async probe(deadline: Deadline): Promise<void> {
+    try {
+      await callAwsJson(this.aws, this.request("DetectSentiment", {}), deadline, { ...this.options.retry, maxAttempts: 1 });
+    } catch (err) {
+      if (err instanceof AwsCallError && !err.isDependencyFailure) return;
+      throw err;
+    }
+  }
+
+  private call<T>(operation: string, body: unknown, deadline: Deadline): Promise<T> {
+    return this.options.breaker.run(
+      () => callAwsJson<T>(this.aws, this.request(operation, body), deadline, this.options.retry, this.options.random),
+      (err) => !(err instanceof AwsCallError) || err.isDependencyFailure,
+    );
+  }
+
+  private request(operation: string, body: unknown) {
+    return {
+      endpoint: this.options.endpoint,
+      target: `${COMPREHEND_TARGET_PREFIX}.${operation}`,
+      contentType: "application/x-amz-json-1.1",
+      body,
+    };
+  }
+}

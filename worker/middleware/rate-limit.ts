@@ -1,0 +1,31 @@
+import { createMiddleware } from "hono/factory";
+import { TIER_LIMITS } from "../../shared/tiers.ts";
+import type { AppEnv } from "../context.ts";
+import { ApiError } from "../errors.ts";
+
+/**
+ * One request taken from the key's Durable Object (exact sliding hour). Every authenticated
+ * answer, errors included, carries RateLimit-Limit / -Remaining / -Reset.
+ */
+export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
+  const { hash, record } = c.get("apiKey");
+  const limiter = c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName(hash));
+  const decision = await limiter.take(TIER_LIMITS[record.tier]);
+  c.set("rateLimit", decision);
+  // Set before the answer exists, so every answer from here on (errors too) carries them.
+  for (const [name, value] of Object.entries(rateLimitHeaders(decision))) c.header(name, value);
+  if (!decision.allowed) {
+    throw new ApiError("RATE_LIMIT_EXCEEDED", `This key's limit of ${decision.limit} requests per hour is used up.`, {
+      retryAfter: decision.resetSeconds,
+    });
+  }
+  await next();
+});
+
+export function rateLimitHeaders(decision: { limit: number; remaining: number; resetSeconds: number }): Record<string, string> {
+  return {
+    "RateLimit-Limit": String(decision.limit),
+    "RateLimit-Remaining": String(decision.remaining),
+    "RateLimit-Reset": String(decision.resetSeconds),
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * The clients a request uses, built from the validated configuration. They are kept per app
+ * (one per isolate in production) so the circuit breaker and the in-flight map outlive a
+ * request; tests build a fresh app to get fresh ones.
+ */
+import type { SentimentResult } from "../shared/schemas.ts";
+import { Analyzer } from "./analysis/analyzer.ts";
+import { DeadLetterQueue } from "./analysis/dead-letter.ts";
+import { CircuitBreaker } from "./aws/circuit-breaker.ts";
+import { ComprehendClient } from "./aws/comprehend.ts";
+import type { RetryPolicy } from "./aws/json-protocol.ts";
+import { SqsClient } from "./aws/sqs.ts";
+import { ResultCache } from "./cache/result-cache.ts";
+import type { Bindings, Config } from "./config.ts";
+
+export interface Services {
+  comprehend: ComprehendClient;
+  analyzer: Analyzer;
+  deadLetters: DeadLetterQueue;
+}
+
+/** The public endpoint of a service, unless AWS_ENDPOINT_URL sends everything elsewhere. */
+export function awsEndpoint(config: Config, service: "comprehend" | "sqs"): string {
+  return config.AWS_ENDPOINT_URL ?? `https://${service}.${config.AWS_REGION}.amazonaws.com`;
+}
+
+export function createServiceRegistry() {
+  const isolateState = new Map<string, { breaker: CircuitBreaker; inflight: Map<string, Promise<SentimentResult>> }>();
+
+  return function servicesFor(config: Config, env: Bindings): Services {
+    const fingerprint = `${awsEndpoint(config, "comprehend")}|${config.BREAKER_FAILURE_THRESHOLD}|${config.BREAKER_COOLDOWN_MS}`;
+    let state = isolateState.get(fingerprint);
+    if (!state) {
+      state = {
+        breaker: new CircuitBreaker({ failureThreshold: config.BREAKER_FAILURE_THRESHOLD, cooldownMs: config.BREAKER_COOLDOWN_MS }),
+        inflight: new Map(),
+      };
+      isolateState.set(fingerprint, state);
+    }
+    const credentials = {
+      accessKeyId: config.AWS_ACCESS_KEY_ID,
+      secretAccessKey: config.AWS_SECRET_ACCESS_KEY,
+      sessionToken: config.AWS_SESSION_TOKEN,
+    };
+    const retry: RetryPolicy = {
+      maxAttempts: 4,
+      attemptTimeoutMs: config.COMPREHEND_ATTEMPT_TIMEOUT_MS,
+      baseDelayMs: 25,
+      maxDelayMs: 200,
+      minAttemptMs: 50,
+    };
+    const comprehend = new ComprehendClient({
+      credentials,
+      region: config.AWS_REGION,
+      endpoint: awsEndpoint(config, "comprehend"),
+      breaker: state.breaker,
+      retry,
+    });
+    const sqs = new SqsClient({ credentials, region: config.AWS_REGION, endpoint: awsEndpoint(config, "sqs"), retry: { ...retry, maxAttempts: 3, attemptTimeoutMs: 2_000 } });
+    return {
+      comprehend,
+      analyzer: new Analyzer({
+        comprehend,
+        cache: new ResultCache(env.KV, config.CACHE_TTL_SECONDS),
+        inflight: state.inflight,
+        engineVersion: config.ENGINE_VERSION,
+      }),
+      deadLetters: new DeadLetterQueue(sqs, config.DLQ_URL),
+    };
+  };
+}
