@@ -2,11 +2,7 @@
 import type { TestProject } from "vitest/node";
 import { startLocalAws } from "../../aws-backend/local/server.ts";
 
-declare module "vitest" {
-  export interface ProvidedContext {
-    awsEndpoint: string;
-  }
-}
+/// <reference path="./provided-context.d.ts" />
 
 export default async function setup(project: TestProject) {
   const endpoint = await startLocalAws({ port: 0 });

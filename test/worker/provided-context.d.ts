@@ -1,0 +1,7 @@
+/** What globalSetup provides to the worker tests (read with `inject`). */
+declare module "vitest" {
+  export interface ProvidedContext {
+    awsEndpoint: string;
+  }
+}
+export {};
