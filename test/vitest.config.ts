@@ -1,3 +1,4 @@
+/// <reference path="./worker/provided-context.d.ts" />
 /**
  * Two projects: `backend` runs in Node (local AWS endpoint, engines, Lambdas, CDK);
  * `worker` runs inside workerd with real KV, Durable Objects and Cache, talking to a local AWS
