@@ -90,6 +90,8 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   const backends = await startBackends({ buckets: [LOCAL_RESOURCES.bucket], dataDir: options.s3Directory });
   let url = "";
   const comprehend = new ComprehendService(usage);
+  // Load the engines' models now, not on the first call (about 1.5 s, longer than a deadline).
+  comprehend.warmUp();
   const sqs = new SqsService(() => url, region);
 
   async function handleAws(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -2,10 +2,13 @@
  * Helpers for worker tests: calling the Worker as a client would, and reading or steering the
  * local AWS endpoint (what Comprehend received, injected faults, the dead-letter queue).
  */
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { inject } from "vitest";
 import { AwsClient } from "aws4fetch";
+import { createApp } from "../../worker/app.ts";
 import { createKey, LOCAL_DEV_KEY } from "../../worker/auth/api-keys.ts";
+import type { Bindings } from "../../worker/config.ts";
 import type { Tier } from "../../shared/tiers.ts";
 
 export const DEV_KEY = LOCAL_DEV_KEY;
@@ -25,15 +28,26 @@ export function request(path: string, options: CallOptions = {}): Request {
   if (key !== null) headers.set("authorization", `Bearer ${key}`);
   let body: BodyInit | undefined;
   if (options.body !== undefined) {
-    body = typeof options.body === "string" || options.body instanceof Uint8Array ? (options.body as BodyInit) : JSON.stringify(options.body);
+    const raw = typeof options.body === "string" || options.body instanceof Uint8Array || options.body instanceof ReadableStream;
+    body = raw ? (options.body as BodyInit) : JSON.stringify(options.body);
     headers.set("content-type", options.contentType ?? "application/json");
   }
   return new Request(`http://edge${path}`, { method: options.method ?? (body === undefined ? "GET" : "POST"), headers, body });
 }
 
-/** Calls the Worker under test (the module wrangler.toml names). */
-export function call(path: string, options: CallOptions = {}): Promise<Response> {
-  return exports.default.fetch(request(path, options));
+/**
+ * Calls the Worker's app, in this isolate, with the real bindings, and waits for its waitUntil
+ * work (cache writes, usage, dead letters) so a test sees their effects. One app per test file,
+ * so each file starts with a closed breaker. (The harness's `exports.default.fetch` slows down
+ * with every call made, so it is kept for tests of the entry module itself.)
+ */
+const app = createApp();
+
+export async function call(path: string, options: CallOptions & { env?: Partial<Bindings> } = {}): Promise<Response> {
+  const ctx = createExecutionContext();
+  const res = await app.fetch(request(path, options), { ...env, ...options.env }, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
 }
 
 export async function analyze(text: string, options: Record<string, unknown> = {}, call_: CallOptions = {}) {

@@ -22,6 +22,12 @@ type Body = Record<string, unknown>;
 export class ComprehendService {
   constructor(private readonly usage: Usage) {}
 
+  warmUp(): void {
+    analyzeSentiment("warming up the lexicon");
+    detectLanguages("warming up the language model");
+    detectPii("warm.up@example.com");
+  }
+
   handle(operation: string, body: Body): unknown {
     switch (operation) {
       case "DetectSentiment": {
