@@ -26,7 +26,8 @@ export class ApiError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly details: { field?: string; retryAfter?: number } = {},
+    /** `upstream`: the dependency's error name, for logs and dead letters; never sent to the client. */
+    readonly details: { field?: string; retryAfter?: number; upstream?: string } = {},
   ) {
     super(message);
     this.status = ERROR_STATUS[code];

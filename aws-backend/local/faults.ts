@@ -39,8 +39,9 @@ export class FaultInjector {
     this.faults.push({ ...fault, remaining: fault.count ?? Number.POSITIVE_INFINITY });
   }
 
-  clear(): void {
-    this.faults = [];
+  /** All faults, or only those set with `match`. */
+  clear(match?: string): void {
+    this.faults = match === undefined ? [] : this.faults.filter((f) => f.match !== match);
   }
 
   list(): Fault[] {

@@ -139,8 +139,9 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     if (path === "/_local/faults") {
       if (req.method === "GET") return sendJson(res, 200, { faults: faults.list() }, "application/json");
       if (req.method === "DELETE") {
-        faults.clear();
-        return sendJson(res, 200, { faults: [] }, "application/json");
+        // ?match=X clears only the faults set with that marker (tests running side by side).
+        faults.clear(new URL(req.url ?? "/", "http://local").searchParams.get("match") ?? undefined);
+        return sendJson(res, 200, { faults: faults.list() }, "application/json");
       }
       if (req.method === "POST") {
         let parsed;

@@ -77,8 +77,14 @@ export async function addFault(fault: Record<string, unknown>): Promise<void> {
   if (res.status !== 201) throw new Error(`fault not set: ${res.status}`);
 }
 
-export async function clearFaults(): Promise<void> {
-  await fetch(`${endpoint()}/_local/faults`, { method: "DELETE" });
+/** Clears the faults this test set with `match` (other test files run alongside). */
+export async function clearFaults(match: string): Promise<void> {
+  await fetch(`${endpoint()}/_local/faults?match=${encodeURIComponent(match)}`, { method: "DELETE" });
+}
+
+export async function activeFaults(match: string): Promise<Record<string, unknown>[]> {
+  const { faults } = (await (await fetch(`${endpoint()}/_local/faults`)).json()) as { faults: Record<string, unknown>[] };
+  return faults.filter((f) => f.match === match);
 }
 
 const sqs = () => new AwsClient({ accessKeyId: "test", secretAccessKey: "test", region: "us-east-1", service: "sqs", retries: 0 });

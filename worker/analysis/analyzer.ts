@@ -124,7 +124,7 @@ export class Analyzer {
       } catch (err) {
         const error = err instanceof ApiError ? err : new ApiError("INTERNAL_ERROR", "The text was not analysed.");
         report.outcomes[item.index] = { ok: false, error, pii: item.pii };
-        if (error.code !== "VALIDATION_ERROR") report.failed.push(failedItem(item, error, err));
+        if (error.code !== "VALIDATION_ERROR") report.failed.push(failedItem(item, error));
       }
     }
     return report;
@@ -284,32 +284,32 @@ export class Analyzer {
 /** Comprehend failures as the API reports them. */
 function toApiError(err: unknown): ApiError {
   if (err instanceof CircuitOpenError) {
-    return new ApiError("SERVICE_UNAVAILABLE", "Sentiment analysis is temporarily unavailable.", { retryAfter: err.retryAfterSeconds });
+    return new ApiError("SERVICE_UNAVAILABLE", "Sentiment analysis is temporarily unavailable.", {
+      retryAfter: err.retryAfterSeconds,
+      upstream: "CircuitOpen",
+    });
   }
   if (err instanceof AwsCallError) {
     if (err.type === "UnsupportedLanguageException") {
-      return new ApiError("VALIDATION_ERROR", "This language cannot be analysed.", { field: "language_code" });
+      return new ApiError("VALIDATION_ERROR", "This language cannot be analysed.", { field: "language_code", upstream: err.type });
     }
     if (err.isDependencyFailure) {
       const why = err.kind === "throttled" ? "is throttling" : err.kind === "timeout" ? "did not answer in time" : "failed";
-      return new ApiError("SERVICE_UNAVAILABLE", `Sentiment analysis ${why}; try again shortly.`, { retryAfter: 1 });
+      return new ApiError("SERVICE_UNAVAILABLE", `Sentiment analysis ${why}; try again shortly.`, { retryAfter: 1, upstream: err.type });
     }
+    return new ApiError("INTERNAL_ERROR", "The text could not be analysed.", { upstream: err.type });
   }
-  return new ApiError("INTERNAL_ERROR", "The text could not be analysed.");
+  return new ApiError("INTERNAL_ERROR", "The text could not be analysed.", { upstream: err instanceof Error ? err.name : "unknown" });
 }
 
-function failedItem(item: Prepared, error: ApiError, cause: unknown): FailedItem {
+function failedItem(item: Prepared, error: ApiError): FailedItem {
   return {
     index: item.index,
     redacted_text: item.redactedText,
     language_code: item.languageCode,
     pii: item.options.pii,
     ...(item.redactedText === item.text ? { cache_key: item.key } : {}),
-    error: {
-      code: error.code,
-      type: cause instanceof AwsCallError ? cause.type : cause instanceof CircuitOpenError ? "CircuitOpen" : "Error",
-      message: error.message,
-    },
+    error: { code: error.code, type: error.details.upstream ?? "Error", message: error.message },
   };
 }
 
