@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { exports } from "cloudflare:workers";
+import { call } from "./helpers.ts";
 
 describe("GET /health", () => {
   it("answers 200 healthy with every component up, and a request id", async () => {
@@ -9,7 +10,7 @@ describe("GET /health", () => {
     const body = await res.json<{ status: string; components: Record<string, { status: string }>; version: string }>();
     expect(body.status).toBe("healthy");
     expect(body.version).toMatch(/^\d+\.\d+\.\d+$/);
-    for (const name of ["config", "kv", "rate_limiter"]) expect(body.components[name]?.status).toBe("up");
+    for (const name of ["config", "kv", "rate_limiter", "comprehend"]) expect(body.components[name]?.status).toBe("up");
   });
 
   it("keeps a sane caller request id and replaces an unsafe one", async () => {
@@ -25,5 +26,75 @@ describe("GET /health", () => {
     const body = await res.json<{ error: { code: string; request_id: string } }>();
     expect(body.error.code).toBe("NOT_FOUND");
     expect(body.error.request_id).toBe(res.headers.get("x-request-id"));
+  });
+});
+
+describe("GET /health with failing dependencies", () => {
+  it("reports Comprehend up when reachable (a free, unbilled probe)", async () => {
+    const body = await (await call("/health", { key: null })).json<{ components: Record<string, { status: string }> }>();
+    expect(body.components.comprehend?.status).toBe("up");
+  });
+
+  it("is degraded (503) when Comprehend cannot be reached", async () => {
+    const res = await call("/health", { key: null, env: { AWS_ENDPOINT_URL: "http://127.0.0.1:9" } });
+    expect(res.status).toBe(503);
+    const body = await res.json<{ status: string; components: Record<string, { status: string }> }>();
+    expect(body.status).toBe("degraded");
+    expect(body.components.comprehend?.status).toBe("down");
+    expect(body.components.kv?.status).toBe("up");
+  });
+
+  it("is unhealthy (503) naming the variable when the configuration is invalid", async () => {
+    const res = await call("/health", { key: null, env: { AWS_REGION: "mars" } });
+    expect(res.status).toBe(503);
+    const body = await res.json<{ status: string; components: Record<string, { status: string; error?: string }> }>();
+    expect(body.status).toBe("unhealthy");
+    expect(body.components.config?.error).toMatch(/^AWS_REGION/);
+  });
+});
+
+describe("configuration and unexpected failures", () => {
+  it("answers 500 CONFIG_ERROR naming a missing variable instead of crashing", async () => {
+    const res = await call("/v1/analyze/sync", { body: { text: "hello" }, env: { DLQ_URL: undefined } });
+    expect(res.status).toBe(500);
+    expect(await res.json()).toMatchObject({ error: { code: "CONFIG_ERROR", field: "DLQ_URL" } });
+  });
+
+  it("answers 500 INTERNAL_ERROR in the error shape, without the failure's message, when a binding throws", async () => {
+    const brokenKv = {
+      get: () => {
+        throw new Error("kv exploded while reading secret-detail");
+      },
+    };
+    const res = await call("/v1/usage", { env: { KV: brokenKv as unknown as KVNamespace } });
+    expect(res.status).toBe(500);
+    const text = await res.text();
+    expect(JSON.parse(text)).toMatchObject({ error: { code: "INTERNAL_ERROR", request_id: res.headers.get("x-request-id") } });
+    expect(text).not.toContain("secret-detail");
+    expect(text).not.toMatch(/at .*\.ts/);
+  });
+});
+
+describe("GET /openapi.json and /docs", () => {
+  it("describes every route from the shared schemas", async () => {
+    const doc = await (await call("/openapi.json", { key: null })).json<Record<string, any>>();
+    expect(doc.openapi).toBe("3.1.0");
+    expect(Object.keys(doc.paths).sort()).toEqual(["/health", "/v1/analyze/batch", "/v1/analyze/sync", "/v1/usage"]);
+    const sync = doc.paths["/v1/analyze/sync"].post;
+    const request = sync.requestBody.content["application/json"].schema;
+    expect(request.required).toEqual(["text"]);
+    expect(request.properties.options.properties.pii.enum).toEqual(["redact", "detect", "off"]);
+    expect(sync.responses["200"].content["application/json"].schema.required).toEqual(
+      expect.arrayContaining(["sentiment", "score", "language_code", "pii_detected", "cached", "processing_time_ms", "request_id"]),
+    );
+    expect(Object.keys(sync.responses)).toEqual(expect.arrayContaining(["400", "401", "403", "413", "415", "429", "503"]));
+    expect(doc.components.schemas.Error.properties.error.required).toEqual(["code", "message", "request_id"]);
+  });
+
+  it("serves a docs page", async () => {
+    const res = await call("/docs", { key: null });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/text\/html/);
+    expect(await res.text()).toContain("/openapi.json");
   });
 });
