@@ -7,6 +7,8 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { startLocalAws } from "./server.ts";
 import { localSettingsFromEnv } from "./resources.ts";
+import { createKey, LOCAL_DEV_KEY, LOCAL_DEV_TENANT } from "../../worker/auth/api-keys.ts";
+import { WranglerKv } from "../../worker/cli/wrangler-kv.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const WORKER_PORT = Number(process.env.WORKER_PORT ?? 8787);
@@ -15,6 +17,10 @@ const started = Date.now();
 
 const endpoint = await startLocalAws(localSettingsFromEnv());
 console.log(`[dev] local AWS endpoint on ${endpoint.url}`);
+
+// The contract's local key (premium), in the KV state wrangler dev is about to serve.
+await createKey(new WranglerKv({ remote: false }), { key: LOCAL_DEV_KEY, tenant: LOCAL_DEV_TENANT, tier: "premium" });
+console.log(`[dev] API key ${LOCAL_DEV_KEY} (premium) seeded`);
 
 const wrangler = spawn(
   process.execPath,

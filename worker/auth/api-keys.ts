@@ -18,7 +18,8 @@ export interface ApiKeyRecord {
 
 export interface KeyStore {
   get(key: string, type: "json"): Promise<unknown>;
-  put(key: string, value: string): Promise<unknown>;
+  /** The record is also the entry's metadata, so a listing shows keys without reading each. */
+  put(key: string, value: string, options?: { metadata?: unknown }): Promise<unknown>;
 }
 
 /** The key local dev and the tests are seeded with (premium). */
@@ -50,7 +51,7 @@ export async function createKey(
     status: "active",
     created_at: (options.now ?? new Date()).toISOString(),
   };
-  await kv.put(API_KEY_PREFIX + hash, JSON.stringify(record));
+  await kv.put(API_KEY_PREFIX + hash, JSON.stringify(record), { metadata: record });
   return { key, record };
 }
 
@@ -58,7 +59,8 @@ export async function createKey(
 export async function setKeyStatus(kv: KeyStore, hash: string, status: ApiKeyRecord["status"]): Promise<boolean> {
   const record = (await kv.get(API_KEY_PREFIX + hash, "json")) as ApiKeyRecord | null;
   if (!record) return false;
-  await kv.put(API_KEY_PREFIX + hash, JSON.stringify({ ...record, status }));
+  const updated = { ...record, status };
+  await kv.put(API_KEY_PREFIX + hash, JSON.stringify(updated), { metadata: updated });
   return true;
 }
 

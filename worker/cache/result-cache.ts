@@ -6,9 +6,15 @@ import { SentimentResult } from "../../shared/schemas.ts";
 
 const PREFIX = "result:";
 
+/** The part of KV the cache uses: the Worker passes its binding, `npm run dlq` a wrangler-backed store. */
+export interface ResultStore {
+  get(key: string, type: "json"): Promise<unknown>;
+  put(key: string, value: string, options: { expirationTtl: number }): Promise<unknown>;
+}
+
 export class ResultCache {
   constructor(
-    private readonly kv: KVNamespace,
+    private readonly kv: ResultStore,
     private readonly ttlSeconds: number,
   ) {}
 

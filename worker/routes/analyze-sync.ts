@@ -57,7 +57,7 @@ export function registerAnalyzeSync(app: Hono<AppEnv>): void {
 
 /** The stored result as the caller asked for it: without scores and confidence when they opted out. */
 export function presentResult(result: SentimentResult, includeConfidence: boolean): SentimentResult {
-  if (includeConfidence) return result;
-  const { scores: _scores, confidence: _confidence, ...rest } = result;
-  return rest;
+  const { sentiment, score, scores, language_code, confidence } = result;
+  // One field order whether the result came from Comprehend or the cache.
+  return includeConfidence ? { sentiment, score, scores, confidence, language_code } : { sentiment, score, language_code };
 }

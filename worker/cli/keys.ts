@@ -1,0 +1,67 @@
+/**
+ * `npm run keys -- create --tenant NAME --tier free|basic|premium` prints a new API key (shown
+ * once; only its hash is stored). `revoke --key-id ID` (or `--key KEY`) disables one; `list`
+ * shows them. Local dev state by default (works while `npm run dev` runs); `--remote` (with
+ * `--env production`) for the deployed namespace.
+ */
+import { parseArgs } from "node:util";
+import { TIERS, type Tier } from "../../shared/tiers.ts";
+import { API_KEY_PREFIX, createKey, hashKey, keyIdOf, setKeyStatus, type ApiKeyRecord } from "../auth/api-keys.ts";
+import { WranglerKv, kvTargetFromArgs } from "./wrangler-kv.ts";
+
+const USAGE = `usage: npm run keys -- <create|revoke|list> [options]
+  create --tenant NAME --tier free|basic|premium
+  revoke --key-id ID | --key KEY
+  list
+  common: --remote [--env production]   (default: local dev state)`;
+
+function fail(message: string): never {
+  console.error(`${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: {
+    tenant: { type: "string" },
+    tier: { type: "string" },
+    key: { type: "string" },
+    "key-id": { type: "string" },
+    remote: { type: "boolean" },
+    env: { type: "string" },
+    "persist-to": { type: "string" },
+  },
+});
+const kv = new WranglerKv(kvTargetFromArgs(values));
+
+switch (positionals[0]) {
+  case "create": {
+    if (!values.tenant || !/^[\w.-]{1,64}$/.test(values.tenant)) fail("--tenant NAME is required (letters, digits, . _ -)");
+    if (!TIERS.includes(values.tier as Tier)) fail(`--tier must be one of ${TIERS.join(", ")}`);
+    const { key, record } = await createKey(kv, { tenant: values.tenant, tier: values.tier as Tier, key: values.key });
+    console.log(`key:       ${key}\nkey_id:    ${record.key_id}\ntenant:    ${record.tenant_id}\ntier:      ${record.tier}\n\nStore the key now: it is not shown again (only its hash is kept).`);
+    break;
+  }
+  case "revoke": {
+    let hash: string | undefined;
+    if (values.key) hash = await hashKey(values.key);
+    else if (values["key-id"]) {
+      const match = (await kv.list(API_KEY_PREFIX)).find((e) => keyIdOf(e.name.slice(API_KEY_PREFIX.length)) === values["key-id"]);
+      hash = match?.name.slice(API_KEY_PREFIX.length);
+    } else fail("--key-id ID or --key KEY is required");
+    if (!hash || !(await setKeyStatus(kv, hash, "disabled"))) fail("no such key");
+    console.log(`revoked ${keyIdOf(hash)}: requests with it now get 403`);
+    break;
+  }
+  case "list": {
+    const entries = await kv.list(API_KEY_PREFIX);
+    console.log(["key_id", "tenant", "tier", "status", "created_at"].join("\t"));
+    for (const { name, metadata } of entries) {
+      const r = metadata as Partial<ApiKeyRecord> | undefined;
+      console.log([keyIdOf(name.slice(API_KEY_PREFIX.length)), r?.tenant_id ?? "?", r?.tier ?? "?", r?.status ?? "?", r?.created_at ?? "?"].join("\t"));
+    }
+    break;
+  }
+  default:
+    fail(positionals[0] ? `unknown command ${positionals[0]}` : "a command is required");
+}
