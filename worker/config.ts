@@ -3,26 +3,6 @@
  * variable becomes a 500 CONFIG_ERROR naming it, never a crash deep inside a route.
  */
 import { z } from "zod";
-import type { RateLimiter } from "./durable-objects/rate-limiter.ts";
-
-export interface Bindings {
-  KV: KVNamespace;
-  RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
-  AWS_REGION?: string;
-  AWS_ENDPOINT_URL?: string;
-  AWS_ACCESS_KEY_ID?: string;
-  AWS_SECRET_ACCESS_KEY?: string;
-  AWS_SESSION_TOKEN?: string;
-  JOBS_BUCKET?: string;
-  JOBS_TABLE?: string;
-  DLQ_URL?: string;
-  ENGINE_VERSION?: string;
-  SYNC_DEADLINE_MS?: string;
-  COMPREHEND_ATTEMPT_TIMEOUT_MS?: string;
-  CACHE_TTL_SECONDS?: string;
-  BREAKER_FAILURE_THRESHOLD?: string;
-  BREAKER_COOLDOWN_MS?: string;
-}
 
 /** A whole number from a var (vars arrive as strings or numbers), with a default when absent. */
 const integer = (fallback: number, min: number, max: number) =>
@@ -55,14 +35,18 @@ const ConfigSchema = z.object({
 
 export type Config = z.infer<typeof ConfigSchema>;
 
+/** The variables the configuration reads (operator commands take overrides of these from their environment). */
+export const CONFIG_VARIABLES = Object.keys(ConfigSchema.shape) as (keyof Config)[];
+
 export type ConfigResult = { ok: true; config: Config } | { ok: false; variable: string; message: string };
 
 const cache = new WeakMap<object, ConfigResult>();
 
-export function loadConfig(env: Bindings): ConfigResult {
-  const cached = cache.get(env);
+/** `vars` are the Worker's env (bindings included; only the variables are read). */
+export function loadConfig(vars: object): ConfigResult {
+  const cached = cache.get(vars);
   if (cached) return cached;
-  const parsed = ConfigSchema.safeParse(env);
+  const parsed = ConfigSchema.safeParse(vars);
   const result: ConfigResult = parsed.success
     ? { ok: true, config: parsed.data }
     : {
@@ -70,6 +54,6 @@ export function loadConfig(env: Bindings): ConfigResult {
         variable: String(parsed.error.issues[0]?.path[0] ?? "unknown"),
         message: parsed.error.issues[0]?.message ?? "invalid",
       };
-  cache.set(env, result);
+  cache.set(vars, result);
   return result;
 }

@@ -1,6 +1,7 @@
 /** The Hono environment every route shares: bindings plus per-request variables. */
 import type { ApiKeyRecord } from "./auth/api-keys.ts";
-import type { Bindings, Config } from "./config.ts";
+import type { Bindings } from "./bindings.ts";
+import type { Config } from "./config.ts";
 import type { LimitDecision } from "./durable-objects/rate-limiter.ts";
 import type { Services } from "./services.ts";
 

@@ -11,7 +11,8 @@ import { ComprehendClient } from "./aws/comprehend.ts";
 import type { RetryPolicy } from "./aws/json-protocol.ts";
 import { SqsClient } from "./aws/sqs.ts";
 import { ResultCache } from "./cache/result-cache.ts";
-import type { Bindings, Config } from "./config.ts";
+import type { Bindings } from "./bindings.ts";
+import type { Config } from "./config.ts";
 
 export interface Services {
   comprehend: ComprehendClient;

@@ -8,7 +8,7 @@ import { inject } from "vitest";
 import { AwsClient } from "aws4fetch";
 import { createApp } from "../../worker/app.ts";
 import { createKey, LOCAL_DEV_KEY } from "../../worker/auth/api-keys.ts";
-import type { Bindings } from "../../worker/config.ts";
+import type { Bindings } from "../../worker/bindings.ts";
 import type { Tier } from "../../shared/tiers.ts";
 
 export const DEV_KEY = LOCAL_DEV_KEY;
