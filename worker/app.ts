@@ -14,6 +14,7 @@ import { requestLog } from "./middleware/request-log.ts";
 import { analyzeBatchRoute, registerAnalyzeBatch } from "./routes/analyze-batch.ts";
 import { analyzeSyncRoute, registerAnalyzeSync } from "./routes/analyze-sync.ts";
 import { healthRoute, registerHealth } from "./routes/health.ts";
+import { registerIndex } from "./routes/index.ts";
 import { registerOpenApi } from "./routes/openapi.ts";
 import { registerUsage, usageRoute } from "./routes/usage.ts";
 import { createServiceRegistry } from "./services.ts";
@@ -23,6 +24,7 @@ export function createApp(): Hono<AppEnv> {
   const servicesFor = createServiceRegistry();
 
   app.use("*", requestId, requestLog);
+  registerIndex(app);
   registerHealth(app, servicesFor);
   registerOpenApi(app, [analyzeSyncRoute, analyzeBatchRoute, usageRoute, healthRoute]);
 

@@ -1,0 +1,169 @@
+/**
+ * `npm run bench:sync`: the bundled Worker under Miniflare (workerd, not wrangler dev) against
+ * the local AWS endpoint with a fixed 100 ms Comprehend latency. autocannon, 10 connections:
+ * a trivial route (GET /) as the baseline of the same run, the cache-hit path and the cache-miss
+ * path. Then 10,000 requests drawn with a Zipf law from the real texts of
+ * ../shared/datasets/sentiment/: hit rate and Comprehend units saved.
+ */
+import autocannon from "autocannon";
+import { Miniflare } from "miniflare";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { fileURLToPath } from "node:url";
+import { startLocalAws } from "../../aws-backend/local/server.ts";
+import { billingUnits } from "../../shared/comprehend.ts";
+import { createKey } from "../../worker/auth/api-keys.ts";
+import { SENTIMENT_FILES, readSentimentFile } from "../datasets.ts";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+const CONNECTIONS = 10;
+const COMPREHEND_LATENCY_MS = 100;
+const ZIPF_REQUESTS = 10_000;
+const ZIPF_EXPONENT = 1.0;
+
+const endpoint = await startLocalAws({ port: 0 });
+for (const operation of ["DetectSentiment", "BatchDetectSentiment", "DetectDominantLanguage", "BatchDetectDominantLanguage"]) {
+  endpoint.faults.add({ operation, kind: "latency", latencyMs: COMPREHEND_LATENCY_MS, status: 500 });
+}
+
+const { workerOptions } = unstable_getMiniflareWorkerOptions(`${root}wrangler.toml`);
+const mf = new Miniflare({
+  ...workerOptions,
+  name: "aurastream",
+  modules: true,
+  scriptPath: `${root}dist/index.js`,
+  bindings: {
+    ...workerOptions.bindings,
+    AWS_ENDPOINT_URL: endpoint.url,
+    AWS_ACCESS_KEY_ID: endpoint.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: endpoint.credentials.secretAccessKey,
+  },
+  host: "127.0.0.1",
+  port: 0,
+  // The Worker logs a JSON line per request: drain them, do not print 50,000 lines.
+  handleRuntimeStdio(stdout, stderr) {
+    stdout.resume();
+    stderr.resume();
+  },
+} as ConstructorParameters<typeof Miniflare>[0]);
+const url = (await mf.ready).toString().replace(/\/$/, "");
+const kv = await mf.getKVNamespace("KV");
+const newKey = async () => (await createKey(kv as never, { tenant: "bench", tier: "premium" })).key;
+
+interface Figures {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+async function cannon(options: Partial<autocannon.Options> & { requests?: autocannon.Request[] }): Promise<Figures> {
+  const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_S, ...options } as autocannon.Options);
+  const non2xx = result.non2xx + result.errors + result.timeouts;
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: non2xx };
+}
+
+const json = (key: string) => ({ "content-type": "application/json", authorization: `Bearer ${key}` });
+const row = (name: string, f: Figures) =>
+  `${name.padEnd(22)} ${f.rps.toFixed(0).padStart(7)} req/s   p50 ${String(f.p50).padStart(4)} ms   p99 ${String(f.p99).padStart(4)} ms   non-2xx ${f.errors}`;
+
+console.log(`Worker under Miniflare ${url}; Comprehend latency ${COMPREHEND_LATENCY_MS} ms; ${CONNECTIONS} connections, ${DURATION_S} s each\n`);
+
+// Warm the isolate, then the baseline.
+await fetch(`${url}/`);
+const trivial = await cannon({ requests: [{ method: "GET", path: "/" }] });
+console.log(row("trivial GET /", trivial));
+
+const hitKey = await newKey();
+const hitBody = JSON.stringify({ text: "The new dashboard is fast and easy to use", options: { language_code: "en" } });
+await fetch(`${url}/v1/analyze/sync`, { method: "POST", headers: json(hitKey), body: hitBody });
+const hit = await cannon({ requests: [{ method: "POST", path: "/v1/analyze/sync", headers: json(hitKey), body: hitBody }] });
+console.log(row("cache hit", hit));
+
+const missKey = await newKey();
+let n = 0;
+const miss = await cannon({
+  requests: [
+    {
+      method: "POST",
+      path: "/v1/analyze/sync",
+      headers: json(missKey),
+      // A new text every time: every request is a miss (language given: one Comprehend call).
+      setupRequest: (req) => ({ ...req, body: JSON.stringify({ text: `Order ${++n} arrived quickly and works well`, options: { language_code: "en" } }) }),
+    },
+  ],
+});
+console.log(row("cache miss", miss));
+
+console.log(`\ncache hit / trivial throughput: ${((hit.rps / trivial.rps) * 100).toFixed(0)}%   (target >= 50%)`);
+console.log(`cache miss p50 - ${COMPREHEND_LATENCY_MS} ms: ${miss.p50 - COMPREHEND_LATENCY_MS} ms   (target <= 10 ms)`);
+console.log(`cache miss p99: ${miss.p99} ms   (target < 1,000 ms)`);
+
+// Zipf replay over real feedback texts, without the injected latency (it changes no hit).
+endpoint.faults.clear();
+const texts = [...new Set(SENTIMENT_FILES.flatMap((f) => readSentimentFile(f).map((r) => r.text.trim())).filter(Boolean))];
+const random = mulberry32(20261122);
+shuffle(texts, random);
+const draw = zipfSampler(texts.length, ZIPF_EXPONENT, random);
+const sequence = Array.from({ length: ZIPF_REQUESTS }, () => texts[draw()]!).filter((t) => [...t].length <= 5_000);
+const zipfKey = await newKey();
+const before = endpoint.usage.snapshot().comprehend.units;
+let hits = 0;
+let failures = 0;
+let next = 0;
+const started = Date.now();
+await Promise.all(
+  Array.from({ length: CONNECTIONS }, async () => {
+    while (next < sequence.length) {
+      const text = sequence[next++]!;
+      const res = await fetch(`${url}/v1/analyze/sync`, { method: "POST", headers: json(zipfKey), body: JSON.stringify({ text, options: { language_code: "en" } }) });
+      const body = (await res.json()) as { cached?: boolean };
+      if (!res.ok) failures++;
+      else if (body.cached) hits++;
+    }
+  }),
+);
+const billed = endpoint.usage.snapshot().comprehend.units - before;
+const withoutCache = sequence.reduce((sum, t) => sum + billingUnits(t), 0);
+console.log(
+  `\nZipf replay (s = ${ZIPF_EXPONENT}) of ${sequence.length} requests over ${texts.length} distinct texts from ${SENTIMENT_FILES.join(", ")}` +
+    ` in ${((Date.now() - started) / 1000).toFixed(1)} s:\n  hit rate ${((hits / sequence.length) * 100).toFixed(1)}%, failures ${failures}` +
+    `\n  Comprehend units billed ${billed} vs ${withoutCache} without the cache: ${withoutCache - billed} saved (${(((withoutCache - billed) / withoutCache) * 100).toFixed(1)}%)`,
+);
+
+await mf.dispose();
+await endpoint.close();
+
+function mulberry32(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function shuffle<T>(items: T[], random: () => number): void {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+}
+
+/** Ranks 0..n-1 with P(k) proportional to 1 / (k+1)^s, by inverse transform on the CDF. */
+function zipfSampler(n: number, s: number, random: () => number): () => number {
+  const cdf = new Float64Array(n);
+  let total = 0;
+  for (let k = 0; k < n; k++) cdf[k] = total += 1 / (k + 1) ** s;
+  return () => {
+    const u = random() * total;
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cdf[mid]! < u) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+}
