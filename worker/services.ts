@@ -3,7 +3,9 @@
  * (one per isolate in production) so the circuit breaker and the in-flight map outlive a
  * request; tests build a fresh app to get fresh ones.
  */
+import { MemoryCache } from "../shared/memory-cache.ts";
 import type { SentimentResult } from "../shared/schemas.ts";
+import type { ApiKeyRecord } from "./auth/api-keys.ts";
 import { Analyzer } from "./analysis/analyzer.ts";
 import { DeadLetterQueue } from "./analysis/dead-letter.ts";
 import { CircuitBreaker } from "./aws/circuit-breaker.ts";
@@ -11,6 +13,8 @@ import { ComprehendClient } from "./aws/comprehend.ts";
 import type { RetryPolicy } from "./aws/json-protocol.ts";
 import { SqsClient } from "./aws/sqs.ts";
 import { ResultCache } from "./cache/result-cache.ts";
+import { PermitPool } from "./rate-limit/permits.ts";
+import { UsageBuffer } from "./rate-limit/usage-buffer.ts";
 import type { Bindings } from "./bindings.ts";
 import type { Config } from "./config.ts";
 
@@ -18,7 +22,16 @@ export interface Services {
   comprehend: ComprehendClient;
   analyzer: Analyzer;
   deadLetters: DeadLetterQueue;
+  /** API key records by key hash, for a few seconds (a revocation shows within KEY_CACHE_MS). */
+  apiKeys: MemoryCache<ApiKeyRecord>;
+  permits: PermitPool;
+  usage: UsageBuffer;
 }
+
+/** How long an isolate trusts a key record it read: revocations take effect within this. */
+export const KEY_CACHE_MS = 30_000;
+const ISOLATE_RESULTS = 10_000;
+const ISOLATE_KEYS = 10_000;
 
 /** The public endpoint of a service, unless AWS_ENDPOINT_URL sends everything elsewhere. */
 export function awsEndpoint(config: Config, service: "comprehend" | "sqs"): string {
@@ -26,15 +39,36 @@ export function awsEndpoint(config: Config, service: "comprehend" | "sqs"): stri
 }
 
 export function createServiceRegistry() {
-  const isolateState = new Map<string, { breaker: CircuitBreaker; inflight: Map<string, Promise<SentimentResult>> }>();
+  const isolateState = new Map<
+    string,
+    {
+      breaker: CircuitBreaker;
+      inflight: Map<string, Promise<SentimentResult>>;
+      results: MemoryCache<SentimentResult>;
+      apiKeys: MemoryCache<ApiKeyRecord>;
+      permits: PermitPool;
+      usage: UsageBuffer;
+    }
+  >();
 
   return function servicesFor(config: Config, env: Bindings): Services {
-    const fingerprint = `${awsEndpoint(config, "comprehend")}|${config.BREAKER_FAILURE_THRESHOLD}|${config.BREAKER_COOLDOWN_MS}`;
+    const fingerprint = [
+      awsEndpoint(config, "comprehend"),
+      config.ENGINE_VERSION,
+      config.CACHE_TTL_SECONDS,
+      config.BREAKER_FAILURE_THRESHOLD,
+      config.BREAKER_COOLDOWN_MS,
+    ].join("|");
     let state = isolateState.get(fingerprint);
     if (!state) {
+      const usage = new UsageBuffer();
       state = {
         breaker: new CircuitBreaker({ failureThreshold: config.BREAKER_FAILURE_THRESHOLD, cooldownMs: config.BREAKER_COOLDOWN_MS }),
         inflight: new Map(),
+        results: new MemoryCache(ISOLATE_RESULTS, config.CACHE_TTL_SECONDS * 1000),
+        apiKeys: new MemoryCache(ISOLATE_KEYS, KEY_CACHE_MS),
+        permits: new PermitPool(usage),
+        usage,
       };
       isolateState.set(fingerprint, state);
     }
@@ -62,11 +96,14 @@ export function createServiceRegistry() {
       comprehend,
       analyzer: new Analyzer({
         comprehend,
-        cache: new ResultCache(env.KV, config.CACHE_TTL_SECONDS),
+        cache: new ResultCache(env.KV, config.CACHE_TTL_SECONDS, state.results),
         inflight: state.inflight,
         engineVersion: config.ENGINE_VERSION,
       }),
       deadLetters: new DeadLetterQueue(sqs, config.DLQ_URL),
+      apiKeys: state.apiKeys,
+      permits: state.permits,
+      usage: state.usage,
     };
   };
 }

@@ -41,7 +41,7 @@ const mf = new Miniflare({
   host: "127.0.0.1",
   port: 0,
   // The Worker logs a JSON line per request: drain them, do not print 50,000 lines.
-  handleRuntimeStdio(stdout, stderr) {
+  handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {
     stdout.resume();
     stderr.resume();
   },

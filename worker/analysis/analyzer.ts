@@ -98,7 +98,13 @@ export class Analyzer {
 
     if (owned.size > 0) {
       const started = Date.now();
-      const computed = await this.compute([...owned.values()].map((o) => o.item), deadline, report);
+      let computed: Computed;
+      try {
+        computed = await this.compute([...owned.values()].map((o) => o.item), deadline, report);
+      } catch (err) {
+        // Every owned key must settle, or requests sharing it would wait forever.
+        computed = new Map([...owned.keys()].map((key) => [key, toApiError(err)]));
+      }
       report.comprehendMs = Date.now() - started;
       for (const [key, { resolve, reject }] of owned) {
         const value = computed.get(key) ?? new ApiError("INTERNAL_ERROR", "The text was not analysed.");

@@ -9,7 +9,7 @@ import type { AnalysisReport } from "./analyzer.ts";
 import { DEAD_LETTER_SCHEMA_VERSION } from "./dead-letter.ts";
 
 export function finishAnalysis(c: Context<AppEnv>, report: AnalysisReport, characters: number): void {
-  const { deadLetters } = c.get("services");
+  const { deadLetters, usage, permits } = c.get("services");
   const { hash, record } = c.get("apiKey");
   const background: Promise<unknown>[] = [...report.pending];
   if (report.failed.length > 0) {
@@ -27,10 +27,13 @@ export function finishAnalysis(c: Context<AppEnv>, report: AnalysisReport, chara
       ),
     );
   }
-  const limiter = c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName(hash));
-  background.push(
-    limiter.recordUsage({ requests: 1, characters, comprehend_units: report.units, cache_hits: report.cacheHits }),
-  );
+  // Counted in the isolate. A busy key's usage rides on its next permit reservation (or the
+  // end-of-second hand-back); otherwise it is sent now, coalesced with any flush in flight.
+  usage.add(hash, { requests: 1, characters, comprehend_units: report.units, cache_hits: report.cacheHits });
+  if (!permits.willReportSoon(hash)) {
+    const limiter = c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName(hash));
+    background.push(usage.flush(hash, (delta) => limiter.recordUsage(delta)));
+  }
   c.executionCtx.waitUntil(
     Promise.allSettled(background).then((results) => {
       for (const r of results) {

@@ -30,10 +30,20 @@ export const API_KEY_PREFIX = "apikey:";
 
 export const hashKey = sha256Hex;
 
-/** The key and the name of its rate-limiter object, or null when unknown. */
-export async function lookupKey(kv: KeyStore, key: string): Promise<{ hash: string; record: ApiKeyRecord } | null> {
+/**
+ * The key's record and hash (which names its rate-limiter object), or null when unknown.
+ * `remembered` (an isolate's memory) answers repeat lookups without a KV read.
+ */
+export async function lookupKey(
+  kv: KeyStore,
+  key: string,
+  remembered?: { get(hash: string): ApiKeyRecord | undefined; set(hash: string, record: ApiKeyRecord): void },
+): Promise<{ hash: string; record: ApiKeyRecord } | null> {
   const hash = await hashKey(key);
+  const known = remembered?.get(hash);
+  if (known) return { hash, record: known };
   const record = (await kv.get(API_KEY_PREFIX + hash, "json")) as ApiKeyRecord | null;
+  if (record) remembered?.set(hash, record);
   return record ? { hash, record } : null;
 }
 

@@ -6,6 +6,10 @@
  * once the whole second is more than an hour old, so no 60-minute window ever holds more than
  * the limit (capacity comes back at most one second late). The object handles one call at a
  * time and its SQLite calls are synchronous, so the count is exact under any concurrency.
+ *
+ * `reserve` grants several permits at once, counted in the current second, to be spent in that
+ * second by the isolate that asked (worker/rate-limit/permits.ts); what it did not spend comes
+ * back with its next call. Usage counters can ride along on the same call.
  */
 import { DurableObject } from "cloudflare:workers";
 
@@ -28,6 +32,24 @@ export interface KeyUsage {
 
 const USAGE_FIELDS = ["requests", "characters", "comprehend_units", "cache_hits"] as const;
 
+export interface Reservation {
+  /** Permits granted, all counted in `second` (epoch seconds) and valid until it ends. */
+  granted: number;
+  second: number;
+  limit: number;
+  /** What is left in the window after this grant. */
+  remaining: number;
+  resetSeconds: number;
+}
+
+export interface ReserveOptions {
+  now?: number;
+  /** Permits of an earlier grant that were not spent. */
+  release?: { second: number; count: number };
+  /** Usage to add to the key's counters. */
+  usage?: Partial<KeyUsage>;
+}
+
 // It needs no bindings; typing env as `object` keeps it independent of the Worker's Env.
 export class RateLimiter extends DurableObject<object> {
   constructor(ctx: DurableObjectState, env: object) {
@@ -40,20 +62,30 @@ export class RateLimiter extends DurableObject<object> {
 
   /** Counts one request against `limit` per rolling hour if it is allowed. */
   take(limit: number, now: number = Date.now()): LimitDecision {
+    const r = this.reserve(limit, 1, { now });
+    return { allowed: r.granted === 1, limit, remaining: r.remaining, resetSeconds: r.resetSeconds };
+  }
+
+  /** Grants up to `want` permits for the current second, never past `limit` in the window. */
+  reserve(limit: number, want: number, options: ReserveOptions = {}): Reservation {
+    const now = options.now ?? Date.now();
     const sql = this.ctx.storage.sql;
+    if (options.usage) this.recordUsage(options.usage);
+    if (options.release && options.release.count > 0) {
+      sql.exec("UPDATE hits SET n = MAX(0, n - ?) WHERE second = ?", options.release.count, options.release.second);
+      sql.exec("DELETE FROM hits WHERE n = 0");
+    }
     // Seconds whose last millisecond is more than an hour ago no longer count.
     const oldestCounted = Math.floor((now - WINDOW_MS) / 1000);
     sql.exec("DELETE FROM hits WHERE second < ?", oldestCounted);
     const used = sql.exec<{ used: number }>("SELECT COALESCE(SUM(n), 0) AS used FROM hits").one().used;
-    const allowed = used < limit;
-    if (allowed) {
-      sql.exec(
-        "INSERT INTO hits (second, n) VALUES (?, 1) ON CONFLICT(second) DO UPDATE SET n = n + 1",
-        Math.floor(now / 1000),
-      );
+    const granted = Math.max(0, Math.min(Math.floor(want), limit - used));
+    const second = Math.floor(now / 1000);
+    if (granted > 0) {
+      sql.exec("INSERT INTO hits (second, n) VALUES (?, ?) ON CONFLICT(second) DO UPDATE SET n = n + excluded.n", second, granted);
     }
-    const remaining = Math.max(0, limit - used - (allowed ? 1 : 0));
-    return { allowed, limit, remaining, resetSeconds: this.secondsUntilFree(now) };
+    const remaining = Math.max(0, limit - used - granted);
+    return { granted, second, limit, remaining, resetSeconds: this.secondsUntilFree(now) };
   }
 
   recordUsage(delta: Partial<KeyUsage>): void {

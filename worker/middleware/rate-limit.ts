@@ -4,13 +4,14 @@ import type { AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
 
 /**
- * One request taken from the key's Durable Object (exact sliding hour). Every authenticated
- * answer, errors included, carries RateLimit-Limit / -Remaining / -Reset.
+ * One permit from the key's limit (exact sliding hour, kept by its Durable Object; permits are
+ * reserved a few at a time, see rate-limit/permits.ts). Every authenticated answer, errors
+ * included, carries RateLimit-Limit / -Remaining / -Reset.
  */
 export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
   const { hash, record } = c.get("apiKey");
   const limiter = c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName(hash));
-  const decision = await limiter.take(TIER_LIMITS[record.tier]);
+  const decision = await c.get("services").permits.acquire(hash, TIER_LIMITS[record.tier], limiter, (work) => c.executionCtx.waitUntil(work));
   c.set("rateLimit", decision);
   // Set before the answer exists, so every answer from here on (errors too) carries them.
   for (const [name, value] of Object.entries(rateLimitHeaders(decision))) c.header(name, value);

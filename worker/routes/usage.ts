@@ -23,7 +23,10 @@ export const usageRoute: RouteSpec = {
 export function registerUsage(app: Hono<AppEnv>): void {
   app.get(usageRoute.path, authenticate, rateLimit, async (c) => {
     const { hash, record } = c.get("apiKey");
-    const usage = await c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName(hash)).usage();
+    const limiter = c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName(hash));
+    // This isolate's not-yet-sent counts first, so the answer includes the caller's own requests.
+    await c.get("services").usage.flush(hash, (delta) => limiter.recordUsage(delta));
+    const usage = await limiter.usage();
     const decision = c.get("rateLimit");
     const body: z.infer<typeof UsageResponse> = {
       key_id: record.key_id,
