@@ -5,7 +5,7 @@
  */
 import { MemoryCache } from "../shared/memory-cache.ts";
 import type { SentimentResult } from "../shared/schemas.ts";
-import type { ApiKeyRecord } from "./auth/api-keys.ts";
+import type { KnownKey } from "./auth/api-keys.ts";
 import { Analyzer } from "./analysis/analyzer.ts";
 import { DeadLetterQueue } from "./analysis/dead-letter.ts";
 import { CircuitBreaker } from "./aws/circuit-breaker.ts";
@@ -22,8 +22,8 @@ export interface Services {
   comprehend: ComprehendClient;
   analyzer: Analyzer;
   deadLetters: DeadLetterQueue;
-  /** API key records by key hash, for a few seconds (a revocation shows within KEY_CACHE_MS). */
-  apiKeys: MemoryCache<ApiKeyRecord>;
+  /** Keys seen in the last few seconds (a revocation shows within KEY_CACHE_MS). */
+  apiKeys: MemoryCache<KnownKey>;
   permits: PermitPool;
   usage: UsageBuffer;
 }
@@ -45,7 +45,7 @@ export function createServiceRegistry() {
       breaker: CircuitBreaker;
       inflight: Map<string, Promise<SentimentResult>>;
       results: MemoryCache<SentimentResult>;
-      apiKeys: MemoryCache<ApiKeyRecord>;
+      apiKeys: MemoryCache<KnownKey>;
       permits: PermitPool;
       usage: UsageBuffer;
     }

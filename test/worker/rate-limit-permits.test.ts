@@ -18,7 +18,7 @@ function pool() {
     return { reserve: (...args: Parameters<typeof real.reserve>) => (counter.calls++, real.reserve(...args)) };
   };
   return {
-    acquire: (key: string, limit: number) => permits.acquire(key, limit, counted(key), (w) => background.push(w)),
+    acquire: (key: string, limit: number) => permits.acquire(key, limit, () => counted(key), (w) => background.push(w)),
     settled: () => Promise.all(background),
     counter,
   };

@@ -34,7 +34,7 @@ export function finishAnalysis(c: Context<AppEnv>, report: AnalysisReport, chara
     const limiter = c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName(hash));
     background.push(usage.flush(hash, (delta) => limiter.recordUsage(delta)));
   }
-  c.executionCtx.waitUntil(
+  if (background.length > 0) c.executionCtx.waitUntil(
     Promise.allSettled(background).then((results) => {
       for (const r of results) {
         if (r.status === "rejected") {

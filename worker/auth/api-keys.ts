@@ -32,19 +32,26 @@ export const hashKey = sha256Hex;
 
 /**
  * The key's record and hash (which names its rate-limiter object), or null when unknown.
- * `remembered` (an isolate's memory) answers repeat lookups without a KV read.
+ * `remembered` (the isolate's memory, a few seconds) answers repeat lookups without hashing or
+ * a KV read; it lives only in memory, like the request that carried the key.
  */
 export async function lookupKey(
   kv: KeyStore,
   key: string,
-  remembered?: { get(hash: string): ApiKeyRecord | undefined; set(hash: string, record: ApiKeyRecord): void },
-): Promise<{ hash: string; record: ApiKeyRecord } | null> {
+  remembered?: { get(key: string): KnownKey | undefined; set(key: string, found: KnownKey): void },
+): Promise<KnownKey | null> {
+  const known = remembered?.get(key);
+  if (known) return known;
   const hash = await hashKey(key);
-  const known = remembered?.get(hash);
-  if (known) return { hash, record: known };
   const record = (await kv.get(API_KEY_PREFIX + hash, "json")) as ApiKeyRecord | null;
-  if (record) remembered?.set(hash, record);
-  return record ? { hash, record } : null;
+  if (!record) return null;
+  remembered?.set(key, { hash, record });
+  return { hash, record };
+}
+
+export interface KnownKey {
+  hash: string;
+  record: ApiKeyRecord;
 }
 
 /** Stores a key (a new random one unless given) and returns it once; only its hash is kept. */

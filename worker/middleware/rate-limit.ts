@@ -10,7 +10,7 @@ import { ApiError } from "../errors.ts";
  */
 export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
   const { hash, record } = c.get("apiKey");
-  const limiter = c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName(hash));
+  const limiter = () => c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName(hash));
   const decision = await c.get("services").permits.acquire(hash, TIER_LIMITS[record.tier], limiter, (work) => c.executionCtx.waitUntil(work));
   c.set("rateLimit", decision);
   // Set before the answer exists, so every answer from here on (errors too) carries them.

@@ -53,16 +53,19 @@ export class PermitPool {
   ) {}
 
   /**
-   * One permit for a request of `key` (the key's hash), under `limit` per rolling hour.
+   * One permit for a request of `key` (the key's hash), under `limit` per rolling hour;
+   * `stub` gives the key's Durable Object.
    * `waitUntil` carries the hand-back of permits left unspent when their second ends.
    */
   async acquire(
     key: string,
     limit: number,
-    stub: RateLimiterStub | DurableObjectStub<RateLimiter>,
+    stub: () => RateLimiterStub | DurableObjectStub<RateLimiter>,
     waitUntil: (work: Promise<unknown>) => void,
   ): Promise<LimitDecision> {
-    const limiter = stub as RateLimiterStub;
+    // A stub is made only when the object must be called (most requests spend a held permit).
+    let made: RateLimiterStub | undefined;
+    const limiter: RateLimiterStub = { reserve: (...args) => (made ??= stub() as RateLimiterStub).reserve(...args) };
     const permits = this.permitsOf(key);
     permits.waiting++;
     try {
