@@ -6,11 +6,11 @@
 import { sha256Hex } from "./hash.ts";
 import type { PiiMode } from "./schemas.ts";
 
-export async function resultCacheKey(parts: {
+export function resultCacheKey(parts: {
   engineVersion: string;
   languageCode: string | undefined;
   pii: PiiMode;
   normalisedText: string;
-}): Promise<string> {
+}): string {
   return sha256Hex(JSON.stringify([parts.engineVersion, parts.languageCode ?? "auto", parts.pii, parts.normalisedText]));
 }

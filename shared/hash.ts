@@ -1,10 +1,10 @@
-/** SHA-256 as lowercase hex (Web Crypto: the same in workerd, Node and Lambda). */
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
-const encoder = new TextEncoder();
+/**
+ * SHA-256 as lowercase hex, with node:crypto (workerd serves it under nodejs_compat; Node and
+ * Lambda natively): synchronous and native, about 2 µs for a short text where a Web Crypto
+ * digest costs about 50 µs of promise and copying, twice per request on the hot path.
+ */
+import { createHash } from "node:crypto";
 
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
-  let hex = "";
-  for (const byte of digest) hex += HEX[byte];
-  return hex;
+export function sha256Hex(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
 }

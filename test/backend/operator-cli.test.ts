@@ -35,7 +35,7 @@ describe("npm run keys", () => {
     expect(keys("list")).toMatch(new RegExp(`^${keyId}\\tacme\\tbasic\\tactive\\t`, "m"));
 
     const kv = new WranglerKv({ remote: false, persistTo: state });
-    const stored = await kv.get(API_KEY_PREFIX + (await hashKey(key!)), "json");
+    const stored = await kv.get(API_KEY_PREFIX + hashKey(key!), "json");
     expect(stored).toMatchObject({ tenant_id: "acme", tier: "basic", status: "active" });
     expect(JSON.stringify(await kv.list(""))).not.toContain(key);
 
@@ -59,7 +59,7 @@ describe("npm run dlq -- replay", () => {
     const { sqs } = sdkClients(endpoint);
     const queueUrl = `${endpoint.url}/000000000000/aurastream-dlq`;
     const text = "The support agent at [EMAIL] was wonderful";
-    const cacheKey = await resultCacheKey({ engineVersion: "test-engine", languageCode: "en", pii: "redact", normalisedText: text });
+    const cacheKey = resultCacheKey({ engineVersion: "test-engine", languageCode: "en", pii: "redact", normalisedText: text });
     const event = {
       version: 1,
       request_id: "req-12345678",

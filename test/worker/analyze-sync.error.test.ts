@@ -75,7 +75,7 @@ describe("POST /v1/analyze/sync (errors)", () => {
     expect(noKey.message).toMatch(/Authorization: Bearer/);
     await expectError(await call("/v1/analyze/sync", { key: "as_not_a_real_key", body: { text: "hi" } }), 401, "UNAUTHORIZED");
     const key = await newKey("basic");
-    await setKeyStatus(env.KV, await hashKey(key), "disabled");
+    await setKeyStatus(env.KV, hashKey(key), "disabled");
     await expectError(await call("/v1/analyze/sync", { key, body: { text: "hi" } }), 403, "FORBIDDEN");
   });
 

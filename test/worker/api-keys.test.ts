@@ -7,7 +7,7 @@ describe("API key store", () => {
   it("finds a created key with its tenant and tier", async () => {
     const { key, record } = await createKey(env.KV, { tenant: "acme", tier: "free" });
     expect(key).toMatch(/^as_[A-Za-z0-9_-]{43}$/);
-    expect(await lookupKey(env.KV, key)).toEqual({ hash: await hashKey(key), record });
+    expect(await lookupKey(env.KV, key)).toEqual({ hash: hashKey(key), record });
     expect(record).toMatchObject({ tenant_id: "acme", tier: "free", status: "active" });
   });
 
@@ -15,7 +15,7 @@ describe("API key store", () => {
     const { key } = await createKey(env.KV, { tenant: "acme", tier: "basic" });
     const stored = await env.KV.list();
     const names = stored.keys.map((k) => k.name);
-    expect(names).toContain(`apikey:${await hashKey(key)}`);
+    expect(names).toContain(`apikey:${hashKey(key)}`);
     for (const name of names) {
       expect(name).not.toContain(key);
       expect(await env.KV.get(name)).not.toContain(key);
@@ -25,8 +25,8 @@ describe("API key store", () => {
   it("does not find an unknown key, and reports a disabled one as disabled", async () => {
     expect(await lookupKey(env.KV, "as_unknown")).toBeNull();
     const { key } = await createKey(env.KV, { tenant: "acme", tier: "premium" });
-    expect(await setKeyStatus(env.KV, await hashKey(key), "disabled")).toBe(true);
+    expect(await setKeyStatus(env.KV, hashKey(key), "disabled")).toBe(true);
     expect((await lookupKey(env.KV, key))?.record.status).toBe("disabled");
-    expect(await setKeyStatus(env.KV, await hashKey("as_unknown"), "disabled")).toBe(false);
+    expect(await setKeyStatus(env.KV, hashKey("as_unknown"), "disabled")).toBe(false);
   });
 });

@@ -77,7 +77,7 @@ export class Analyzer {
 
   async analyze(items: { text: string; options: AnalyzeOptions }[], deadline: Deadline): Promise<AnalysisReport> {
     const report: AnalysisReport = { outcomes: [], units: 0, cacheHits: 0, comprehendMs: 0, failed: [], pending: [] };
-    const prepared = await Promise.all(items.map((item, index) => this.prepare(index, item.text, item.options)));
+    const prepared = items.map((item, index) => this.prepare(index, item.text, item.options));
     const hits = await Promise.all(prepared.map((p) => this.deps.cache.get(p.key)));
 
     const waiting = new Map<number, Promise<SentimentResult>>();
@@ -136,11 +136,11 @@ export class Analyzer {
     return report;
   }
 
-  private async prepare(index: number, raw: string, options: AnalyzeOptions): Promise<Prepared> {
+  private prepare(index: number, raw: string, options: AnalyzeOptions): Prepared {
     const entities = options.pii === "off" ? [] : detectPii(raw);
     const redacted = redactPii(raw, entities).text;
     const text = normaliseText(options.pii === "redact" ? redacted : raw);
-    const key = await resultCacheKey({
+    const key = resultCacheKey({
       engineVersion: this.deps.engineVersion,
       languageCode: options.language_code,
       pii: options.pii,

@@ -42,7 +42,7 @@ export async function lookupKey(
 ): Promise<KnownKey | null> {
   const known = remembered?.get(key);
   if (known) return known;
-  const hash = await hashKey(key);
+  const hash = hashKey(key);
   const record = (await kv.get(API_KEY_PREFIX + hash, "json")) as ApiKeyRecord | null;
   if (!record) return null;
   remembered?.set(key, { hash, record });
@@ -60,7 +60,7 @@ export async function createKey(
   options: { tenant: string; tier: Tier; key?: string; now?: Date },
 ): Promise<{ key: string; record: ApiKeyRecord }> {
   const key = options.key ?? `as_${base64url(crypto.getRandomValues(new Uint8Array(32)))}`;
-  const hash = await hashKey(key);
+  const hash = hashKey(key);
   const record: ApiKeyRecord = {
     key_id: keyIdOf(hash),
     tenant_id: options.tenant,

@@ -44,7 +44,7 @@ switch (positionals[0]) {
   }
   case "revoke": {
     let hash: string | undefined;
-    if (values.key) hash = await hashKey(values.key);
+    if (values.key) hash = hashKey(values.key);
     else if (values["key-id"]) {
       const match = (await kv.list(API_KEY_PREFIX)).find((e) => keyIdOf(e.name.slice(API_KEY_PREFIX.length)) === values["key-id"]);
       hash = match?.name.slice(API_KEY_PREFIX.length);
