@@ -6,6 +6,8 @@ import { createMiddleware } from "hono/factory";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
+import { authenticate } from "./auth.ts";
+import { rateLimit } from "./rate-limit.ts";
 
 export function limitBody(maxBytes: number) {
   return bodyLimit({
@@ -47,3 +49,11 @@ export const parseJsonBody = createMiddleware<AppEnv>(async (c, next) => {
   c.req.bodyCache.json = Promise.resolve(value);
   await next();
 });
+
+/**
+ * The checks every JSON analysis route runs before validation, in contract order: size (413),
+ * media type (415), API key (401/403), rate limit (429), strict JSON (400).
+ */
+export function jsonRouteChecks(maxBytes: number) {
+  return [limitBody(maxBytes), requireJson, authenticate, rateLimit, parseJsonBody] as const;
+}

@@ -8,9 +8,7 @@ import { AnalyzeBatchRequest, AnalyzeBatchResponse, MAX_SYNC_CHARACTERS, SyncTex
 import { finishAnalysis } from "../analysis/finish.ts";
 import { Deadline } from "../aws/deadline.ts";
 import type { AppEnv } from "../context.ts";
-import { authenticate } from "../middleware/auth.ts";
-import { limitBody, parseJsonBody, requireJson } from "../middleware/body.ts";
-import { rateLimit } from "../middleware/rate-limit.ts";
+import { jsonRouteChecks } from "../middleware/body.ts";
 import { validateJson } from "../middleware/validate.ts";
 import { presentResult } from "./analyze-sync.ts";
 import type { RouteSpec } from "./route.ts";
@@ -33,11 +31,7 @@ type BatchResult = z.infer<typeof AnalyzeBatchResponse>["results"][number];
 export function registerAnalyzeBatch(app: Hono<AppEnv>): void {
   app.post(
     analyzeBatchRoute.path,
-    limitBody(BATCH_MAX_BODY_BYTES),
-    requireJson,
-    authenticate,
-    rateLimit,
-    parseJsonBody,
+    ...jsonRouteChecks(BATCH_MAX_BODY_BYTES),
     validateJson(AnalyzeBatchRequest),
     async (c) => {
       const started = Date.now();

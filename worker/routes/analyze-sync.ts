@@ -4,9 +4,7 @@ import { AnalyzeSyncRequest, AnalyzeSyncResponse, characterCount, type Sentiment
 import { finishAnalysis } from "../analysis/finish.ts";
 import { Deadline } from "../aws/deadline.ts";
 import type { AppEnv } from "../context.ts";
-import { authenticate } from "../middleware/auth.ts";
-import { limitBody, parseJsonBody, requireJson } from "../middleware/body.ts";
-import { rateLimit } from "../middleware/rate-limit.ts";
+import { jsonRouteChecks } from "../middleware/body.ts";
 import { validateJson } from "../middleware/validate.ts";
 import type { RouteSpec } from "./route.ts";
 
@@ -28,11 +26,7 @@ export const analyzeSyncRoute: RouteSpec = {
 export function registerAnalyzeSync(app: Hono<AppEnv>): void {
   app.post(
     analyzeSyncRoute.path,
-    limitBody(SYNC_MAX_BODY_BYTES),
-    requireJson,
-    authenticate,
-    rateLimit,
-    parseJsonBody,
+    ...jsonRouteChecks(SYNC_MAX_BODY_BYTES),
     validateJson(AnalyzeSyncRequest),
     async (c) => {
       const started = Date.now();
