@@ -29,12 +29,4 @@ export class MemoryCache<V> {
     this.entries.set(key, { value, expires: this.now() + ttlMs });
     while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
   }
-
-  delete(key: string): void {
-    this.entries.delete(key);
-  }
-
-  get size(): number {
-    return this.entries.size;
-  }
 }

@@ -46,10 +46,6 @@ export class ComprehendClient {
     this.aws = new AwsClient({ ...options.credentials, region: options.region, service: "comprehend", retries: 0 });
   }
 
-  get breakerState() {
-    return this.options.breaker.state;
-  }
-
   async detectDominantLanguage(text: string, deadline: Deadline): Promise<LanguageAnswer[]> {
     const out = await this.call<{ Languages: LanguageAnswer[] }>("DetectDominantLanguage", { Text: text }, deadline);
     return out.Languages ?? [];
