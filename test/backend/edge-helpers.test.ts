@@ -1,0 +1,71 @@
+/** Small pieces of the edge that run anywhere: the isolate's memory cache, the breaker, chunking. */
+import { describe, expect, it } from "vitest";
+import { MemoryCache } from "../../shared/memory-cache.ts";
+import { chunkText } from "../../shared/text/chunk.ts";
+import { utf8Bytes } from "../../shared/comprehend.ts";
+import { CircuitBreaker, CircuitOpenError } from "../../worker/aws/circuit-breaker.ts";
+
+describe("MemoryCache", () => {
+  it("forgets entries when they expire and evicts the least recently used beyond its size", () => {
+    let now = 0;
+    const cache = new MemoryCache<number>(2, 1_000, () => now);
+    cache.set("a", 1);
+    cache.set("b", 2);
+    expect(cache.get("a")).toBe(1); // a is now the most recently used
+    cache.set("c", 3);
+    expect(cache.get("b")).toBeUndefined();
+    expect(cache.get("a")).toBe(1);
+    now = 1_000;
+    expect(cache.get("c")).toBeUndefined();
+  });
+});
+
+describe("CircuitBreaker", () => {
+  const fail = () => Promise.reject(new Error("down"));
+  const ok = () => Promise.resolve("ok");
+
+  it("opens after the threshold, refuses with the time left, lets one trial through after the cool-down", async () => {
+    let now = 0;
+    const breaker = new CircuitBreaker({ failureThreshold: 2, cooldownMs: 5_000 }, () => now);
+    await expect(breaker.run(fail, () => true)).rejects.toThrow("down");
+    await expect(breaker.run(fail, () => true)).rejects.toThrow("down");
+    const refused = await breaker.run(ok, () => true).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(CircuitOpenError);
+    expect((refused as CircuitOpenError).retryAfterSeconds).toBe(5);
+
+    now = 5_000;
+    let release!: () => void;
+    const trial = breaker.run(() => new Promise<string>((r) => (release = () => r("ok"))), () => true);
+    await expect(breaker.run(ok, () => true)).rejects.toBeInstanceOf(CircuitOpenError); // only one trial
+    release();
+    await expect(trial).resolves.toBe("ok");
+    expect(breaker.state).toBe("closed");
+  });
+
+  it("does not count failures the caller says are not the dependency's", async () => {
+    const breaker = new CircuitBreaker({ failureThreshold: 1, cooldownMs: 5_000 });
+    await expect(breaker.run(fail, () => false)).rejects.toThrow();
+    expect(breaker.state).toBe("closed");
+  });
+});
+
+describe("chunkText", () => {
+  it("keeps a text within the limit whole, and cuts a longer one at sentence ends into parts that rebuild it", () => {
+    expect(chunkText("Short. Text.", 5_000)).toEqual(["Short. Text."]);
+    const text = "Ünïcödé sentence number one is here. ".repeat(300);
+    const parts = chunkText(text, 5_000);
+    expect(parts.length).toBeGreaterThan(1);
+    expect(parts.join("")).toBe(text);
+    for (const p of parts) {
+      expect(utf8Bytes(p)).toBeLessThanOrEqual(5_000);
+      expect(p.trimEnd().endsWith(".")).toBe(true);
+    }
+  });
+
+  it("cuts a sentence with no end by words, and a word with no spaces by code points", () => {
+    const word = "é".repeat(6_000);
+    const parts = chunkText(word, 5_000);
+    expect(parts.join("")).toBe(word);
+    for (const p of parts) expect(utf8Bytes(p)).toBeLessThanOrEqual(5_000);
+  });
+});
