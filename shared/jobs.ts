@@ -1,0 +1,78 @@
+/**
+ * Batch jobs: their states, where their objects live in the bucket, and the row kept in
+ * DynamoDB. The Worker, the Lambdas and the local runner all use these names.
+ */
+export const JOB_STATUSES = ["PENDING", "PROCESSING", "COMPLETED", "FAILED"] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/** Payload formats a job can be submitted in (the object's Content-Type). */
+export const JOB_FORMATS = {
+  text: "text/plain",
+  items: "application/json",
+  csv: "text/csv",
+  jsonl: "application/x-ndjson",
+} as const;
+export type JobFormat = keyof typeof JOB_FORMATS;
+
+export const S3_PREFIXES = { uploads: "uploads/", processed: "processed/", failed: "failed/" } as const;
+
+/** uploads/YYYY/MM/DD/<job_id>/input — what the object event starts the state machine on. */
+export function uploadKey(jobId: string, createdAt: Date): string {
+  const d = createdAt.toISOString();
+  return `${S3_PREFIXES.uploads}${d.slice(0, 4)}/${d.slice(5, 7)}/${d.slice(8, 10)}/${jobId}/input`;
+}
+
+/** The job id inside an upload key, or null when the key is not one. */
+export function jobIdOfUploadKey(key: string): string | null {
+  return /^uploads\/\d{4}\/\d{2}\/\d{2}\/([A-Za-z0-9_-]{8,64})\/input$/.exec(key)?.[1] ?? null;
+}
+
+export const processedKeys = (jobId: string) => ({
+  results: `${S3_PREFIXES.processed}${jobId}/results.jsonl`,
+  items: `${S3_PREFIXES.processed}${jobId}/work/items.json`,
+  batch: (index: number) => `${S3_PREFIXES.processed}${jobId}/work/batch-${String(index).padStart(5, "0")}.json`,
+  batchResult: (index: number) => `${S3_PREFIXES.processed}${jobId}/work/result-${String(index).padStart(5, "0")}.json`,
+});
+
+export const failedKey = (jobId: string) => `${S3_PREFIXES.failed}${jobId}/input`;
+
+/** The DynamoDB row (key `pk` = `job#<id>`). */
+export interface JobRow {
+  pk: string;
+  job_id: string;
+  tenant_id: string;
+  status: JobStatus;
+  format: JobFormat;
+  created_at: string;
+  upload_key: string;
+  options: { language_code?: string; pii: "redact" | "detect" | "off"; callback_url?: string };
+  source_id?: string;
+  idempotency_key?: string;
+  body_sha256?: string;
+  item_count?: number;
+  batch_count?: number;
+  batches_done?: number;
+  summary?: JobSummary;
+  error?: { code: string; message: string };
+  completed_at?: string;
+  failed_at?: string;
+  /** Epoch seconds: DynamoDB's TTL attribute. */
+  expires_at: number;
+}
+
+export interface JobSummary {
+  sentiment: "POSITIVE" | "NEGATIVE" | "NEUTRAL" | "MIXED";
+  score: number;
+  scores: { positive: number; negative: number; neutral: number; mixed: number };
+  language_code: string;
+  languages: Record<string, number>;
+  item_count: number;
+  failed_items: number;
+  distribution: Record<"POSITIVE" | "NEGATIVE" | "NEUTRAL" | "MIXED", number>;
+  processing_time_ms: number;
+}
+
+export const jobPk = (jobId: string) => `job#${jobId}`;
+
+/** Jobs and their results are kept 30 days (the bucket's processed/ lifecycle too). */
+export const JOB_RETENTION_DAYS = 30;
