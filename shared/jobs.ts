@@ -56,6 +56,7 @@ export interface JobRow {
   error?: { code: string; message: string };
   completed_at?: string;
   failed_at?: string;
+  webhook_delivered_at?: string;
   /** Epoch seconds: DynamoDB's TTL attribute. */
   expires_at: number;
 }

@@ -25,3 +25,8 @@ declare module "dynalite" {
   }
   export default function dynalite(options?: DynaliteOptions): import("node:net").Server;
 }
+
+declare module "asl-validator" {
+  /** Validates an Amazon States Language definition. */
+  export default function validator(definition: unknown): { isValid: boolean; errors: unknown[] };
+}

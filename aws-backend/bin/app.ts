@@ -1,0 +1,9 @@
+/** `npm run synth` (offline) and `npm run deploy`: the AuraStream stack. */
+import { App } from "aws-cdk-lib";
+import { AuraStreamStack } from "../lib/aurastream-stack.ts";
+
+const app = new App();
+new AuraStreamStack(app, "AuraStream", {
+  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+  maxConcurrency: Number(process.env.AURASTREAM_MAX_CONCURRENCY ?? 10),
+});

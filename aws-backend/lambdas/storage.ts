@@ -1,0 +1,50 @@
+/** Reading and writing a job's objects and row (the one place the Lambdas touch S3 and DynamoDB). */
+import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { jobPk, type JobRow } from "../../shared/jobs.ts";
+import type { BatchDeps } from "./deps.ts";
+
+export async function readText(deps: BatchDeps, key: string): Promise<string> {
+  const out = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: key }));
+  return (await out.Body?.transformToString("utf-8")) ?? "";
+}
+
+export async function readJson<T>(deps: BatchDeps, key: string): Promise<T> {
+  return JSON.parse(await readText(deps, key)) as T;
+}
+
+export async function writeObject(deps: BatchDeps, key: string, body: string, contentType = "application/json"): Promise<void> {
+  await deps.s3.send(new PutObjectCommand({ Bucket: deps.bucket, Key: key, Body: body, ContentType: contentType }));
+}
+
+export async function getJob(deps: BatchDeps, jobId: string): Promise<JobRow | undefined> {
+  const out = await deps.dynamo.send(new GetCommand({ TableName: deps.table, Key: { pk: jobPk(jobId) }, ConsistentRead: true }));
+  return out.Item as JobRow | undefined;
+}
+
+/** SET each field of `fields` on the job's row. */
+export async function updateJob(deps: BatchDeps, jobId: string, fields: Partial<JobRow>, add?: Partial<Record<keyof JobRow, number>>): Promise<void> {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const sets = Object.entries(fields).map(([k, v], i) => {
+    names[`#s${i}`] = k;
+    values[`:s${i}`] = v;
+    return `#s${i} = :s${i}`;
+  });
+  const adds = Object.entries(add ?? {}).map(([k, v], i) => {
+    names[`#a${i}`] = k;
+    values[`:a${i}`] = v;
+    return `#a${i} :a${i}`;
+  });
+  const expression = [sets.length ? `SET ${sets.join(", ")}` : "", adds.length ? `ADD ${adds.join(", ")}` : ""].filter(Boolean).join(" ");
+  await deps.dynamo.send(
+    new UpdateCommand({
+      TableName: deps.table,
+      Key: { pk: jobPk(jobId) },
+      UpdateExpression: expression,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ConditionExpression: "attribute_exists(pk)",
+    }),
+  );
+}

@@ -1,0 +1,148 @@
+/**
+ * The batch job: its Lambdas (bundled by local esbuild: Node 22, arm64), the state machine
+ * loaded from state-machine/batch-job.asl.json (the file the local runner also runs) and the
+ * EventBridge rule that starts it when a payload lands under uploads/.
+ */
+import { Duration } from "aws-cdk-lib";
+import * as events from "aws-cdk-lib/aws-events";
+import * as targets from "aws-cdk-lib/aws-events-targets";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
+import * as logs from "aws-cdk-lib/aws-logs";
+import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
+import type * as s3 from "aws-cdk-lib/aws-s3";
+import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
+import * as sfn from "aws-cdk-lib/aws-stepfunctions";
+import type * as sqs from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { S3_PREFIXES } from "../../shared/jobs.ts";
+
+export const ASL_PATH = fileURLToPath(new URL("../state-machine/batch-job.asl.json", import.meta.url));
+const LAMBDAS = fileURLToPath(new URL("../lambdas/", import.meta.url));
+
+export const LAMBDA_NAMES = ["prepare", "load-batch", "save-batch", "aggregate", "webhook", "mark-failed"] as const;
+export type LambdaName = (typeof LAMBDA_NAMES)[number];
+
+/** Measured with bench:batch (a 10,000-row CSV, a 1 MiB text): see README. */
+export const LAMBDA_MEMORY_MB: Record<LambdaName, number> = {
+  prepare: 1024,
+  "load-batch": 256,
+  "save-batch": 256,
+  aggregate: 1024,
+  webhook: 256,
+  "mark-failed": 256,
+};
+
+export interface BatchPipelineProps {
+  bucket: s3.IBucket;
+  table: dynamodb.ITable;
+  deadLetterQueue: sqs.IQueue;
+  /** Batches analysed at once per job (the Map's MaxConcurrency). */
+  maxConcurrency: number;
+}
+
+export class BatchPipeline extends Construct {
+  readonly functions: Record<LambdaName, NodejsFunction>;
+  readonly stateMachine: sfn.StateMachine;
+  readonly rule: events.Rule;
+  readonly webhookSecret: secretsmanager.Secret;
+
+  constructor(scope: Construct, id: string, props: BatchPipelineProps) {
+    super(scope, id);
+    const { bucket, table } = props;
+    this.webhookSecret = new secretsmanager.Secret(this, "WebhookSigningSecret", {
+      description: "HMAC-SHA256 key for X-AuraStream-Signature on job webhooks",
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+    });
+
+    const environment = {
+      JOBS_BUCKET: bucket.bucketName,
+      JOBS_TABLE: table.tableName,
+      MAX_CONCURRENCY: String(props.maxConcurrency),
+      WEBHOOK_SECRET_ARN: this.webhookSecret.secretArn,
+      NODE_OPTIONS: "--enable-source-maps",
+    };
+    const make = (name: LambdaName, timeout: Duration) =>
+      new NodejsFunction(this, `${pascal(name)}Function`, {
+        entry: `${LAMBDAS}${name}.ts`,
+        handler: "handler",
+        runtime: lambda.Runtime.NODEJS_22_X,
+        architecture: lambda.Architecture.ARM_64,
+        memorySize: LAMBDA_MEMORY_MB[name],
+        timeout,
+        environment,
+        tracing: lambda.Tracing.ACTIVE,
+        logRetention: logs.RetentionDays.ONE_MONTH,
+        bundling: { minify: true, sourceMap: true, target: "node22" },
+      });
+    this.functions = {
+      prepare: make("prepare", Duration.minutes(5)),
+      "load-batch": make("load-batch", Duration.seconds(30)),
+      "save-batch": make("save-batch", Duration.seconds(30)),
+      aggregate: make("aggregate", Duration.minutes(5)),
+      webhook: make("webhook", Duration.seconds(30)),
+      "mark-failed": make("mark-failed", Duration.minutes(1)),
+    };
+
+    // Narrow grants: each function gets the prefixes and calls it uses.
+    const f = this.functions;
+    bucket.grantRead(f.prepare, `${S3_PREFIXES.uploads}*`);
+    bucket.grantPut(f.prepare, `${S3_PREFIXES.processed}*`);
+    bucket.grantRead(f["load-batch"], `${S3_PREFIXES.processed}*`);
+    bucket.grantPut(f["save-batch"], `${S3_PREFIXES.processed}*`);
+    bucket.grantRead(f.aggregate, `${S3_PREFIXES.processed}*`);
+    bucket.grantPut(f.aggregate, `${S3_PREFIXES.processed}*`);
+    bucket.grantRead(f["mark-failed"], `${S3_PREFIXES.uploads}*`);
+    bucket.grantPut(f["mark-failed"], `${S3_PREFIXES.failed}*`);
+    for (const fn of [f.prepare, f["save-batch"], f.aggregate, f.webhook, f["mark-failed"]]) {
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources: [table.tableArn] }));
+    }
+    f.prepare.addToRolePolicy(new iam.PolicyStatement({ actions: ["comprehend:BatchDetectDominantLanguage"], resources: ["*"] }));
+    this.webhookSecret.grantRead(f.webhook);
+
+    const logGroup = new logs.LogGroup(this, "StateMachineLogs", { retention: logs.RetentionDays.ONE_MONTH });
+    this.stateMachine = new sfn.StateMachine(this, "StateMachine", {
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      // Inline, as the file's exact text: what is deployed is what the local runner loads.
+      definitionBody: sfn.DefinitionBody.fromString(readFileSync(ASL_PATH, "utf8")),
+      definitionSubstitutions: {
+        PrepareFunctionArn: f.prepare.functionArn,
+        LoadBatchFunctionArn: f["load-batch"].functionArn,
+        SaveBatchFunctionArn: f["save-batch"].functionArn,
+        AggregateFunctionArn: f.aggregate.functionArn,
+        WebhookFunctionArn: f.webhook.functionArn,
+        MarkFailedFunctionArn: f["mark-failed"].functionArn,
+        JobsTableName: table.tableName,
+      },
+      logs: { destination: logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false },
+      tracingEnabled: true,
+      timeout: Duration.hours(6),
+    });
+    for (const fn of Object.values(f)) fn.grantInvoke(this.stateMachine);
+    this.stateMachine.addToRolePolicy(new iam.PolicyStatement({ actions: ["comprehend:BatchDetectSentiment"], resources: ["*"] }));
+    this.stateMachine.addToRolePolicy(new iam.PolicyStatement({ actions: ["dynamodb:UpdateItem"], resources: [table.tableArn] }));
+
+    this.rule = new events.Rule(this, "UploadCreated", {
+      description: "A payload under uploads/ starts its job",
+      eventPattern: {
+        source: ["aws.s3"],
+        detailType: ["Object Created"],
+        detail: { bucket: { name: [bucket.bucketName] }, object: { key: [{ prefix: S3_PREFIXES.uploads }] } },
+      },
+      targets: [
+        new targets.SfnStateMachine(this.stateMachine, {
+          deadLetterQueue: props.deadLetterQueue,
+          retryAttempts: 185,
+          maxEventAge: Duration.hours(24),
+        }),
+      ],
+    });
+  }
+}
+
+function pascal(name: string): string {
+  return name.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase());
+}

@@ -1,0 +1,139 @@
+/**
+ * The CDK stack, synthesised offline (Lambdas bundled by local esbuild): every property the
+ * batch issue names, the Worker's policy action by action, and the state machine deployed
+ * byte-for-byte from the ASL file the local runner loads.
+ */
+import { readFileSync } from "node:fs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { App } from "aws-cdk-lib";
+import { Match, Template } from "aws-cdk-lib/assertions";
+import aslValidator from "asl-validator";
+import { AuraStreamStack } from "../../aws-backend/lib/aurastream-stack.ts";
+import { ASL_PATH } from "../../aws-backend/lib/batch-pipeline.ts";
+
+let template: Template;
+beforeAll(() => {
+  // builtinCloudFormationValidation off: otherwise fromStack takes ~10 s.
+  const app = new App({ builtinCloudFormationValidation: false } as ConstructorParameters<typeof App>[0]);
+  template = Template.fromStack(new AuraStreamStack(app, "Test", { maxConcurrency: 7 }));
+}, 120_000);
+
+const resourcesOf = (type: string) => Object.values(template.findResources(type)) as { Properties: Record<string, any> }[];
+
+describe("jobs bucket", () => {
+  it("is encrypted, private, TLS-only, sends EventBridge events, and expires uploads in 7 days, results in 30", () => {
+    template.hasResourceProperties("AWS::S3::Bucket", {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }] },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      LifecycleConfiguration: {
+        Rules: [
+          Match.objectLike({ Prefix: "uploads/", ExpirationInDays: 7, Status: "Enabled" }),
+          Match.objectLike({ Prefix: "processed/", ExpirationInDays: 30, Status: "Enabled" }),
+          Match.objectLike({ Prefix: "failed/", ExpirationInDays: 30, Status: "Enabled" }),
+        ],
+      },
+    });
+    template.hasResourceProperties("Custom::S3BucketNotifications", { NotificationConfiguration: { EventBridgeConfiguration: {} } });
+    template.hasResourceProperties("AWS::S3::BucketPolicy", {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: "Deny", Action: "s3:*", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+        ]),
+      },
+    });
+  });
+});
+
+describe("jobs table and dead-letter queue", () => {
+  it("is on demand with point-in-time recovery, a TTL attribute and encryption", () => {
+    template.hasResourceProperties("AWS::DynamoDB::Table", {
+      BillingMode: "PAY_PER_REQUEST",
+      KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: "expires_at", Enabled: true },
+      SSESpecification: { SSEEnabled: true },
+    });
+  });
+
+  it("keeps dead letters 14 days, encrypted, TLS only", () => {
+    template.hasResourceProperties("AWS::SQS::Queue", { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+    template.hasResourceProperties("AWS::SQS::QueuePolicy", {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } })]) },
+    });
+  });
+});
+
+describe("state machine and Lambdas", () => {
+  it("deploys the ASL file byte for byte, with substitutions, STANDARD, logged and traced", () => {
+    const [machine] = resourcesOf("AWS::StepFunctions::StateMachine");
+    expect(machine!.Properties.DefinitionString).toBe(readFileSync(ASL_PATH, "utf8"));
+    expect(Object.keys(machine!.Properties.DefinitionSubstitutions).sort()).toEqual(
+      ["AggregateFunctionArn", "JobsTableName", "LoadBatchFunctionArn", "MarkFailedFunctionArn", "PrepareFunctionArn", "SaveBatchFunctionArn", "WebhookFunctionArn"],
+    );
+    expect(machine!.Properties).toMatchObject({ StateMachineType: "STANDARD", TracingConfiguration: { Enabled: true } });
+    expect(machine!.Properties.LoggingConfiguration.Destinations).toHaveLength(1);
+  });
+
+  it("has an ASL valid under asl-validator, retrying Comprehend throttling and catching every failure", () => {
+    const definition = JSON.parse(readFileSync(ASL_PATH, "utf8"));
+    expect(aslValidator(definition)).toMatchObject({ isValid: true, errors: [] });
+    const detect = definition.States.AnalyzeBatches.ItemProcessor.States.DetectSentiment;
+    expect(detect.Resource).toBe("arn:aws:states:::aws-sdk:comprehend:batchDetectSentiment");
+    expect(detect.Retry[0].ErrorEquals).toContain("Comprehend.ThrottlingException");
+    for (const name of ["Prepare", "MarkProcessing", "AnalyzeBatches", "Aggregate"]) {
+      expect(definition.States[name].Catch[0]).toMatchObject({ ErrorEquals: ["States.ALL"], Next: "MarkFailed" });
+    }
+  });
+
+  it("bundles six Lambdas for Node 22 on arm64, given the configured concurrency", () => {
+    const functions = resourcesOf("AWS::Lambda::Function").filter((f) => f.Properties.Runtime?.startsWith("nodejs22"));
+    expect(functions).toHaveLength(6);
+    for (const fn of functions) {
+      expect(fn.Properties.Architectures).toEqual(["arm64"]);
+      expect(fn.Properties.Environment.Variables.MAX_CONCURRENCY).toBe("7");
+    }
+  });
+
+  it("starts a job on Object Created under uploads/, with retries and the dead-letter queue", () => {
+    template.hasResourceProperties("AWS::Events::Rule", {
+      EventPattern: { source: ["aws.s3"], "detail-type": ["Object Created"], detail: { object: { key: [{ prefix: "uploads/" }] } } },
+      Targets: [Match.objectLike({ DeadLetterConfig: { Arn: Match.anyValue() }, RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 } })],
+    });
+  });
+});
+
+describe("the Worker's identity", () => {
+  it("may do exactly what the Worker does, action by action, with no wildcard action", () => {
+    const policies = resourcesOf("AWS::IAM::Policy").filter((p) => JSON.stringify(p.Properties.Users ?? []).includes("WorkerUser"));
+    expect(policies).toHaveLength(1);
+    const statements = policies[0]!.Properties.PolicyDocument.Statement as { Sid: string; Action: string | string[]; Resource: unknown }[];
+    const actions = Object.fromEntries(statements.map((s) => [s.Sid, [s.Action].flat().sort()]));
+    expect(actions).toEqual({
+      Comprehend: ["comprehend:BatchDetectSentiment", "comprehend:DetectDominantLanguage", "comprehend:DetectPiiEntities", "comprehend:DetectSentiment"],
+      Uploads: ["s3:PutObject"],
+      Results: ["s3:GetObject"],
+      Jobs: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+      DeadLetters: ["sqs:SendMessage"],
+    });
+    for (const s of statements) for (const a of [s.Action].flat()) expect(a).not.toMatch(/\*/);
+    const resources = Object.fromEntries(statements.map((s) => [s.Sid, JSON.stringify(s.Resource)]));
+    expect(resources.Uploads).toContain("/uploads/*");
+    expect(resources.Results).toContain("/processed/*");
+    expect(resources.Comprehend).toBe('"*"'); // Comprehend's detect calls have no resource ARN
+  });
+});
+
+describe("monitoring and outputs", () => {
+  it("alarms on failed executions, dead letters and each Lambda's errors, with a dashboard", () => {
+    expect(resourcesOf("AWS::CloudWatch::Alarm")).toHaveLength(2 + 6);
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", { MetricName: "ExecutionsFailed", Threshold: 0, ComparisonOperator: "GreaterThanThreshold" });
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", { MetricName: "ApproximateNumberOfMessagesVisible" });
+    const [dashboard] = resourcesOf("AWS::CloudWatch::Dashboard");
+    const body = JSON.stringify(dashboard!.Properties.DashboardBody);
+    for (const title of ["Job duration", "Success rate", "Items analysed"]) expect(body).toContain(title);
+  });
+
+  it("outputs what the Worker's configuration needs", () => {
+    for (const name of ["BucketName", "JobsTableName", "DeadLetterQueueUrl", "Region", "WorkerUserName"]) template.hasOutput(name, {});
+  });
+});
