@@ -25,10 +25,9 @@ export async function aggregate(deps: BatchDeps, input: { job_id: string }): Pro
   const keys = processedKeys(input.job_id);
   const job = await getJob(deps, input.job_id);
   const manifest = await readJson<WorkManifest>(deps, keys.items);
-  const batchCount = job?.batch_count ?? 0;
 
   const sentimentOf = new Map<number, Scores | { error: string }>();
-  for (let index = 0; index < batchCount; index++) {
+  for (let index = 0; index < manifest.batch_count; index++) {
     const result = await readJson<WorkBatchResult>(deps, keys.batchResult(index));
     for (const r of result.ResultList) {
       const s = r.SentimentScore;
@@ -41,8 +40,9 @@ export async function aggregate(deps: BatchDeps, input: { job_id: string }): Pro
     const pii = { pii_detected: Object.keys(item.pii_types).length > 0, pii_types: item.pii_types };
     if (item.error) return { id: item.id, ...pii, error: item.error };
     const parts = item.docs.map((d) => sentimentOf.get(d));
-    const failed = parts.find((p) => !p || "error" in p);
-    if (failed) {
+    const failedAt = parts.findIndex((p) => !p || "error" in p);
+    if (failedAt >= 0) {
+      const failed = parts[failedAt];
       return { id: item.id, ...pii, error: { code: "ANALYSIS_FAILED", message: failed && "error" in failed ? `Comprehend: ${failed.error}` : "no result" } };
     }
     const combined = aggregateScores(parts.map((p, i) => ({ scores: p as Scores, weight: item.weights[i]! })));

@@ -90,7 +90,7 @@ export async function prepare(deps: BatchDeps, input: PrepareInput): Promise<Pre
   }
 
   const keys = processedKeys(jobId);
-  const manifest: WorkManifest = { items, languages, started_at: started };
+  const manifest: WorkManifest = { items, languages, batch_count: batches.length, started_at: started };
   await writeObject(deps, keys.items, JSON.stringify(manifest));
   await Promise.all(batches.map((b, i) => writeObject(deps, keys.batch(i), JSON.stringify(b))));
   return {

@@ -16,6 +16,7 @@ export interface WorkManifest {
   items: WorkItem[];
   /** Language of each document. */
   languages: string[];
+  batch_count: number;
   started_at: string;
 }
 

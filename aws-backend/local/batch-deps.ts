@@ -1,0 +1,37 @@
+/**
+ * The batch Lambdas' deps pointed at a local endpoint: the same handlers, run in process by the
+ * local state machine runner and the tests.
+ */
+import { ComprehendClient } from "@aws-sdk/client-comprehend";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { S3Client } from "@aws-sdk/client-s3";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { BatchDeps } from "../lambdas/deps.ts";
+import { LOCAL_RESOURCES } from "./resources.ts";
+
+/** Local dev signs webhooks with this key (production: a Secrets Manager secret). */
+export const LOCAL_WEBHOOK_SECRET = "aurastream-local-webhook-secret";
+
+export interface LocalEndpoint {
+  url: string;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+}
+
+export function localBatchDeps(endpoint: LocalEndpoint, overrides: Partial<BatchDeps> = {}): BatchDeps {
+  const common = { endpoint: endpoint.url, region: endpoint.region, credentials: endpoint.credentials };
+  return {
+    // Path-style and no streamed checksums: what s3rver understands.
+    s3: new S3Client({ ...common, forcePathStyle: true, requestChecksumCalculation: "WHEN_REQUIRED" }),
+    dynamo: DynamoDBDocumentClient.from(new DynamoDBClient(common), { marshallOptions: { removeUndefinedValues: true } }),
+    comprehend: new ComprehendClient(common),
+    bucket: LOCAL_RESOURCES.bucket,
+    table: LOCAL_RESOURCES.jobsTable,
+    maxConcurrency: 4,
+    webhookSecret: async () => LOCAL_WEBHOOK_SECRET,
+    allowLoopbackCallbacks: true,
+    fetch: globalThis.fetch,
+    now: () => new Date(),
+    ...overrides,
+  };
+}

@@ -1,0 +1,156 @@
+/**
+ * The batch Lambdas, called directly against the local endpoint (S3, DynamoDB, Comprehend):
+ * a CSV through prepare -> batches -> aggregate, malformed input to FAILED, a signed webhook.
+ */
+import { createServer, type IncomingMessage } from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BatchDetectSentimentCommand } from "@aws-sdk/client-comprehend";
+import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import { failedKey, jobPk, processedKeys, uploadKey, type JobFormat, type JobRow } from "../../shared/jobs.ts";
+import { localBatchDeps, LOCAL_WEBHOOK_SECRET } from "../../aws-backend/local/batch-deps.ts";
+import { prepare } from "../../aws-backend/lambdas/prepare.ts";
+import { loadBatch } from "../../aws-backend/lambdas/load-batch.ts";
+import { saveBatch } from "../../aws-backend/lambdas/save-batch.ts";
+import { aggregate } from "../../aws-backend/lambdas/aggregate.ts";
+import { markFailed } from "../../aws-backend/lambdas/mark-failed.ts";
+import { deliverWebhook } from "../../aws-backend/lambdas/webhook.ts";
+import { verifyWebhook } from "../../aws-backend/lambdas/webhook-signature.ts";
+import { getJob } from "../../aws-backend/lambdas/storage.ts";
+import type { BatchDeps } from "../../aws-backend/lambdas/deps.ts";
+import { startLocalAws, type LocalAws } from "./local-aws.ts";
+
+let endpoint: LocalAws;
+let deps: BatchDeps;
+beforeAll(async () => {
+  endpoint = await startLocalAws({ port: 0 });
+  deps = localBatchDeps(endpoint);
+});
+afterAll(() => endpoint.close());
+
+async function submit(format: JobFormat, body: string, options: Partial<JobRow["options"]> = {}) {
+  const jobId = `job_${crypto.randomUUID().replace(/-/g, "").slice(0, 16)}`;
+  const createdAt = new Date();
+  const key = uploadKey(jobId, createdAt);
+  const row: JobRow = {
+    pk: jobPk(jobId),
+    job_id: jobId,
+    tenant_id: "acme",
+    status: "PENDING",
+    format,
+    created_at: createdAt.toISOString(),
+    upload_key: key,
+    options: { pii: "redact", ...options },
+    expires_at: Math.floor(createdAt.getTime() / 1000) + 86_400,
+  };
+  await deps.dynamo.send(new PutCommand({ TableName: deps.table, Item: row }));
+  await deps.s3.send(new PutObjectCommand({ Bucket: deps.bucket, Key: key, Body: body }));
+  return { jobId, key };
+}
+
+/** What the state machine does between prepare and aggregate, done here by hand. */
+async function runBatches(jobId: string, batches: { job_id: string; index: number }[]) {
+  for (const ref of batches) {
+    const loaded = await loadBatch(deps, ref);
+    const out = await deps.comprehend.send(new BatchDetectSentimentCommand({ TextList: loaded.TextList, LanguageCode: loaded.LanguageCode as "en" }));
+    await saveBatch(deps, { job_id: jobId, index: ref.index, ResultList: out.ResultList as never, ErrorList: (out.ErrorList ?? []) as never });
+  }
+}
+
+const text = async (key: string) =>
+  (await (await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: key }))).Body!.transformToString("utf-8"));
+
+describe("batch handlers", () => {
+  it("take a CSV from upload to per-item results and a COMPLETED summary, analysing repeated texts once", async () => {
+    const csv = "id,text\nr1,I love this product\nr2,Terrible support and a broken box\nr3,I love this product\nr4,Write to ann@example.com today\nr5,\n";
+    const { jobId, key } = await submit("csv", csv, { language_code: "en" });
+    const prepared = await prepare(deps, { bucket: deps.bucket, key });
+    expect(prepared).toMatchObject({ job_id: jobId, item_count: 5, batch_count: 1, max_concurrency: 4, has_callback: false });
+    const batch = await loadBatch(deps, prepared.batches[0]!);
+    expect(batch.TextList).toHaveLength(3); // r1 and r3 are one document; r5 is empty
+    expect(batch.TextList).toContain("Write to [EMAIL] today");
+
+    await runBatches(jobId, prepared.batches);
+    expect(await aggregate(deps, { job_id: jobId })).toEqual({ status: "COMPLETED", item_count: 5 });
+
+    const lines = (await text(processedKeys(jobId).results)).trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.id, l.sentiment ?? l.error.code])).toEqual([
+      ["r1", "POSITIVE"],
+      ["r2", "NEGATIVE"],
+      ["r3", "POSITIVE"],
+      ["r4", "NEUTRAL"],
+      ["r5", "EMPTY_TEXT"],
+    ]);
+    expect(lines[3]).toMatchObject({ pii_detected: true, pii_types: { EMAIL: 1 } });
+    const job = await getJob(deps, jobId);
+    expect(job).toMatchObject({
+      status: "COMPLETED",
+      batches_done: 1,
+      summary: { item_count: 5, failed_items: 1, distribution: { POSITIVE: 2, NEGATIVE: 1, NEUTRAL: 1, MIXED: 0 }, languages: { en: 4 } },
+    });
+  });
+
+  it("detect each text's language when none is given, and batch per language", async () => {
+    const items = JSON.stringify({
+      items: [
+        { id: "en", text: "The delivery was quick and the staff were friendly" },
+        { id: "es", text: "Me encanta este producto, es excelente y muy bonito" },
+      ],
+    });
+    const { jobId, key } = await submit("items", items);
+    const prepared = await prepare(deps, { bucket: deps.bucket, key });
+    expect(prepared.batch_count).toBe(2);
+    await runBatches(jobId, prepared.batches);
+    await aggregate(deps, { job_id: jobId });
+    expect((await getJob(deps, jobId))?.summary?.languages).toEqual({ en: 1, es: 1 });
+  });
+
+  it("refuse a CSV with an unterminated quote, and mark-failed records INVALID_INPUT naming the line and keeps the input", async () => {
+    const { jobId, key } = await submit("csv", 'id,text\n1,fine\n2,"never closed\n3,more\n');
+    const error = await prepare(deps, { bucket: deps.bucket, key }).catch((e: Error) => e);
+    expect(error).toMatchObject({ name: "InvalidInputError", message: "line 3: unterminated quoted field" });
+    // What Step Functions passes to the Catch for a Lambda error.
+    const cause = JSON.stringify({ errorType: "InvalidInputError", errorMessage: (error as Error).message });
+    await markFailed(deps, { bucket: deps.bucket, key, error: { Error: "InvalidInputError", Cause: cause } });
+    expect(await getJob(deps, jobId)).toMatchObject({ status: "FAILED", error: { code: "INVALID_INPUT", message: "line 3: unterminated quoted field" } });
+    expect(await text(failedKey(jobId))).toContain("never closed");
+  });
+
+  it("deliver a webhook whose signature verifies with the shared key", async () => {
+    const received: { headers: IncomingMessage["headers"]; body: string }[] = [];
+    const server = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c) => (body += c));
+      req.on("end", () => {
+        received.push({ headers: req.headers, body });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const { jobId, key } = await submit("text", "Lovely product. Fast shipping.", { language_code: "en", callback_url: `http://127.0.0.1:${port}/hook` });
+      const prepared = await prepare(deps, { bucket: deps.bucket, key });
+      expect(prepared.has_callback).toBe(true);
+      await runBatches(jobId, prepared.batches);
+      await aggregate(deps, { job_id: jobId });
+      expect(await deliverWebhook(deps, { job_id: jobId })).toEqual({ delivered: true, status: 204 });
+      const [call] = received;
+      expect(JSON.parse(call!.body)).toMatchObject({ event: "job.completed", job_id: jobId, status: "COMPLETED", result: { item_count: 1 } });
+      const signature = String(call!.headers["x-aurastream-signature"]);
+      expect(verifyWebhook(LOCAL_WEBHOOK_SECRET, call!.body, signature, Math.floor(Date.now() / 1000))).toBe(true);
+      expect(verifyWebhook("another-key", call!.body, signature, Math.floor(Date.now() / 1000))).toBe(false);
+      expect(verifyWebhook(LOCAL_WEBHOOK_SECRET, call!.body + " ", signature, Math.floor(Date.now() / 1000))).toBe(false);
+    } finally {
+      server.close();
+    }
+  });
+
+  it("refuse callbacks to private or metadata addresses outside local dev", async () => {
+    const strict = { ...deps, allowLoopbackCallbacks: false };
+    for (const url of ["http://127.0.0.1:9/x", "https://169.254.169.254/latest", "https://10.0.0.8/hook", "http://example.com/hook"]) {
+      const { jobId } = await submit("text", "ok", { language_code: "en", callback_url: url });
+      await expect(deliverWebhook(strict, { job_id: jobId })).rejects.toThrow(/callback_url/);
+    }
+  });
+});
