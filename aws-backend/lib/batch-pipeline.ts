@@ -19,8 +19,9 @@ import { Construct } from "constructs";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { S3_PREFIXES } from "../../shared/jobs.ts";
+import { ASL_PATH } from "./batch-pipeline-paths.ts";
 
-export const ASL_PATH = fileURLToPath(new URL("../state-machine/batch-job.asl.json", import.meta.url));
+export { ASL_PATH };
 const LAMBDAS = fileURLToPath(new URL("../lambdas/", import.meta.url));
 
 export const LAMBDA_NAMES = ["prepare", "load-batch", "save-batch", "aggregate", "webhook", "mark-failed"] as const;

@@ -27,6 +27,8 @@ export interface LocalAwsOptions {
   credentials?: LocalCredentials;
   /** Where s3rver keeps objects; a fresh temporary folder when omitted. */
   s3Directory?: string;
+  /** Called after each object written (S3's "Object Created" event, as EventBridge would carry it). */
+  onObjectCreated?: (event: { bucket: string; key: string }) => void;
 }
 
 export interface LocalAws {
@@ -113,8 +115,14 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
           return sendJson(res, 200, await sqs.handle(operation, parseJsonBody(body)), "application/x-amz-json-1.0");
         case "dynamodb":
           return await forward(backends.dynamoPort, request, res);
-        default:
-          return await forward(backends.s3Port, request, res, true);
+        default: {
+          await forward(backends.s3Port, request, res, true);
+          if (operation === "PutObject" && res.statusCode < 300 && options.onObjectCreated) {
+            const [bucket, ...key] = (req.url ?? "/").split("?")[0]!.split("/").filter(Boolean).map(decodeURIComponent);
+            if (bucket && key.length) options.onObjectCreated({ bucket, key: key.join("/") });
+          }
+          return;
+        }
       }
     } catch (err) {
       const awsError =
