@@ -5,7 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { startLocalAws } from "./server.ts";
+import { startLocalStack } from "./stack.ts";
 import { localSettingsFromEnv } from "./resources.ts";
 import { createKey, LOCAL_DEV_KEY, LOCAL_DEV_TENANT } from "../../worker/auth/api-keys.ts";
 import { WranglerKv } from "../../worker/cli/wrangler-kv.ts";
@@ -15,7 +15,7 @@ const WORKER_PORT = Number(process.env.WORKER_PORT ?? 8787);
 const READY_TIMEOUT_MS = 60_000;
 const started = Date.now();
 
-const endpoint = await startLocalAws(localSettingsFromEnv());
+const { endpoint } = await startLocalStack({ ...localSettingsFromEnv(), log: console.log });
 console.log(`[dev] local AWS endpoint on ${endpoint.url}`);
 
 // The contract's local key (premium), in the KV state wrangler dev is about to serve.

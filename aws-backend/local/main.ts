@@ -1,13 +1,15 @@
 /**
- * `npm run local-aws`: the local AWS endpoint on its own (npm run dev starts it with the Worker).
+ * `npm run local-aws`: the local AWS endpoint and batch runner on their own (npm run dev starts them with the Worker).
  * Environment: LOCAL_AWS_PORT (4566), LOCAL_AWS_HOST (127.0.0.1), AWS_REGION (us-east-1),
  * LOCAL_AWS_ACCESS_KEY_ID / LOCAL_AWS_SECRET_ACCESS_KEY (test / test).
  */
-import { startLocalAws } from "./server.ts";
+import { startLocalStack } from "./stack.ts";
 import { localSettingsFromEnv } from "./resources.ts";
 
-const endpoint = await startLocalAws(localSettingsFromEnv());
-console.log(`[local-aws] ready on ${endpoint.url} (S3, DynamoDB, SQS, Comprehend; region ${endpoint.region}, access key ${endpoint.credentials.accessKeyId})`);
+const { endpoint } = await startLocalStack({ ...localSettingsFromEnv(), log: console.log });
+console.log(
+  `[local-aws] ready on ${endpoint.url} (S3, DynamoDB, SQS, Comprehend, the batch state machine; region ${endpoint.region}, access key ${endpoint.credentials.accessKeyId})`,
+);
 
 let stopping = false;
 async function stop() {
