@@ -157,3 +157,69 @@ export const ErrorResponse = z.object({
     retry_after: z.number().int().optional(),
   }),
 });
+
+// ---- Batch jobs -------------------------------------------------------------------------------
+
+export const MAX_ASYNC_ITEMS = 10_000;
+
+export const AsyncOptions = z
+  .object({
+    language_code: LanguageCode.optional(),
+    pii: PiiMode.default("redact"),
+    callback_url: z.string().max(2_048).optional().describe("https URL to a public host, POSTed a signed event when the job ends"),
+  })
+  .strict();
+export type AsyncOptions = z.infer<typeof AsyncOptions>;
+
+export const AnalyzeAsyncRequest = z
+  .object({
+    text: z.string().refine((t) => t.trim().length > 0, "must not be empty or only whitespace").optional(),
+    items: z.array(BatchItem).min(1).max(MAX_ASYNC_ITEMS).optional(),
+    source_id: z.string().min(1).max(256).optional(),
+    options: AsyncOptions.default({ pii: "redact" }),
+  })
+  .strict()
+  .refine((b) => (b.text === undefined) !== (b.items === undefined), { message: "send either text or items", path: ["text"] });
+export type AnalyzeAsyncRequest = z.infer<typeof AnalyzeAsyncRequest>;
+
+/** Options of a CSV or JSON-lines body, given in the query string. */
+export const AsyncQuery = z
+  .object({
+    language_code: LanguageCode.optional(),
+    pii: PiiMode.default("redact"),
+    callback_url: z.string().max(2_048).optional(),
+    source_id: z.string().min(1).max(256).optional(),
+  })
+  .strict();
+
+export const AnalyzeAsyncResponse = z.object({
+  job_id: z.string(),
+  status: z.literal("PENDING"),
+  message: z.string(),
+  status_url: z.string(),
+  created_at: z.string(),
+  estimated_completion: z.string(),
+});
+
+const JobResult = z.object({
+  sentiment: SentimentLabel,
+  score: z.number(),
+  scores: Scores,
+  language_code: z.string(),
+  item_count: z.number().int(),
+  failed_items: z.number().int(),
+  distribution: z.record(SentimentLabel, z.number().int()),
+  processing_time_ms: z.number().int(),
+});
+
+export const JobStatusResponse = z.discriminatedUnion("status", [
+  z.object({
+    status: z.enum(["PENDING", "PROCESSING"]),
+    job_id: z.string(),
+    created_at: z.string(),
+    estimated_completion: z.string(),
+    progress: z.object({ batches_done: z.number().int(), batch_count: z.number().int(), percent: z.number() }).optional(),
+  }),
+  z.object({ status: z.literal("COMPLETED"), job_id: z.string(), result: JobResult, completed_at: z.string() }),
+  z.object({ status: z.literal("FAILED"), job_id: z.string(), error: z.object({ code: z.string(), message: z.string() }), failed_at: z.string() }),
+]);

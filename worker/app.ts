@@ -11,7 +11,10 @@ import { ApiError } from "./errors.ts";
 import { withConfig } from "./middleware/config.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { requestLog } from "./middleware/request-log.ts";
+import { analyzeRoute, registerAnalyze } from "./routes/analyze.ts";
+import { analyzeAsyncRoute, registerAnalyzeAsync } from "./routes/analyze-async.ts";
 import { analyzeBatchRoute, registerAnalyzeBatch } from "./routes/analyze-batch.ts";
+import { registerJobs, resultsRoute, statusRoute } from "./routes/jobs.ts";
 import { analyzeSyncRoute, registerAnalyzeSync } from "./routes/analyze-sync.ts";
 import { healthRoute, registerHealth } from "./routes/health.ts";
 import { registerIndex } from "./routes/index.ts";
@@ -26,11 +29,14 @@ export function createApp(): Hono<AppEnv> {
   app.use("*", requestId, requestLog);
   registerIndex(app);
   registerHealth(app, servicesFor);
-  registerOpenApi(app, [analyzeSyncRoute, analyzeBatchRoute, usageRoute, healthRoute]);
+  registerOpenApi(app, [analyzeSyncRoute, analyzeBatchRoute, analyzeAsyncRoute, analyzeRoute, statusRoute, resultsRoute, usageRoute, healthRoute]);
 
   app.use("/v1/*", withConfig(servicesFor));
   registerAnalyzeSync(app);
   registerAnalyzeBatch(app);
+  registerAnalyzeAsync(app);
+  registerAnalyze(app);
+  registerJobs(app);
   registerUsage(app);
 
   app.notFound((c) => {

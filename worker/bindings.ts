@@ -18,4 +18,6 @@ export interface Bindings {
   CACHE_TTL_SECONDS?: string;
   BREAKER_FAILURE_THRESHOLD?: string;
   BREAKER_COOLDOWN_MS?: string;
+  ASYNC_MAX_BYTES?: string;
+  ALLOW_LOOPBACK_CALLBACKS?: string;
 }

@@ -31,6 +31,13 @@ const ConfigSchema = z.object({
   CACHE_TTL_SECONDS: integer(86_400, 60, 30 * 86_400),
   BREAKER_FAILURE_THRESHOLD: integer(5, 1, 1_000),
   BREAKER_COOLDOWN_MS: integer(30_000, 100, 3_600_000),
+  /** Largest batch payload accepted by /v1/analyze/async. */
+  ASYNC_MAX_BYTES: integer(1024 * 1024, 1024, 100 * 1024 * 1024),
+  /** Local dev only: webhooks to 127.0.0.1 / localhost are accepted. */
+  ALLOW_LOOPBACK_CALLBACKS: z
+    .enum(["true", "false"])
+    .default("false")
+    .transform((v) => v === "true"),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

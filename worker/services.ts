@@ -12,6 +12,9 @@ import { CircuitBreaker } from "./aws/circuit-breaker.ts";
 import { ComprehendClient } from "./aws/comprehend.ts";
 import type { RetryPolicy } from "./aws/json-protocol.ts";
 import { SqsClient } from "./aws/sqs.ts";
+import { DynamoDbClient } from "./aws/dynamodb.ts";
+import { S3Client } from "./aws/s3.ts";
+import { JobsService } from "./jobs/jobs-service.ts";
 import { ResultCache } from "./cache/result-cache.ts";
 import { PermitPool } from "./rate-limit/permits.ts";
 import { UsageBuffer } from "./rate-limit/usage-buffer.ts";
@@ -26,6 +29,7 @@ export interface Services {
   apiKeys: MemoryCache<KnownKey>;
   permits: PermitPool;
   usage: UsageBuffer;
+  jobs: JobsService;
 }
 
 /** How long an isolate trusts a key record it read: revocations take effect within this. */
@@ -34,7 +38,7 @@ const ISOLATE_RESULTS = 10_000;
 const ISOLATE_KEYS = 10_000;
 
 /** The public endpoint of a service, unless AWS_ENDPOINT_URL sends everything elsewhere. */
-export function awsEndpoint(config: Config, service: "comprehend" | "sqs"): string {
+export function awsEndpoint(config: Config, service: "comprehend" | "sqs" | "dynamodb"): string {
   return config.AWS_ENDPOINT_URL ?? `https://${service}.${config.AWS_REGION}.amazonaws.com`;
 }
 
@@ -92,7 +96,14 @@ export function createServiceRegistry() {
       retry,
     });
     const sqs = new SqsClient({ credentials, region: config.AWS_REGION, endpoint: awsEndpoint(config, "sqs"), retry: { ...retry, maxAttempts: 3, attemptTimeoutMs: 2_000 } });
+    const storageRetry: RetryPolicy = { ...retry, attemptTimeoutMs: 3_000, maxAttempts: 3 };
+    const jobs = new JobsService({
+      dynamo: new DynamoDbClient({ credentials, region: config.AWS_REGION, endpoint: awsEndpoint(config, "dynamodb"), retry: storageRetry }),
+      s3: new S3Client({ credentials, region: config.AWS_REGION, endpoint: config.AWS_ENDPOINT_URL, bucket: config.JOBS_BUCKET }),
+      table: config.JOBS_TABLE,
+    });
     return {
+      jobs,
       comprehend,
       analyzer: new Analyzer({
         comprehend,

@@ -79,7 +79,16 @@ describe("GET /openapi.json and /docs", () => {
   it("describes every route from the shared schemas", async () => {
     const doc = await (await call("/openapi.json", { key: null })).json<Record<string, any>>();
     expect(doc.openapi).toBe("3.1.0");
-    expect(Object.keys(doc.paths).sort()).toEqual(["/health", "/v1/analyze/batch", "/v1/analyze/sync", "/v1/usage"]);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      "/health",
+      "/v1/analyze",
+      "/v1/analyze/async",
+      "/v1/analyze/batch",
+      "/v1/analyze/sync",
+      "/v1/jobs/{job_id}/results",
+      "/v1/status/{job_id}",
+      "/v1/usage",
+    ]);
     const sync = doc.paths["/v1/analyze/sync"].post;
     const request = sync.requestBody.content["application/json"].schema;
     expect(request.required).toEqual(["text"]);

@@ -2,6 +2,7 @@
  * Body checks in contract order: size (413, before anything reads it), then media type (415);
  * after auth, `parseJsonBody` reads it strictly (invalid UTF-8 or JSON is a 400 naming `body`).
  */
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../context.ts";
@@ -30,14 +31,17 @@ export const requireJson = createMiddleware<AppEnv>(async (c, next) => {
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
-export const parseJsonBody = createMiddleware<AppEnv>(async (c, next) => {
-  const bytes = await c.req.raw.arrayBuffer();
-  let text: string;
+/** The body as text; invalid UTF-8 is a 400 naming the body (never silently replaced). */
+export async function readUtf8(c: Context<AppEnv>): Promise<string> {
   try {
-    text = strictUtf8.decode(bytes);
+    return strictUtf8.decode(await c.req.raw.arrayBuffer());
   } catch {
     throw new ApiError("VALIDATION_ERROR", "The body is not valid UTF-8.", { field: "body" });
   }
+}
+
+export const parseJsonBody = createMiddleware<AppEnv>(async (c, next) => {
+  const text = await readUtf8(c);
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -8,11 +8,15 @@ import { ApiError } from "../errors.ts";
  */
 export function validateJson<T extends z.ZodType>(schema: T) {
   return zValidator("json", schema, (result) => {
-    if (result.success) return;
-    const issue = result.error.issues[0];
-    const field = issue?.path.length ? issue.path.join(".") : "body";
-    throw new ApiError("VALIDATION_ERROR", `${field}: ${describe(issue)}`, { field });
+    if (!result.success) throw validationError(result.error);
   });
+}
+
+/** A zod failure as the API's 400, naming the first field (prefixed, e.g. `options.` for query options). */
+export function validationError(error: { issues: z.core.$ZodIssue[] }, prefix = ""): ApiError {
+  const issue = error.issues[0];
+  const field = issue?.path.length ? prefix + issue.path.join(".") : "body";
+  return new ApiError("VALIDATION_ERROR", `${field}: ${describe(issue)}`, { field });
 }
 
 function describe(issue: z.core.$ZodIssue | undefined): string {

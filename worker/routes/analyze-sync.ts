@@ -1,5 +1,5 @@
 /** POST /v1/analyze/sync: one text, answered within the deadline (cache first, then Comprehend). */
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
 import { AnalyzeSyncRequest, AnalyzeSyncResponse, characterCount, type SentimentResult } from "../../shared/schemas.ts";
 import { finishAnalysis } from "../analysis/finish.ts";
 import { Deadline } from "../aws/deadline.ts";
@@ -28,25 +28,28 @@ export function registerAnalyzeSync(app: Hono<AppEnv>): void {
     analyzeSyncRoute.path,
     ...jsonRouteChecks(SYNC_MAX_BODY_BYTES),
     validateJson(AnalyzeSyncRequest),
-    async (c) => {
-      const started = Date.now();
-      const { text, options } = c.req.valid("json");
-      const trimmed = text.trim();
-      const report = await c.get("services").analyzer.analyze([{ text: trimmed, options }], new Deadline(c.get("config").SYNC_DEADLINE_MS));
-      finishAnalysis(c, report, characterCount(trimmed));
-      const outcome = report.outcomes[0]!;
-      if (!outcome.ok) throw outcome.error;
-      const body: AnalyzeSyncResponse = {
-        ...presentResult(outcome.result, options.include_confidence),
-        pii_detected: outcome.pii.detected,
-        pii_types: outcome.pii.types,
-        cached: outcome.cached,
-        processing_time_ms: Date.now() - started,
-        request_id: c.get("requestId"),
-      };
-      return c.json(body, 200);
-    },
+    async (c) => answerSync(c, c.req.valid("json")),
   );
+}
+
+/** Analyses one validated text and answers (also used by POST /v1/analyze in SYNC mode). */
+export async function answerSync(c: Context<AppEnv>, request: AnalyzeSyncRequest): Promise<Response> {
+  const started = Date.now();
+  const trimmed = request.text.trim();
+  const { options } = request;
+  const report = await c.get("services").analyzer.analyze([{ text: trimmed, options }], new Deadline(c.get("config").SYNC_DEADLINE_MS));
+  finishAnalysis(c, report, characterCount(trimmed));
+  const outcome = report.outcomes[0]!;
+  if (!outcome.ok) throw outcome.error;
+  const body: AnalyzeSyncResponse = {
+    ...presentResult(outcome.result, options.include_confidence),
+    pii_detected: outcome.pii.detected,
+    pii_types: outcome.pii.types,
+    cached: outcome.cached,
+    processing_time_ms: Date.now() - started,
+    request_id: c.get("requestId"),
+  };
+  return c.json(body, 200);
 }
 
 /** The stored result as the caller asked for it: without scores and confidence when they opted out. */

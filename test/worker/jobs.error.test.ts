@@ -1,0 +1,102 @@
+/** The batch path's refusals: bad input, conflicts, unfinished jobs, failed uploads, malformed files. */
+import { describe, expect, it } from "vitest";
+import { inject } from "vitest";
+import { AnalyzeAsyncResponse, JobStatusResponse } from "../../shared/schemas.ts";
+import { AwsClient } from "aws4fetch";
+import { call, marker } from "./helpers.ts";
+
+const aws = (service: string) => new AwsClient({ accessKeyId: "test", secretAccessKey: "test", region: "us-east-1", service, retries: 0 });
+
+async function statusOf(jobId: string) {
+  return JobStatusResponse.parse(await (await call(`/v1/status/${jobId}`)).json());
+}
+
+async function waitForEnd(jobId: string) {
+  for (let i = 0; i < 100; i++) {
+    const status = await statusOf(jobId);
+    if (status.status === "COMPLETED" || status.status === "FAILED") return status;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("the job did not end in 10 s");
+}
+
+describe("batch jobs (errors)", () => {
+  it("ends a CSV with an unterminated quote FAILED with INVALID_INPUT naming the line", async () => {
+    const res = await call("/v1/analyze/async", { body: 'id,text\n1,fine\n2,"no closing quote\n', contentType: "text/csv" });
+    expect(res.status).toBe(202);
+    const { job_id } = AnalyzeAsyncResponse.parse(await res.json());
+    expect(await waitForEnd(job_id)).toMatchObject({ status: "FAILED", error: { code: "INVALID_INPUT", message: "line 3: unterminated quoted field" } });
+    const results = await call(`/v1/jobs/${job_id}/results`);
+    expect(results.status).toBe(409);
+    expect(await results.json()).toMatchObject({ error: { code: "JOB_NOT_READY" } });
+  });
+
+  it("refuses a different body under the same Idempotency-Key with 409", async () => {
+    const headers = { "idempotency-key": `idem-${crypto.randomUUID()}` };
+    expect((await call("/v1/analyze/async", { body: { text: "first body" }, headers })).status).toBe(202);
+    const conflict = await call("/v1/analyze/async", { body: { text: "second body" }, headers });
+    expect(conflict.status).toBe(409);
+    expect(await conflict.json()).toMatchObject({ error: { code: "IDEMPOTENCY_CONFLICT", field: "Idempotency-Key" } });
+  });
+
+  it.each([
+    ["neither text nor items", { source_id: "x" }, "text"],
+    ["both text and items", { text: "a", items: [{ text: "b" }] }, "text"],
+    ["a callback to a private address", { text: "a", options: { callback_url: "https://10.1.2.3/hook" } }, "options.callback_url"],
+    ["a plain-http callback", { text: "a", options: { callback_url: "http://example.com/hook" } }, "options.callback_url"],
+  ])("refuses %s with 400", async (_, body, field) => {
+    const res = await call("/v1/analyze/async", { body });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { code: "VALIDATION_ERROR", field } });
+  });
+
+  it("refuses other media types (415), bodies over the limit (413), unknown jobs (404)", async () => {
+    expect((await call("/v1/analyze/async", { body: "<xml/>", contentType: "application/xml" })).status).toBe(415);
+    expect((await call("/v1/analyze/async", { body: "text\n" + "a,".repeat(600_000), contentType: "text/csv" })).status).toBe(413);
+    expect((await call("/v1/status/job_00000000000000000000000000000000")).status).toBe(404);
+    expect((await call("/v1/status/not-a-job")).status).toBe(404);
+  });
+
+  it("answers 409 JOB_NOT_READY for results of a job still running", async () => {
+    // Slow the job down at Comprehend so it is still running when asked.
+    const m = marker();
+    await fetch(`${inject("awsEndpoint")}/_local/faults`, {
+      method: "POST",
+      body: JSON.stringify({ operation: "BatchDetectSentiment", kind: "latency", latencyMs: 1_500, count: 1, match: m }),
+    });
+    const { job_id } = AnalyzeAsyncResponse.parse(await (await call("/v1/analyze/async", { body: { text: `Slow one ${m}`, options: { language_code: "en" } } })).json());
+    const early = await call(`/v1/jobs/${job_id}/results`);
+    expect(early.status).toBe(409);
+    expect(early.headers.get("retry-after")).toBe("5");
+    expect((await waitForEnd(job_id)).status).toBe("COMPLETED");
+  });
+
+  it("answers 503 when the upload fails, and leaves the job FAILED, not PENDING, with no upload", async () => {
+    const m = marker();
+    await fetch(`${inject("awsEndpoint")}/_local/faults`, {
+      method: "POST",
+      body: JSON.stringify({ operation: "s3:PutObject", kind: "error", status: 500, match: m }),
+    });
+    try {
+      const res = await call("/v1/analyze/async", { body: { text: `Upload will fail ${m}`, source_id: m } });
+      expect(res.status).toBe(503);
+      expect(await res.json()).toMatchObject({ error: { code: "SERVICE_UNAVAILABLE", retry_after: 5 } });
+    } finally {
+      await fetch(`${inject("awsEndpoint")}/_local/faults?match=${m}`, { method: "DELETE" });
+    }
+    // The row was written before the upload; read it straight from the local DynamoDB.
+    const scan = await aws("dynamodb").fetch(inject("awsEndpoint"), {
+      method: "POST",
+      headers: { "content-type": "application/x-amz-json-1.0", "x-amz-target": "DynamoDB_20120810.Scan" },
+      body: JSON.stringify({ TableName: "aurastream-jobs", FilterExpression: "source_id = :m", ExpressionAttributeValues: { ":m": { S: m } } }),
+    });
+    const { Items } = (await scan.json()) as { Items: Record<string, { S?: string; M?: Record<string, { S: string }> }>[] };
+    expect(Items).toHaveLength(1);
+    expect(Items[0]!.status?.S).toBe("FAILED");
+    expect(Items[0]!.error?.M?.code?.S).toBe("UPLOAD_FAILED");
+    const jobId = Items[0]!.job_id!.S!;
+    expect(await statusOf(jobId)).toMatchObject({ status: "FAILED", error: { code: "UPLOAD_FAILED" } });
+    const listing = await aws("s3").fetch(`${inject("awsEndpoint")}/aurastream-jobs?list-type=2&prefix=uploads/`);
+    expect(await listing.text()).not.toContain(jobId);
+  });
+});

@@ -1,0 +1,68 @@
+/**
+ * The batch path end to end, through the Worker: submit -> the local state machine (started by
+ * the upload) -> poll status -> COMPLETED -> results, as JSON lines and CSV.
+ */
+import { describe, expect, it } from "vitest";
+import { AnalyzeAsyncResponse, JobStatusResponse } from "../../shared/schemas.ts";
+import { call } from "./helpers.ts";
+
+async function waitForEnd(jobId: string, key?: string) {
+  for (let i = 0; i < 100; i++) {
+    const status = JobStatusResponse.parse(await (await call(`/v1/status/${jobId}`, { key })).json());
+    if (status.status === "COMPLETED" || status.status === "FAILED") return status;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("the job did not end in 10 s");
+}
+
+describe("batch jobs (happy)", () => {
+  it("takes a 3-row CSV to COMPLETED and returns the 3 ids with sentiments", async () => {
+    const csv = "id,text\nc1,I love this product\nc2,The worst purchase I ever made\nc3,It was delivered on Tuesday\n";
+    const res = await call("/v1/analyze/async?language_code=en", { body: csv, contentType: "text/csv" });
+    expect(res.status).toBe(202);
+    const accepted = AnalyzeAsyncResponse.parse(await res.json());
+    expect(accepted.status_url).toBe(`/v1/status/${accepted.job_id}`);
+    expect(res.headers.get("location")).toBe(accepted.status_url);
+
+    const done = await waitForEnd(accepted.job_id);
+    expect(done).toMatchObject({ status: "COMPLETED", result: { item_count: 3, distribution: { POSITIVE: 1, NEGATIVE: 1, NEUTRAL: 1 } } });
+
+    const lines = (await (await call(`/v1/jobs/${accepted.job_id}/results`)).text()).trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.id, l.sentiment])).toEqual([
+      ["c1", "POSITIVE"],
+      ["c2", "NEGATIVE"],
+      ["c3", "NEUTRAL"],
+    ]);
+    const csvRes = await call(`/v1/jobs/${accepted.job_id}/results`, { headers: { accept: "text/csv" } });
+    expect(csvRes.headers.get("content-type")).toMatch(/^text\/csv/);
+    const rows = (await csvRes.text()).trim().split("\r\n");
+    expect(rows[0]).toBe("id,sentiment,score,positive,negative,neutral,mixed,language_code,pii_detected,error_code");
+    expect(rows.slice(1).map((r) => r.split(",").slice(0, 2).join(","))).toEqual(["c1,POSITIVE", "c2,NEGATIVE", "c3,NEUTRAL"]);
+  });
+
+  it("accepts JSON text and items, and JSON lines, and picks the path in /v1/analyze by mode", async () => {
+    const items = await call("/v1/analyze/async", { body: { items: [{ id: "x", text: "Great value" }], options: { language_code: "en" } } });
+    expect(items.status).toBe(202);
+    const jsonl = await call("/v1/analyze/async", { body: '{"id":"j1","text":"Lovely"}\n', contentType: "application/x-ndjson" });
+    expect(jsonl.status).toBe(202);
+    const auto = await call("/v1/analyze", { body: { text: "Quick answer please", options: { language_code: "en" } } });
+    expect(auto.status).toBe(200);
+    expect(await auto.json()).toMatchObject({ sentiment: expect.any(String), cached: expect.any(Boolean) });
+    const long = await call("/v1/analyze", { body: { text: "A long review. ".repeat(400) } });
+    expect(long.status).toBe(202);
+    const forced = await call("/v1/analyze", { body: { mode: "ASYNC", text: "Short but as a job" } });
+    expect(forced.status).toBe(202);
+    const done = await waitForEnd(AnalyzeAsyncResponse.parse(await items.json()).job_id);
+    expect(done.status).toBe("COMPLETED");
+  });
+
+  it("returns the same job for the same Idempotency-Key and body", async () => {
+    const body = { text: "Idempotent feedback text", options: { language_code: "en" } };
+    const headers = { "idempotency-key": `idem-${crypto.randomUUID()}` };
+    const first = AnalyzeAsyncResponse.parse(await (await call("/v1/analyze/async", { body, headers })).json());
+    const again = await call("/v1/analyze/async", { body, headers });
+    expect(again.status).toBe(202);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect((await again.json<{ job_id: string }>()).job_id).toBe(first.job_id);
+  });
+});

@@ -1,0 +1,52 @@
+/** Amazon S3, PutObject under uploads/ and GetObject under processed/ (all the Worker may do), with aws4fetch. */
+import { AwsClient } from "aws4fetch";
+import type { Deadline } from "./deadline.ts";
+import { AwsCallError } from "./json-protocol.ts";
+
+export class S3Client {
+  private readonly aws: AwsClient;
+
+  constructor(
+    private readonly options: {
+      credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+      region: string;
+      /** Set: path-style requests to it (the local endpoint); unset: the bucket's virtual host. */
+      endpoint?: string;
+      bucket: string;
+    },
+  ) {
+    this.aws = new AwsClient({ ...options.credentials, region: options.region, service: "s3", retries: 0 });
+  }
+
+  async putObject(key: string, body: ArrayBuffer | string, contentType: string, deadline: Deadline): Promise<void> {
+    const res = await this.send(key, { method: "PUT", body, headers: { "content-type": contentType } }, deadline);
+    await res.body?.cancel();
+  }
+
+  /** The object's response (its body streams), or null when there is none. */
+  async getObject(key: string, deadline: Deadline): Promise<Response | null> {
+    const res = await this.send(key, { method: "GET" }, deadline, [404]);
+    if (res.status === 404) {
+      await res.body?.cancel();
+      return null;
+    }
+    return res;
+  }
+
+  private async send(key: string, init: RequestInit, deadline: Deadline, accepted: number[] = []): Promise<Response> {
+    const path = key.split("/").map(encodeURIComponent).join("/");
+    const url = this.options.endpoint
+      ? `${this.options.endpoint}/${this.options.bucket}/${path}`
+      : `https://${this.options.bucket}.s3.${this.options.region}.amazonaws.com/${path}`;
+    let res: Response;
+    try {
+      res = await this.aws.fetch(url, { ...init, signal: AbortSignal.timeout(Math.max(1, deadline.remaining())) });
+    } catch {
+      throw new AwsCallError("timeout", "NetworkError", "S3 did not answer", 0, 1);
+    }
+    if (res.ok || accepted.includes(res.status)) return res;
+    const text = new TextDecoder().decode(await res.arrayBuffer());
+    const code = /<Code>([^<]+)<\/Code>/.exec(text)?.[1] ?? `Http${res.status}`;
+    throw new AwsCallError(res.status >= 500 || res.status === 503 ? "server" : "client", code, `S3 ${code}`, res.status, 1);
+  }
+}

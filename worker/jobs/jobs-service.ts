@@ -1,0 +1,119 @@
+/**
+ * Batch jobs at the edge: a job's row is written (PENDING, owned by the caller's tenant) before
+ * its payload is uploaded under uploads/, whose arrival starts the state machine. An upload that
+ * fails marks the row FAILED and the caller gets 503: never a PENDING row without its upload,
+ * never an upload without its row. Idempotency keys return the same job for the same body.
+ */
+import { sha256Hex } from "../../shared/hash.ts";
+import { JOB_FORMATS, JOB_RETENTION_DAYS, jobPk, processedKeys, uploadKey, type JobFormat, type JobRow } from "../../shared/jobs.ts";
+import type { AsyncOptions } from "../../shared/schemas.ts";
+import { Deadline } from "../aws/deadline.ts";
+import type { DynamoDbClient } from "../aws/dynamodb.ts";
+import { AwsCallError } from "../aws/json-protocol.ts";
+import type { S3Client } from "../aws/s3.ts";
+import { ApiError } from "../errors.ts";
+
+const STORAGE_BUDGET_MS = 10_000;
+
+export interface Submission {
+  tenantId: string;
+  format: JobFormat;
+  payload: string;
+  options: AsyncOptions;
+  sourceId?: string;
+  idempotencyKey?: string;
+}
+
+export class JobsService {
+  constructor(
+    private readonly deps: { dynamo: DynamoDbClient; s3: S3Client; table: string; now?: () => Date },
+  ) {}
+
+  /** The new (or, for a repeated idempotency key, the earlier) job. */
+  async submit(submission: Submission): Promise<{ job: JobRow; replayed: boolean }> {
+    const deadline = new Deadline(STORAGE_BUDGET_MS);
+    const now = (this.deps.now ?? (() => new Date()))();
+    const jobId = `job_${crypto.randomUUID().replace(/-/g, "")}`;
+    const bodySha = sha256Hex(`${submission.format}\n${JSON.stringify(submission.options)}\n${submission.sourceId ?? ""}\n${submission.payload}`);
+
+    if (submission.idempotencyKey) {
+      const earlier = await this.claimIdempotencyKey(submission, jobId, bodySha, deadline);
+      if (earlier) return { job: earlier, replayed: true };
+    }
+
+    const job: JobRow = {
+      pk: jobPk(jobId),
+      job_id: jobId,
+      tenant_id: submission.tenantId,
+      status: "PENDING",
+      format: submission.format,
+      created_at: now.toISOString(),
+      upload_key: uploadKey(jobId, now),
+      options: { pii: submission.options.pii, language_code: submission.options.language_code, callback_url: submission.options.callback_url },
+      source_id: submission.sourceId,
+      idempotency_key: submission.idempotencyKey,
+      body_sha256: bodySha,
+      expires_at: Math.floor(now.getTime() / 1000) + JOB_RETENTION_DAYS * 86_400,
+    };
+    await this.storage(() => this.deps.dynamo.putItem(this.deps.table, job as never, deadline, true));
+    try {
+      await this.deps.s3.putObject(job.upload_key, submission.payload, JOB_FORMATS[submission.format], deadline);
+    } catch {
+      // The row must not stay PENDING: nothing will ever pick it up.
+      const failedAt = new Date().toISOString();
+      await this.deps.dynamo
+        .setFields(this.deps.table, { pk: job.pk }, { status: "FAILED", error: { code: "UPLOAD_FAILED", message: "the payload could not be stored" }, failed_at: failedAt }, new Deadline(STORAGE_BUDGET_MS))
+        .catch(() => console.error(JSON.stringify({ level: "error", event: "job_left_pending", job_id: jobId })));
+      throw new ApiError("SERVICE_UNAVAILABLE", "The payload could not be stored; the job was not started. Try again.", { retryAfter: 5, upstream: "S3" });
+    }
+    return { job, replayed: false };
+  }
+
+  /** The job if it exists and belongs to `tenantId` (another tenant's job is simply not found). */
+  async find(tenantId: string, jobId: string): Promise<JobRow | null> {
+    if (!/^job_[0-9a-f]{32}$/.test(jobId)) return null;
+    const row = (await this.storage(() => this.deps.dynamo.getItem(this.deps.table, { pk: jobPk(jobId) }, new Deadline(STORAGE_BUDGET_MS)))) as JobRow | null;
+    return row && row.tenant_id === tenantId ? row : null;
+  }
+
+  /** The completed job's results.jsonl as a streaming response, or null. */
+  async results(jobId: string, deadline: Deadline): Promise<Response | null> {
+    return this.storage(() => this.deps.s3.getObject(processedKeys(jobId).results, deadline));
+  }
+
+  private async claimIdempotencyKey(submission: Submission, jobId: string, bodySha: string, deadline: Deadline): Promise<JobRow | null> {
+    const pk = `idem#${submission.tenantId}#${sha256Hex(submission.idempotencyKey!)}`;
+    const claim = { pk, job_id: jobId, body_sha256: bodySha, expires_at: Math.floor(Date.now() / 1000) + JOB_RETENTION_DAYS * 86_400 };
+    try {
+      await this.deps.dynamo.putItem(this.deps.table, claim, deadline, true);
+      return null;
+    } catch (err) {
+      if (!(err instanceof AwsCallError) || err.type !== "ConditionalCheckFailedException") throw this.unavailable(err);
+    }
+    const earlier = (await this.storage(() => this.deps.dynamo.getItem(this.deps.table, { pk }, deadline))) as typeof claim | null;
+    if (earlier && earlier.body_sha256 !== bodySha) {
+      throw new ApiError("IDEMPOTENCY_CONFLICT", "This Idempotency-Key was used with a different body.", { field: "Idempotency-Key" });
+    }
+    const job = earlier ? await this.find(submission.tenantId, earlier.job_id) : null;
+    if (job) return job;
+    // The earlier attempt never wrote its job: this one takes the key over.
+    await this.storage(() => this.deps.dynamo.putItem(this.deps.table, claim, deadline));
+    return null;
+  }
+
+  private async storage<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      throw this.unavailable(err);
+    }
+  }
+
+  private unavailable(err: unknown): ApiError {
+    if (err instanceof ApiError) return err;
+    return new ApiError("SERVICE_UNAVAILABLE", "Job storage is unavailable; try again shortly.", {
+      retryAfter: 2,
+      upstream: err instanceof AwsCallError ? err.type : "Error",
+    });
+  }
+}
