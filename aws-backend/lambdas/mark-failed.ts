@@ -46,6 +46,8 @@ export async function markFailed(deps: BatchDeps, input: MarkFailedInput): Promi
   }
   await deps.s3.send(new CopyObjectCommand({ Bucket: deps.bucket, CopySource: `${deps.bucket}/${input.key}`, Key: failedKey(jobId) }));
   await updateJob(deps, jobId, { status: "FAILED", error: { code, message: errorMessageOf(input.error) }, failed_at: deps.now().toISOString() });
+  // The error's name and where it came from, for operators; the cause may quote input, so not it.
+  console.error(JSON.stringify({ level: "error", event: "job_failed", job_id: jobId, code, error: input.error?.Error }));
   return { job_id: jobId, code };
 }
 

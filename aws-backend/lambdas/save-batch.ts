@@ -14,7 +14,10 @@ export async function saveBatch(deps: BatchDeps, input: SaveBatchInput): Promise
   const batch = await readJson<WorkBatch>(deps, keys.batch(input.index));
   const result: WorkBatchResult = { docs: batch.docs, ResultList: input.ResultList ?? [], ErrorList: input.ErrorList ?? [] };
   await writeObject(deps, keys.batchResult(input.index), JSON.stringify(result));
-  await updateJob(deps, input.job_id, {}, { batches_done: 1 });
+  // Progress is for status pages only: a failed count must not fail the job.
+  await updateJob(deps, input.job_id, {}, { batches_done: 1 }).catch((err: Error) =>
+    console.error(JSON.stringify({ level: "warn", event: "progress_not_counted", job_id: input.job_id, error: err.name })),
+  );
   return { index: input.index };
 }
 

@@ -62,6 +62,16 @@ describe("chunkText", () => {
     }
   });
 
+  it("chunks a 1 MiB document (segmented window by window) into parts that rebuild it, surrogate pairs whole", () => {
+    const text = "Great product 😀. It broke after a week, sadly. ".repeat(22_000);
+    const parts = chunkText(text, 5_000);
+    expect(parts.join("")).toBe(text);
+    for (const p of parts) {
+      expect(utf8Bytes(p)).toBeLessThanOrEqual(5_000);
+      expect(p).not.toMatch(/[\uD800-\uDBFF]$/);
+    }
+  });
+
   it("cuts a sentence with no end by words, and a word with no spaces by code points", () => {
     const word = "é".repeat(6_000);
     const parts = chunkText(word, 5_000);
