@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 import { BatchDetectSentimentCommand, ComprehendClient, type BatchDetectSentimentCommandInput } from "@aws-sdk/client-comprehend";
 import { DynamoDBClient, UpdateItemCommand, type UpdateItemCommandInput } from "@aws-sdk/client-dynamodb";
+import { withResolvers } from "../../shared/deferred.ts";
 import { S3_PREFIXES } from "../../shared/jobs.ts";
 import { ASL_PATH } from "../lib/batch-pipeline-paths.ts";
 import { aggregate } from "../lambdas/aggregate.ts";
@@ -20,19 +21,7 @@ import { deliverWebhook } from "../lambdas/webhook.ts";
 import type { LocalEndpoint } from "./batch-deps.ts";
 
 // aws-local-stepfunctions 3 uses Promise.withResolvers (Node 22); Node 20 lacks it.
-if (!("withResolvers" in Promise)) {
-  Object.assign(Promise, {
-    withResolvers<T>() {
-      let resolve!: (value: T) => void;
-      let reject!: (reason: unknown) => void;
-      const promise = new Promise<T>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      return { promise, resolve, reject };
-    },
-  });
-}
+if (!("withResolvers" in Promise)) Object.assign(Promise, { withResolvers });
 
 /** Placeholders get local names; the Task states are answered by state name, not by ARN. */
 export function localDefinition(jobsTable: string): unknown {

@@ -65,6 +65,12 @@ describe("batch jobs (errors)", () => {
       body: JSON.stringify({ operation: "BatchDetectSentiment", kind: "latency", latencyMs: 1_500, count: 1, match: m }),
     });
     const { job_id } = AnalyzeAsyncResponse.parse(await (await call("/v1/analyze/async", { body: { text: `Slow one ${m}`, options: { language_code: "en" } } })).json());
+    let running = await statusOf(job_id);
+    for (let i = 0; i < 20 && running.status === "PENDING"; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      running = await statusOf(job_id);
+    }
+    expect(running).toMatchObject({ status: "PROCESSING", progress: { batches_done: 0, batch_count: 1, percent: 0 } });
     const early = await call(`/v1/jobs/${job_id}/results`);
     expect(early.status).toBe(409);
     expect(early.headers.get("retry-after")).toBe("5");

@@ -8,6 +8,7 @@
  */
 import { MAX_BATCH_DOCUMENTS, MAX_SENTIMENT_BYTES, SENTIMENT_LANGUAGES, billingUnits } from "../../shared/comprehend.ts";
 import { aggregateScores } from "../../shared/aggregate.ts";
+import { withResolvers } from "../../shared/deferred.ts";
 import { resultCacheKey } from "../../shared/cache-key.ts";
 import { countPiiTypes, detectPii, redactPii, type PiiType } from "../../shared/engine/pii.ts";
 import { characterCount, type AnalyzeOptions, type SentimentResult } from "../../shared/schemas.ts";
@@ -89,7 +90,7 @@ export class Analyzer {
         waiting.set(item.index, shared);
         continue;
       }
-      const { promise, resolve, reject } = deferred<SentimentResult>();
+      const { promise, resolve, reject } = withResolvers<SentimentResult>();
       promise.catch(() => {}); // awaited below; this only keeps a rejection from being "unhandled"
       this.deps.inflight.set(item.key, promise);
       owned.set(item.key, { item, resolve, reject });
@@ -317,14 +318,4 @@ function failedItem(item: Prepared, error: ApiError): FailedItem {
     ...(item.redactedText === item.text ? { cache_key: item.key } : {}),
     error: { code: error.code, type: error.details.upstream ?? "Error", message: error.message },
   };
-}
-
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  let reject!: (reason: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
 }

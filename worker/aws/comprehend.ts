@@ -2,11 +2,11 @@
  * Amazon Comprehend, the four operations the real-time path uses, signed with aws4fetch.
  * Every call goes through the circuit breaker and the retry policy, inside the caller's deadline.
  */
-import { AwsClient } from "aws4fetch";
+import type { AwsClient } from "aws4fetch";
 import { COMPREHEND_TARGET_PREFIX } from "../../shared/comprehend.ts";
 import type { CircuitBreaker } from "./circuit-breaker.ts";
 import type { Deadline } from "./deadline.ts";
-import { AwsCallError, callAwsJson, type RetryPolicy } from "./json-protocol.ts";
+import { AwsCallError, callAwsJson, signerFor, type RetryPolicy } from "./json-protocol.ts";
 
 export interface ComprehendScore {
   Positive: number;
@@ -42,8 +42,7 @@ export class ComprehendClient {
   private readonly aws: AwsClient;
 
   constructor(private readonly options: ComprehendClientOptions) {
-    // retries: 0 — aws4fetch would retry 5xx blindly, outside the deadline; the policy here does it.
-    this.aws = new AwsClient({ ...options.credentials, region: options.region, service: "comprehend", retries: 0 });
+    this.aws = signerFor("comprehend", options);
   }
 
   async detectDominantLanguage(text: string, deadline: Deadline): Promise<LanguageAnswer[]> {

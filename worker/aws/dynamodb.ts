@@ -2,9 +2,9 @@
  * Amazon DynamoDB, the three calls the Worker may make (GetItem, PutItem, UpdateItem), over the
  * JSON protocol with aws4fetch, and the plain-JSON <-> attribute-value conversion they need.
  */
-import { AwsClient } from "aws4fetch";
+import type { AwsClient } from "aws4fetch";
 import type { Deadline } from "./deadline.ts";
-import { callAwsJson, type RetryPolicy } from "./json-protocol.ts";
+import { callAwsJson, signerFor, type AwsServiceOptions } from "./json-protocol.ts";
 
 type AttributeValue = { S: string } | { N: string } | { BOOL: boolean } | { NULL: true } | { M: Record<string, AttributeValue> } | { L: AttributeValue[] };
 export type Item = Record<string, unknown>;
@@ -12,15 +12,8 @@ export type Item = Record<string, unknown>;
 export class DynamoDbClient {
   private readonly aws: AwsClient;
 
-  constructor(
-    private readonly options: {
-      credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
-      region: string;
-      endpoint: string;
-      retry: RetryPolicy;
-    },
-  ) {
-    this.aws = new AwsClient({ ...options.credentials, region: options.region, service: "dynamodb", retries: 0 });
+  constructor(private readonly options: AwsServiceOptions) {
+    this.aws = signerFor("dynamodb", options);
   }
 
   async getItem(table: string, key: Item, deadline: Deadline): Promise<Item | null> {

@@ -3,7 +3,7 @@
  * API needs: full-jitter exponential backoff on throttling (which AWS sends as HTTP 400 with a
  * `__type`) and on 5xx or timeouts, each attempt bounded, and nothing beyond the deadline.
  */
-import type { AwsClient } from "aws4fetch";
+import { AwsClient } from "aws4fetch";
 import type { Deadline } from "./deadline.ts";
 
 export type AwsFailureKind = "throttled" | "server" | "timeout" | "client";
@@ -113,4 +113,17 @@ async function attemptOnce<T>(
   const kind: AwsFailureKind =
     THROTTLING.has(type) || response.status === 429 ? "throttled" : response.status >= 500 ? "server" : "client";
   return new AwsCallError(kind, type, message, response.status, attempt);
+}
+
+/** What every AWS client of the Worker is made from. */
+export interface AwsServiceOptions {
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  region: string;
+  endpoint: string;
+  retry: RetryPolicy;
+}
+
+/** An aws4fetch signer for `service`; retries 0: the policy above retries, inside the deadline. */
+export function signerFor(service: string, options: Pick<AwsServiceOptions, "credentials" | "region">): AwsClient {
+  return new AwsClient({ ...options.credentials, region: options.region, service, retries: 0 });
 }

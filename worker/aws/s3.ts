@@ -1,7 +1,7 @@
 /** Amazon S3, PutObject under uploads/ and GetObject under processed/ (all the Worker may do), with aws4fetch. */
-import { AwsClient } from "aws4fetch";
+import type { AwsClient } from "aws4fetch";
 import type { Deadline } from "./deadline.ts";
-import { AwsCallError } from "./json-protocol.ts";
+import { AwsCallError, signerFor } from "./json-protocol.ts";
 
 export class S3Client {
   private readonly aws: AwsClient;
@@ -15,7 +15,7 @@ export class S3Client {
       bucket: string;
     },
   ) {
-    this.aws = new AwsClient({ ...options.credentials, region: options.region, service: "s3", retries: 0 });
+    this.aws = signerFor("s3", options);
   }
 
   async putObject(key: string, body: ArrayBuffer | string, contentType: string, deadline: Deadline): Promise<void> {

@@ -122,17 +122,21 @@ export function estimatedCompletion(job: Pick<JobRow, "created_at">, payloadByte
   return new Date(new Date(job.created_at).getTime() + 5_000 + Math.ceil(payloadBytes / 50_000) * 1_000).toISOString();
 }
 
+/** The body of an async request: a CSV / JSON-lines text as it is, or parsed JSON. */
+export async function readAsyncBody(c: Context<AppEnv>): Promise<{ format: JobFormat; text: string } | { format: "json"; json: unknown }> {
+  const format = mediaTypeOf(c);
+  const text = await readUtf8(c);
+  if (format !== "json") return { format, text };
+  try {
+    return { format, json: JSON.parse(text) };
+  } catch {
+    throw new ApiError("VALIDATION_ERROR", "The body is not valid JSON.", { field: "body" });
+  }
+}
+
 export function registerAnalyzeAsync(app: Hono<AppEnv>): void {
   app.post(analyzeAsyncRoute.path, ...asyncChecks, async (c) => {
-    const format = mediaTypeOf(c);
-    const text = await readUtf8(c);
-    if (format !== "json") return submitJob(c, format, text);
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      throw new ApiError("VALIDATION_ERROR", "The body is not valid JSON.", { field: "body" });
-    }
-    return submitJob(c, "json", body);
+    const body = await readAsyncBody(c);
+    return body.format === "json" ? submitJob(c, "json", body.json) : submitJob(c, body.format, body.text);
   });
 }

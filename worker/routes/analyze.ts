@@ -7,9 +7,8 @@ import { z } from "zod";
 import { AnalyzeAsyncRequest, AnalyzeSyncRequest, MAX_SYNC_CHARACTERS, characterCount } from "../../shared/schemas.ts";
 import type { AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
-import { readUtf8 } from "../middleware/body.ts";
 import { validationError } from "../middleware/validate.ts";
-import { asyncChecks, mediaTypeOf, submitJob } from "./analyze-async.ts";
+import { asyncChecks, readAsyncBody, submitJob } from "./analyze-async.ts";
 import { answerSync } from "./analyze-sync.ts";
 import type { RouteSpec } from "./route.ts";
 
@@ -29,15 +28,9 @@ export const analyzeRoute: RouteSpec = {
 
 export function registerAnalyze(app: Hono<AppEnv>): void {
   app.post(analyzeRoute.path, ...asyncChecks, async (c) => {
-    const format = mediaTypeOf(c);
-    const text = await readUtf8(c);
-    if (format !== "json") return submitJob(c, format, text);
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      throw new ApiError("VALIDATION_ERROR", "The body is not valid JSON.", { field: "body" });
-    }
+    const read = await readAsyncBody(c);
+    if (read.format !== "json") return submitJob(c, read.format, read.text);
+    const body = read.json;
     if (typeof body !== "object" || body === null || Array.isArray(body)) throw new ApiError("VALIDATION_ERROR", "body: must be an object", { field: "body" });
     const { mode: rawMode, ...rest } = body as Record<string, unknown>;
     const mode = Mode.safeParse(rawMode ?? "AUTO");
