@@ -57,6 +57,8 @@ export interface JobRow {
   completed_at?: string;
   failed_at?: string;
   webhook_delivered_at?: string;
+  /** Set by the first execution that prepares the job; a duplicate start finds it and stops. */
+  prepared_at?: string;
   /** Epoch seconds: DynamoDB's TTL attribute. */
   expires_at: number;
 }

@@ -13,7 +13,7 @@ import { characterCount } from "../../shared/schemas.ts";
 import { chunkText } from "../../shared/text/chunk.ts";
 import { normaliseText } from "../../shared/text/normalise.ts";
 import { lambdaDeps, type BatchDeps } from "./deps.ts";
-import { getJob, readText, writeObject } from "./storage.ts";
+import { getJob, readText, updateJob, writeObject } from "./storage.ts";
 import type { BatchRef, WorkBatch, WorkItem, WorkManifest } from "./work.ts";
 
 export interface PrepareInput {
@@ -23,6 +23,8 @@ export interface PrepareInput {
 
 export interface PrepareOutput {
   job_id: string;
+  /** Another execution already took this job (S3 and EventBridge deliver at least once). */
+  duplicate: boolean;
   item_count: number;
   batch_count: number;
   batches: BatchRef[];
@@ -40,6 +42,9 @@ export async function prepare(deps: BatchDeps, input: PrepareInput): Promise<Pre
   const job = await getJob(deps, jobId);
   if (!job) throw new JobNotFoundError(`no job row for ${jobId}`);
   const started = deps.now().toISOString();
+  if (!(await claim(deps, jobId, started))) {
+    return { job_id: jobId, duplicate: true, item_count: 0, batch_count: 0, batches: [], max_concurrency: 1, has_callback: false };
+  }
 
   const parsed = parseJobInput(job.format, await readText(deps, input.key));
   if (parsed.length === 0) throw new InvalidInputError("no items to analyse");
@@ -95,12 +100,28 @@ export async function prepare(deps: BatchDeps, input: PrepareInput): Promise<Pre
   await Promise.all(batches.map((b, i) => writeObject(deps, keys.batch(i), JSON.stringify(b))));
   return {
     job_id: jobId,
+    duplicate: false,
     item_count: items.length,
     batch_count: batches.length,
     batches: batches.map((_, index) => ({ job_id: jobId, index })),
     max_concurrency: deps.maxConcurrency,
     has_callback: Boolean(job.options.callback_url),
   };
+}
+
+/** Marks the job as taken by this execution; false when another one already has it. */
+async function claim(deps: BatchDeps, jobId: string, at: string): Promise<boolean> {
+  try {
+    await updateJob(deps, jobId, { prepared_at: at }, undefined, {
+      expression: "attribute_not_exists(prepared_at) AND #claim_status = :pending",
+      names: { "#claim_status": "status" },
+      values: { ":pending": "PENDING" },
+    });
+    return true;
+  } catch (err) {
+    if ((err as Error).name === "ConditionalCheckFailedException") return false;
+    throw err;
+  }
 }
 
 /** The dominant language of each document (its first 5,000 bytes), 25 at a time. */

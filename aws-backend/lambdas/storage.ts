@@ -22,8 +22,14 @@ export async function getJob(deps: BatchDeps, jobId: string): Promise<JobRow | u
   return out.Item as JobRow | undefined;
 }
 
-/** SET each field of `fields` on the job's row. */
-export async function updateJob(deps: BatchDeps, jobId: string, fields: Partial<JobRow>, add?: Partial<Record<keyof JobRow, number>>): Promise<void> {
+/** SET each field of `fields` on the job's row (and ADD `add`), if the row exists and `condition` holds. */
+export async function updateJob(
+  deps: BatchDeps,
+  jobId: string,
+  fields: Partial<JobRow>,
+  add?: Partial<Record<keyof JobRow, number>>,
+  condition?: { expression: string; names?: Record<string, string>; values?: Record<string, unknown> },
+): Promise<void> {
   const names: Record<string, string> = {};
   const values: Record<string, unknown> = {};
   const sets = Object.entries(fields).map(([k, v], i) => {
@@ -42,9 +48,9 @@ export async function updateJob(deps: BatchDeps, jobId: string, fields: Partial<
       TableName: deps.table,
       Key: { pk: jobPk(jobId) },
       UpdateExpression: expression,
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
-      ConditionExpression: "attribute_exists(pk)",
+      ExpressionAttributeNames: { ...names, ...condition?.names },
+      ExpressionAttributeValues: { ...values, ...condition?.values },
+      ConditionExpression: condition ? `attribute_exists(pk) AND ${condition.expression}` : "attribute_exists(pk)",
     }),
   );
 }

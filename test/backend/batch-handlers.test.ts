@@ -65,7 +65,9 @@ describe("batch handlers", () => {
     const csv = "id,text\nr1,I love this product\nr2,Terrible support and a broken box\nr3,I love this product\nr4,Write to ann@example.com today\nr5,\n";
     const { jobId, key } = await submit("csv", csv, { language_code: "en" });
     const prepared = await prepare(deps, { bucket: deps.bucket, key });
-    expect(prepared).toMatchObject({ job_id: jobId, item_count: 5, batch_count: 1, max_concurrency: 4, has_callback: false });
+    expect(prepared).toMatchObject({ job_id: jobId, duplicate: false, item_count: 5, batch_count: 1, max_concurrency: 4, has_callback: false });
+    // The same upload announced twice: the second start finds the job taken.
+    expect(await prepare(deps, { bucket: deps.bucket, key })).toMatchObject({ job_id: jobId, duplicate: true, batches: [] });
     const batch = await loadBatch(deps, prepared.batches[0]!);
     expect(batch.TextList).toHaveLength(3); // r1 and r3 are one document; r5 is empty
     expect(batch.TextList).toContain("Write to [EMAIL] today");

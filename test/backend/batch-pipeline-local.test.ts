@@ -50,6 +50,14 @@ describe("batch pipeline, run locally", () => {
     expect(results.trim().split("\n").map((l) => JSON.parse(l).id)).toEqual(["a", "b", "c"]);
   });
 
+  it("runs a job once when its upload is announced twice (at-least-once delivery)", async () => {
+    const { jobId, job } = await submit("csv", "id,text\nd1,Brilliant\nd2,Dreadful\n", { language_code: "en" });
+    expect(job?.status).toBe("COMPLETED");
+    const again = await runner.start({ detail: { bucket: { name: deps.bucket }, object: { key: job!.upload_key } } });
+    expect(again).toMatchObject({ job: { job_id: jobId, duplicate: true } });
+    expect(await getJob(deps, jobId)).toMatchObject({ status: "COMPLETED", batches_done: 1 });
+  });
+
   it("retries Comprehend throttling (Comprehend.ThrottlingException) and completes", async () => {
     const marker = `zq${crypto.randomUUID().slice(0, 8)}`;
     endpoint.faults.add({ operation: "BatchDetectSentiment", kind: "throttle", count: 2, match: marker, status: 500, latencyMs: 0 });

@@ -6,7 +6,7 @@
  * and aggregate, and Comprehend units billed and saved by de-duplication.
  */
 import { PutObjectCommand } from "@aws-sdk/client-s3";
-import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import { PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { startLocalStack } from "../../aws-backend/local/stack.ts";
 import { localBatchDeps } from "../../aws-backend/local/batch-deps.ts";
 import { prepare } from "../../aws-backend/lambdas/prepare.ts";
@@ -63,6 +63,8 @@ async function runJob(name: string, format: JobFormat, payload: string, itemsFor
   }
 
   // Peak memory of the two heavy handlers, run again on the same job and sampled every 2 ms.
+  // prepare takes a job once; let it take this one again.
+  await deps.dynamo.send(new UpdateCommand({ TableName: deps.table, Key: { pk: jobPk(jobId) }, UpdateExpression: "REMOVE prepared_at SET #s = :p", ExpressionAttributeNames: { "#s": "status" }, ExpressionAttributeValues: { ":p": "PENDING" } }));
   for (const [handler, run] of [
     ["prepare", () => prepare(deps, { bucket: deps.bucket, key })],
     ["aggregate", () => aggregate(deps, { job_id: jobId })],
