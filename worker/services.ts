@@ -1,8 +1,9 @@
 /**
- * The clients a request uses, built from the validated configuration. They are kept per app
- * (one per isolate in production) so the circuit breaker and the in-flight map outlive a
- * request; tests build a fresh app to get fresh ones.
+ * The clients a request uses, built once per configuration from the validated values and kept
+ * per app (one per isolate in production): the circuit breaker, the in-flight map, the memory
+ * caches and the signers' key caches outlive a request. Tests build a fresh app for fresh ones.
  */
+import { sha256Hex } from "../shared/hash.ts";
 import { MemoryCache } from "../shared/memory-cache.ts";
 import type { SentimentResult } from "../shared/schemas.ts";
 import type { KnownKey } from "./auth/api-keys.ts";
@@ -42,79 +43,71 @@ export function awsEndpoint(config: Config, service: "comprehend" | "sqs" | "dyn
   return config.AWS_ENDPOINT_URL ?? `https://${service}.${config.AWS_REGION}.amazonaws.com`;
 }
 
+/** What an isolate keeps for one configuration: clients (with their signing-key caches) and shared state. */
+interface IsolateServices extends Omit<Services, "analyzer"> {
+  breaker: CircuitBreaker;
+  inflight: Map<string, Promise<SentimentResult>>;
+  results: MemoryCache<SentimentResult>;
+}
+
 export function createServiceRegistry() {
-  const isolateState = new Map<
-    string,
-    {
-      breaker: CircuitBreaker;
-      inflight: Map<string, Promise<SentimentResult>>;
-      results: MemoryCache<SentimentResult>;
-      apiKeys: MemoryCache<KnownKey>;
-      permits: PermitPool;
-      usage: UsageBuffer;
-    }
-  >();
+  const byConfig = new Map<string, IsolateServices>();
+  // loadConfig gives the same object for the same env: usually no hashing at all.
+  const byConfigObject = new WeakMap<Config, IsolateServices>();
 
   return function servicesFor(config: Config, env: Bindings): Services {
-    const fingerprint = [
-      awsEndpoint(config, "comprehend"),
-      config.ENGINE_VERSION,
-      config.CACHE_TTL_SECONDS,
-      config.BREAKER_FAILURE_THRESHOLD,
-      config.BREAKER_COOLDOWN_MS,
-    ].join("|");
-    let state = isolateState.get(fingerprint);
-    if (!state) {
-      const usage = new UsageBuffer();
-      state = {
-        breaker: new CircuitBreaker({ failureThreshold: config.BREAKER_FAILURE_THRESHOLD, cooldownMs: config.BREAKER_COOLDOWN_MS }),
-        inflight: new Map(),
-        results: new MemoryCache(ISOLATE_RESULTS, config.CACHE_TTL_SECONDS * 1000),
-        apiKeys: new MemoryCache(ISOLATE_KEYS, KEY_CACHE_MS),
-        permits: new PermitPool(usage),
-        usage,
-      };
-      isolateState.set(fingerprint, state);
+    // Built once per configuration and isolate; only the KV-bound cache is per request.
+    let isolate = byConfigObject.get(config);
+    if (!isolate) {
+      const fingerprint = sha256Hex(JSON.stringify(config));
+      isolate = byConfig.get(fingerprint) ?? buildIsolateServices(config);
+      byConfig.set(fingerprint, isolate);
+      byConfigObject.set(config, isolate);
     }
-    const credentials = {
-      accessKeyId: config.AWS_ACCESS_KEY_ID,
-      secretAccessKey: config.AWS_SECRET_ACCESS_KEY,
-      sessionToken: config.AWS_SESSION_TOKEN,
+    const { breaker: _breaker, inflight, results, ...services } = isolate;
+    return {
+      ...services,
+      analyzer: new Analyzer({
+        comprehend: isolate.comprehend,
+        cache: new ResultCache(env.KV, config.CACHE_TTL_SECONDS, results),
+        inflight,
+        engineVersion: config.ENGINE_VERSION,
+      }),
     };
-    const retry: RetryPolicy = {
-      maxAttempts: 4,
-      attemptTimeoutMs: config.COMPREHEND_ATTEMPT_TIMEOUT_MS,
-      baseDelayMs: 25,
-      maxDelayMs: 200,
-      minAttemptMs: 50,
-    };
-    const comprehend = new ComprehendClient({
-      credentials,
-      region: config.AWS_REGION,
-      endpoint: awsEndpoint(config, "comprehend"),
-      breaker: state.breaker,
-      retry,
-    });
-    const sqs = new SqsClient({ credentials, region: config.AWS_REGION, endpoint: awsEndpoint(config, "sqs"), retry: { ...retry, maxAttempts: 3, attemptTimeoutMs: 2_000 } });
-    const storageRetry: RetryPolicy = { ...retry, attemptTimeoutMs: 3_000, maxAttempts: 3 };
-    const jobs = new JobsService({
+  };
+}
+
+function buildIsolateServices(config: Config): IsolateServices {
+  const credentials = {
+    accessKeyId: config.AWS_ACCESS_KEY_ID,
+    secretAccessKey: config.AWS_SECRET_ACCESS_KEY,
+    sessionToken: config.AWS_SESSION_TOKEN,
+  };
+  const retry: RetryPolicy = {
+    maxAttempts: 4,
+    attemptTimeoutMs: config.COMPREHEND_ATTEMPT_TIMEOUT_MS,
+    baseDelayMs: 25,
+    maxDelayMs: 200,
+    minAttemptMs: 50,
+  };
+  const breaker = new CircuitBreaker({ failureThreshold: config.BREAKER_FAILURE_THRESHOLD, cooldownMs: config.BREAKER_COOLDOWN_MS });
+  const comprehend = new ComprehendClient({ credentials, region: config.AWS_REGION, endpoint: awsEndpoint(config, "comprehend"), breaker, retry });
+  const sqs = new SqsClient({ credentials, region: config.AWS_REGION, endpoint: awsEndpoint(config, "sqs"), retry: { ...retry, maxAttempts: 3, attemptTimeoutMs: 2_000 } });
+  const storageRetry: RetryPolicy = { ...retry, attemptTimeoutMs: 3_000, maxAttempts: 3 };
+  const usage = new UsageBuffer();
+  return {
+    breaker,
+    inflight: new Map(),
+    results: new MemoryCache(ISOLATE_RESULTS, config.CACHE_TTL_SECONDS * 1000),
+    comprehend,
+    jobs: new JobsService({
       dynamo: new DynamoDbClient({ credentials, region: config.AWS_REGION, endpoint: awsEndpoint(config, "dynamodb"), retry: storageRetry }),
       s3: new S3Client({ credentials, region: config.AWS_REGION, endpoint: config.AWS_ENDPOINT_URL, bucket: config.JOBS_BUCKET }),
       table: config.JOBS_TABLE,
-    });
-    return {
-      jobs,
-      comprehend,
-      analyzer: new Analyzer({
-        comprehend,
-        cache: new ResultCache(env.KV, config.CACHE_TTL_SECONDS, state.results),
-        inflight: state.inflight,
-        engineVersion: config.ENGINE_VERSION,
-      }),
-      deadLetters: new DeadLetterQueue(sqs, config.DLQ_URL),
-      apiKeys: state.apiKeys,
-      permits: state.permits,
-      usage: state.usage,
-    };
+    }),
+    deadLetters: new DeadLetterQueue(sqs, config.DLQ_URL),
+    apiKeys: new MemoryCache(ISOLATE_KEYS, KEY_CACHE_MS),
+    permits: new PermitPool(usage),
+    usage,
   };
 }
