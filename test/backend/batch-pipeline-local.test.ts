@@ -5,14 +5,13 @@
 import { createServer } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
-import { PutCommand } from "@aws-sdk/lib-dynamodb";
-import { jobPk, processedKeys, uploadKey, type JobFormat, type JobRow } from "../../shared/jobs.ts";
+import { processedKeys, type JobFormat, type JobRow } from "../../shared/jobs.ts";
 import { localBatchDeps, LOCAL_WEBHOOK_SECRET } from "../../aws-backend/local/batch-deps.ts";
 import { LocalStepFunctions } from "../../aws-backend/local/step-functions.ts";
 import { getJob } from "../../aws-backend/lambdas/storage.ts";
 import { verifyWebhook } from "../../aws-backend/lambdas/webhook-signature.ts";
 import type { BatchDeps } from "../../aws-backend/lambdas/deps.ts";
-import { startLocalAws, type LocalAws } from "./local-aws.ts";
+import { putJobRow, startLocalAws, type LocalAws } from "./local-aws.ts";
 
 let endpoint: LocalAws;
 let deps: BatchDeps;
@@ -25,18 +24,7 @@ beforeAll(async () => {
 afterAll(() => endpoint.close());
 
 async function submit(format: JobFormat, body: string, options: Partial<JobRow["options"]> = {}) {
-  const jobId = `job_${crypto.randomUUID().replace(/-/g, "").slice(0, 16)}`;
-  const createdAt = new Date();
-  const key = uploadKey(jobId, createdAt);
-  await deps.dynamo.send(
-    new PutCommand({
-      TableName: deps.table,
-      Item: {
-        pk: jobPk(jobId), job_id: jobId, tenant_id: "acme", status: "PENDING", format, created_at: createdAt.toISOString(),
-        upload_key: key, options: { pii: "redact", ...options }, expires_at: Math.floor(createdAt.getTime() / 1000) + 86_400,
-      } satisfies JobRow,
-    }),
-  );
+  const { jobId, key } = await putJobRow(deps, format, options);
   await deps.s3.send(new PutObjectCommand({ Bucket: deps.bucket, Key: key, Body: body }));
   await runner.idle();
   return { jobId, job: await getJob(deps, jobId) };

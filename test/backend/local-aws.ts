@@ -4,7 +4,10 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { startLocalAws, type LocalAws } from "../../aws-backend/local/server.ts";
+import type { BatchDeps } from "../../aws-backend/lambdas/deps.ts";
+import { jobPk, uploadKey, type JobFormat, type JobRow } from "../../shared/jobs.ts";
 
 export interface Clients {
   comprehend: ComprehendClient;
@@ -28,3 +31,31 @@ export function sdkClients(
 }
 
 export { startLocalAws, type LocalAws };
+
+/**
+ * A job as the Worker would create it: its row (PENDING) in the local jobs table; the caller
+ * uploads the payload to `key`, which (with the local runner) starts the state machine.
+ */
+export async function putJobRow(
+  deps: BatchDeps,
+  format: JobFormat,
+  options: Partial<JobRow["options"]> = {},
+  tenantId = "acme",
+): Promise<{ jobId: string; key: string; row: JobRow }> {
+  const jobId = `job_${crypto.randomUUID().replace(/-/g, "")}`;
+  const createdAt = new Date();
+  const key = uploadKey(jobId, createdAt);
+  const row: JobRow = {
+    pk: jobPk(jobId),
+    job_id: jobId,
+    tenant_id: tenantId,
+    status: "PENDING",
+    format,
+    created_at: createdAt.toISOString(),
+    upload_key: key,
+    options: { pii: "redact", ...options },
+    expires_at: Math.floor(createdAt.getTime() / 1000) + 86_400,
+  };
+  await deps.dynamo.send(new PutCommand({ TableName: deps.table, Item: row }));
+  return { jobId, key, row };
+}

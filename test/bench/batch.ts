@@ -6,14 +6,15 @@
  * and aggregate, and Comprehend units billed and saved by de-duplication.
  */
 import { PutObjectCommand } from "@aws-sdk/client-s3";
-import { PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { startLocalStack } from "../../aws-backend/local/stack.ts";
 import { localBatchDeps } from "../../aws-backend/local/batch-deps.ts";
 import { prepare } from "../../aws-backend/lambdas/prepare.ts";
 import { aggregate } from "../../aws-backend/lambdas/aggregate.ts";
 import { getJob } from "../../aws-backend/lambdas/storage.ts";
 import { billingUnits } from "../../shared/comprehend.ts";
-import { jobPk, uploadKey, type JobFormat, type JobRow } from "../../shared/jobs.ts";
+import { jobPk, type JobFormat } from "../../shared/jobs.ts";
+import { putJobRow } from "../backend/local-aws.ts";
 import { SENTIMENT_FILES, readSentimentFile } from "../datasets.ts";
 
 const ROWS = 10_000;
@@ -38,14 +39,7 @@ console.log = (...args: unknown[]) => {
 };
 
 async function runJob(name: string, format: JobFormat, payload: string, itemsForUnits?: string[]) {
-  const jobId = `job_${crypto.randomUUID().replace(/-/g, "")}`;
-  const createdAt = new Date();
-  const key = uploadKey(jobId, createdAt);
-  const row: JobRow = {
-    pk: jobPk(jobId), job_id: jobId, tenant_id: "bench", status: "PENDING", format, created_at: createdAt.toISOString(),
-    upload_key: key, options: { pii: "redact", language_code: "en" }, expires_at: Math.floor(Date.now() / 1000) + 3_600,
-  };
-  await deps.dynamo.send(new PutCommand({ TableName: deps.table, Item: row }));
+  const { jobId, key } = await putJobRow(deps, format, { language_code: "en" }, "bench");
   const unitsBefore = endpoint.usage.snapshot().comprehend.units;
   const started = performance.now();
   await deps.s3.send(new PutObjectCommand({ Bucket: deps.bucket, Key: key, Body: payload }));

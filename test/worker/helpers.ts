@@ -10,6 +10,7 @@ import { createApp } from "../../worker/app.ts";
 import { createKey, LOCAL_DEV_KEY } from "../../worker/auth/api-keys.ts";
 import type { Bindings } from "../../worker/bindings.ts";
 import type { Tier } from "../../shared/tiers.ts";
+import { JobStatusResponse } from "../../shared/schemas.ts";
 
 export const DEV_KEY = LOCAL_DEV_KEY;
 
@@ -87,14 +88,15 @@ export async function activeFaults(match: string): Promise<Record<string, unknow
   return faults.filter((f) => f.match === match);
 }
 
-const sqs = () => new AwsClient({ accessKeyId: "test", secretAccessKey: "test", region: "us-east-1", service: "sqs", retries: 0 });
+/** A client signing for `service` with the local endpoint's credentials (to read what the Worker stored). */
+export const localAws = (service: string) => new AwsClient({ accessKeyId: "test", secretAccessKey: "test", region: "us-east-1", service, retries: 0 });
 
 /** Reads (and deletes) dead-letter events whose text contains `containing`. */
 export async function deadLetters(containing: string, waitMs = 3_000): Promise<Record<string, any>[]> {
   const found: Record<string, any>[] = [];
   const until = Date.now() + waitMs;
   while (Date.now() < until && found.length === 0) {
-    const res = await sqs().fetch(endpoint(), {
+    const res = await localAws("sqs").fetch(endpoint(), {
       method: "POST",
       headers: { "content-type": "application/x-amz-json-1.0", "x-amz-target": "AmazonSQS.ReceiveMessage" },
       body: JSON.stringify({ QueueUrl: env.DLQ_URL, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 0 }),
@@ -103,7 +105,7 @@ export async function deadLetters(containing: string, waitMs = 3_000): Promise<R
     for (const m of Messages) {
       if (!m.Body.includes(containing)) continue;
       found.push(JSON.parse(m.Body));
-      await sqs().fetch(endpoint(), {
+      await localAws("sqs").fetch(endpoint(), {
         method: "POST",
         headers: { "content-type": "application/x-amz-json-1.0", "x-amz-target": "AmazonSQS.DeleteMessage" },
         body: JSON.stringify({ QueueUrl: env.DLQ_URL, ReceiptHandle: m.ReceiptHandle }),
@@ -112,4 +114,18 @@ export async function deadLetters(containing: string, waitMs = 3_000): Promise<R
     if (found.length === 0) await new Promise((r) => setTimeout(r, 100));
   }
   return found;
+}
+
+export async function jobStatus(jobId: string, key?: string) {
+  return JobStatusResponse.parse(await (await call(`/v1/status/${jobId}`, { key })).json());
+}
+
+/** Polls a job's status until it is COMPLETED or FAILED (10 s at most). */
+export async function waitForJobEnd(jobId: string, key?: string) {
+  for (let i = 0; i < 100; i++) {
+    const status = await jobStatus(jobId, key);
+    if (status.status === "COMPLETED" || status.status === "FAILED") return status;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("the job did not end in 10 s");
 }

@@ -1,24 +1,8 @@
 /** The batch path's refusals: bad input, conflicts, unfinished jobs, failed uploads, malformed files. */
 import { describe, expect, it } from "vitest";
 import { inject } from "vitest";
-import { AnalyzeAsyncResponse, JobStatusResponse } from "../../shared/schemas.ts";
-import { AwsClient } from "aws4fetch";
-import { call, marker } from "./helpers.ts";
-
-const aws = (service: string) => new AwsClient({ accessKeyId: "test", secretAccessKey: "test", region: "us-east-1", service, retries: 0 });
-
-async function statusOf(jobId: string) {
-  return JobStatusResponse.parse(await (await call(`/v1/status/${jobId}`)).json());
-}
-
-async function waitForEnd(jobId: string) {
-  for (let i = 0; i < 100; i++) {
-    const status = await statusOf(jobId);
-    if (status.status === "COMPLETED" || status.status === "FAILED") return status;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("the job did not end in 10 s");
-}
+import { AnalyzeAsyncResponse } from "../../shared/schemas.ts";
+import { call, jobStatus as statusOf, localAws as aws, marker, waitForJobEnd as waitForEnd } from "./helpers.ts";
 
 describe("batch jobs (errors)", () => {
   it("ends a CSV with an unterminated quote FAILED with INVALID_INPUT naming the line", async () => {

@@ -3,17 +3,8 @@
  * the upload) -> poll status -> COMPLETED -> results, as JSON lines and CSV.
  */
 import { describe, expect, it } from "vitest";
-import { AnalyzeAsyncResponse, JobStatusResponse } from "../../shared/schemas.ts";
-import { call } from "./helpers.ts";
-
-async function waitForEnd(jobId: string, key?: string) {
-  for (let i = 0; i < 100; i++) {
-    const status = JobStatusResponse.parse(await (await call(`/v1/status/${jobId}`, { key })).json());
-    if (status.status === "COMPLETED" || status.status === "FAILED") return status;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("the job did not end in 10 s");
-}
+import { AnalyzeAsyncResponse } from "../../shared/schemas.ts";
+import { call, waitForJobEnd as waitForEnd } from "./helpers.ts";
 
 describe("batch jobs (happy)", () => {
   it("takes a 3-row CSV to COMPLETED and returns the 3 ids with sentiments", async () => {

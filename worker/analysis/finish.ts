@@ -5,6 +5,7 @@
  */
 import type { Context } from "hono";
 import type { AppEnv } from "../context.ts";
+import { rateLimiterOf } from "../middleware/rate-limit.ts";
 import type { AnalysisReport } from "./analyzer.ts";
 import { DEAD_LETTER_SCHEMA_VERSION } from "./dead-letter.ts";
 
@@ -31,7 +32,7 @@ export function finishAnalysis(c: Context<AppEnv>, report: AnalysisReport, chara
   // end-of-second hand-back); otherwise it is sent now, coalesced with any flush in flight.
   usage.add(hash, { requests: 1, characters, comprehend_units: report.units, cache_hits: report.cacheHits });
   if (!permits.willReportSoon(hash)) {
-    const limiter = c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName(hash));
+    const limiter = rateLimiterOf(c.env, hash);
     background.push(usage.flush(hash, (delta) => limiter.recordUsage(delta)));
   }
   if (background.length > 0) c.executionCtx.waitUntil(

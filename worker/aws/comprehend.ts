@@ -6,7 +6,7 @@ import type { AwsClient } from "aws4fetch";
 import { COMPREHEND_TARGET_PREFIX } from "../../shared/comprehend.ts";
 import type { CircuitBreaker } from "./circuit-breaker.ts";
 import type { Deadline } from "./deadline.ts";
-import { AwsCallError, callAwsJson, signerFor, type RetryPolicy } from "./json-protocol.ts";
+import { AwsCallError, callAwsJson, signerFor, type AwsServiceOptions } from "./json-protocol.ts";
 
 export interface ComprehendScore {
   Positive: number;
@@ -28,13 +28,8 @@ export interface BatchItemError {
   ErrorMessage: string;
 }
 
-export interface ComprehendClientOptions {
-  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
-  region: string;
-  /** The service URL: the local endpoint, or https://comprehend.<region>.amazonaws.com. */
-  endpoint: string;
+export interface ComprehendClientOptions extends AwsServiceOptions {
   breaker: CircuitBreaker;
-  retry: RetryPolicy;
   random?: () => number;
 }
 

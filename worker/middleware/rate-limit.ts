@@ -1,5 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import { TIER_LIMITS } from "../../shared/tiers.ts";
+import type { Bindings } from "../bindings.ts";
 import type { AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
 
@@ -10,8 +11,9 @@ import { ApiError } from "../errors.ts";
  */
 export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
   const { hash, record } = c.get("apiKey");
-  const limiter = () => c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName(hash));
-  const decision = await c.get("services").permits.acquire(hash, TIER_LIMITS[record.tier], limiter, (work) => c.executionCtx.waitUntil(work));
+  const decision = await c.get("services").permits.acquire(hash, TIER_LIMITS[record.tier], () => rateLimiterOf(c.env, hash), (work) =>
+    c.executionCtx.waitUntil(work),
+  );
   c.set("rateLimit", decision);
   // Set before the answer exists, so every answer from here on (errors too) carries them.
   for (const [name, value] of Object.entries(rateLimitHeaders(decision))) c.header(name, value);
@@ -29,4 +31,9 @@ export function rateLimitHeaders(decision: { limit: number; remaining: number; r
     "RateLimit-Remaining": String(decision.remaining),
     "RateLimit-Reset": String(decision.resetSeconds),
   };
+}
+
+/** The Durable Object that keeps the limit and usage of the key whose hash is `keyHash`. */
+export function rateLimiterOf(env: Bindings, keyHash: string) {
+  return env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(keyHash));
 }

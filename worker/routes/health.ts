@@ -8,6 +8,7 @@ import type { Hono } from "hono";
 import type { z } from "zod";
 import { HealthResponse, type ComponentHealth } from "../../shared/schemas.ts";
 import { Deadline } from "../aws/deadline.ts";
+import { AwsCallError } from "../aws/json-protocol.ts";
 import type { Bindings } from "../bindings.ts";
 import { loadConfig, type Config } from "../config.ts";
 import type { AppEnv } from "../context.ts";
@@ -40,7 +41,7 @@ async function probe(check: () => Promise<unknown>): Promise<Component> {
     ]);
     return { status: "up", latency_ms: Date.now() - started };
   } catch (err) {
-    const reason = err instanceof Error ? (err.name === "AwsCallError" ? `${(err as { type?: string }).type}` : err.message) : "failed";
+    const reason = err instanceof AwsCallError ? err.type : err instanceof Error ? err.message : "failed";
     return { status: "down", latency_ms: Date.now() - started, error: reason };
   } finally {
     if (timer !== undefined) clearTimeout(timer);

@@ -5,7 +5,7 @@ import { UsageResponse } from "../../shared/schemas.ts";
 import type { AppEnv } from "../context.ts";
 import { WINDOW_MS } from "../durable-objects/rate-limiter.ts";
 import { authenticate } from "../middleware/auth.ts";
-import { rateLimit } from "../middleware/rate-limit.ts";
+import { rateLimit, rateLimiterOf } from "../middleware/rate-limit.ts";
 import type { RouteSpec } from "./route.ts";
 
 /** Comprehend's list price for sentiment and language detection, per 100-character unit. */
@@ -23,7 +23,7 @@ export const usageRoute: RouteSpec = {
 export function registerUsage(app: Hono<AppEnv>): void {
   app.get(usageRoute.path, authenticate, rateLimit, async (c) => {
     const { hash, record } = c.get("apiKey");
-    const limiter = c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName(hash));
+    const limiter = rateLimiterOf(c.env, hash);
     // This isolate's not-yet-sent counts first, so the answer includes the caller's own requests.
     await c.get("services").usage.flush(hash, (delta) => limiter.recordUsage(delta));
     const usage = await limiter.usage();
