@@ -6,7 +6,7 @@
  */
 import { MAX_SENTIMENT_BYTES } from "./comprehend.ts";
 import type { JobFormat } from "./jobs.ts";
-import { chunkText } from "./text/chunk.ts";
+import { chunkText } from "./pipeline/chunk.ts";
 
 export interface InputItem {
   id: string;

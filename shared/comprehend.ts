@@ -1,6 +1,6 @@
 /**
- * Amazon Comprehend's limits and billing rule, in one place for the Worker's client, the
- * Lambdas and the local endpoint that stands in for Comprehend.
+ * Amazon Comprehend as this product uses it, in one place for the Worker's client, the Lambdas
+ * and the local endpoint that stands in for it: limits, the billing rule, labels and wire shapes.
  */
 export const COMPREHEND_TARGET_PREFIX = "Comprehend_20171127";
 
@@ -12,8 +12,54 @@ export const MAX_BATCH_DOCUMENTS = 25;
 
 /** Languages DetectSentiment accepts. */
 export const SENTIMENT_LANGUAGES = ["en", "es", "fr", "de", "it", "pt", "ar", "hi", "ja", "ko", "zh", "zh-TW"] as const;
+export type SentimentLanguage = (typeof SENTIMENT_LANGUAGES)[number];
 /** Languages DetectPiiEntities accepts. */
 export const PII_LANGUAGES = ["en", "es"] as const;
+
+export function isSentimentLanguage(code: string | undefined): code is SentimentLanguage {
+  return code !== undefined && (SENTIMENT_LANGUAGES as readonly string[]).includes(code);
+}
+
+/** Comprehend's four sentiment labels; the API answers with the same ones. */
+export const SENTIMENT_LABELS = ["POSITIVE", "NEGATIVE", "NEUTRAL", "MIXED"] as const;
+export type SentimentLabel = (typeof SENTIMENT_LABELS)[number];
+
+// ---- Wire shapes (JSON protocol, x-amz-json-1.1) -----------------------------------------------
+
+export interface SentimentScore {
+  Positive: number;
+  Negative: number;
+  Neutral: number;
+  Mixed: number;
+}
+
+/** DetectSentiment's answer, and each ResultList entry of BatchDetectSentiment (with Index). */
+export interface SentimentAnswer {
+  Sentiment: SentimentLabel;
+  SentimentScore: SentimentScore;
+}
+
+export interface DominantLanguage {
+  LanguageCode: string;
+  Score: number;
+}
+
+/** A per-document failure of a Batch* operation. */
+export interface BatchItemError {
+  Index: number;
+  ErrorCode: string;
+  ErrorMessage: string;
+}
+
+export interface BatchSentimentAnswer {
+  ResultList: ({ Index: number } & SentimentAnswer)[];
+  ErrorList: BatchItemError[];
+}
+
+export interface BatchLanguageAnswer {
+  ResultList: { Index: number; Languages: DominantLanguage[] }[];
+  ErrorList: BatchItemError[];
+}
 
 const encoder = new TextEncoder();
 
@@ -21,9 +67,14 @@ export function utf8Bytes(text: string): number {
   return encoder.encode(text).length;
 }
 
+/** Characters as a user counts them (code points). */
+export function characterCount(text: string): number {
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
+}
+
 /** Comprehend bills in units of 100 characters, at least 3 units per document. */
 export function billingUnits(text: string): number {
-  let characters = 0;
-  for (const _ of text) characters++;
-  return Math.max(3, Math.ceil(characters / 100));
+  return Math.max(3, Math.ceil(characterCount(text) / 100));
 }

@@ -2,6 +2,8 @@
  * Batch jobs: their states, where their objects live in the bucket, and the row kept in
  * DynamoDB. The Worker, the Lambdas and the local runner all use these names.
  */
+import type { AsyncOptions, JobSummary } from "./schemas.ts";
+
 export const JOB_STATUSES = ["PENDING", "PROCESSING", "COMPLETED", "FAILED"] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
@@ -45,7 +47,7 @@ export interface JobRow {
   format: JobFormat;
   created_at: string;
   upload_key: string;
-  options: { language_code?: string; pii: "redact" | "detect" | "off"; callback_url?: string };
+  options: AsyncOptions;
   source_id?: string;
   idempotency_key?: string;
   body_sha256?: string;
@@ -61,18 +63,6 @@ export interface JobRow {
   prepared_at?: string;
   /** Epoch seconds: DynamoDB's TTL attribute. */
   expires_at: number;
-}
-
-export interface JobSummary {
-  sentiment: "POSITIVE" | "NEGATIVE" | "NEUTRAL" | "MIXED";
-  score: number;
-  scores: { positive: number; negative: number; neutral: number; mixed: number };
-  language_code: string;
-  languages: Record<string, number>;
-  item_count: number;
-  failed_items: number;
-  distribution: Record<"POSITIVE" | "NEGATIVE" | "NEUTRAL" | "MIXED", number>;
-  processing_time_ms: number;
 }
 
 export const jobPk = (jobId: string) => `job#${jobId}`;

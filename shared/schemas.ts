@@ -3,20 +3,15 @@
  * generated from them, and the tests parse responses with them.
  */
 import { z } from "zod";
-import { SENTIMENT_LANGUAGES } from "./comprehend.ts";
+import { SENTIMENT_LABELS, SENTIMENT_LANGUAGES, characterCount } from "./comprehend.ts";
 import { PII_TYPES } from "./engine/pii.ts";
+import { ITEM_ERROR_CODES } from "./pipeline/item-errors.ts";
 
 /** Characters as a user counts them (code points), after trimming. */
 export const MAX_SYNC_CHARACTERS = 5_000;
 export const MAX_BATCH_ITEMS = 25;
 
-export function characterCount(text: string): number {
-  let n = 0;
-  for (const _ of text) n++;
-  return n;
-}
-
-export const SentimentLabel = z.enum(["POSITIVE", "NEGATIVE", "NEUTRAL", "MIXED"]);
+export const SentimentLabel = z.enum(SENTIMENT_LABELS);
 export type SentimentLabel = z.infer<typeof SentimentLabel>;
 
 export const PiiMode = z
@@ -97,7 +92,7 @@ export const AnalyzeBatchRequest = z
 export type AnalyzeBatchRequest = z.infer<typeof AnalyzeBatchRequest>;
 
 export const ItemError = z.object({
-  code: z.enum(["VALIDATION_ERROR", "SERVICE_UNAVAILABLE", "INTERNAL_ERROR"]),
+  code: z.enum(ITEM_ERROR_CODES),
   message: z.string(),
   field: z.string().optional(),
 });
@@ -122,17 +117,21 @@ export const AnalyzeBatchResponse = z.object({
 });
 export type AnalyzeBatchResponse = z.infer<typeof AnalyzeBatchResponse>;
 
+/** What a key has used, as its rate limiter keeps it. */
+export const KeyUsage = z.object({
+  requests: z.number().int(),
+  characters: z.number().int(),
+  comprehend_units: z.number().int(),
+  cache_hits: z.number().int(),
+});
+export type KeyUsage = z.infer<typeof KeyUsage>;
+
 export const UsageResponse = z.object({
   key_id: z.string(),
   tenant_id: z.string(),
   tier: z.string(),
   rate_limit: z.object({ limit: z.number().int(), remaining: z.number().int(), window_seconds: z.number().int() }),
-  usage: z.object({
-    requests: z.number().int(),
-    characters: z.number().int(),
-    comprehend_units: z.number().int(),
-    cache_hits: z.number().int(),
-  }),
+  usage: KeyUsage,
   estimated_cost_usd: z.number().describe("Comprehend units x $0.0001 (the sentiment list price)"),
 });
 
@@ -171,11 +170,13 @@ export const AsyncOptions = z
   .strict();
 export type AsyncOptions = z.infer<typeof AsyncOptions>;
 
+const SourceId = z.string().min(1).max(256).describe("Your reference for the job, echoed nowhere else");
+
 export const AnalyzeAsyncRequest = z
   .object({
     text: z.string().refine((t) => t.trim().length > 0, "must not be empty or only whitespace").optional(),
     items: z.array(BatchItem).min(1).max(MAX_ASYNC_ITEMS).optional(),
-    source_id: z.string().min(1).max(256).optional(),
+    source_id: SourceId.optional(),
     options: AsyncOptions.default({ pii: "redact" }),
   })
   .strict()
@@ -183,14 +184,7 @@ export const AnalyzeAsyncRequest = z
 export type AnalyzeAsyncRequest = z.infer<typeof AnalyzeAsyncRequest>;
 
 /** Options of a CSV or JSON-lines body, given in the query string. */
-export const AsyncQuery = z
-  .object({
-    language_code: LanguageCode.optional(),
-    pii: PiiMode.default("redact"),
-    callback_url: z.string().max(2_048).optional(),
-    source_id: z.string().min(1).max(256).optional(),
-  })
-  .strict();
+export const AsyncQuery = AsyncOptions.extend({ source_id: SourceId.optional() }).strict();
 
 export const AnalyzeAsyncResponse = z.object({
   job_id: z.string(),
@@ -201,16 +195,29 @@ export const AnalyzeAsyncResponse = z.object({
   estimated_completion: z.string(),
 });
 
-const JobResult = z.object({
+/** One line of a completed job's results: the item's id, and its analysis or its error. */
+export const JobItemResult = SentimentResult.partial()
+  .extend({
+    id: z.string(),
+    pii_detected: z.boolean(),
+    pii_types: PiiTypeCounts,
+    error: ItemError.optional(),
+  });
+export type JobItemResult = z.infer<typeof JobItemResult>;
+
+/** A completed job's summary: kept on its row by aggregate, answered by its status. */
+export const JobSummary = z.object({
   sentiment: SentimentLabel,
   score: z.number(),
   scores: Scores,
-  language_code: z.string(),
+  language_code: z.string().describe("The most frequent language among the analysed items"),
+  languages: z.record(z.string(), z.number().int()).describe("Analysed items per language"),
   item_count: z.number().int(),
   failed_items: z.number().int(),
   distribution: z.record(SentimentLabel, z.number().int()),
   processing_time_ms: z.number().int(),
 });
+export type JobSummary = z.infer<typeof JobSummary>;
 
 export const JobStatusResponse = z.discriminatedUnion("status", [
   z.object({
@@ -220,6 +227,6 @@ export const JobStatusResponse = z.discriminatedUnion("status", [
     estimated_completion: z.string(),
     progress: z.object({ batches_done: z.number().int(), batch_count: z.number().int(), percent: z.number() }).optional(),
   }),
-  z.object({ status: z.literal("COMPLETED"), job_id: z.string(), result: JobResult, completed_at: z.string() }),
+  z.object({ status: z.literal("COMPLETED"), job_id: z.string(), result: JobSummary, completed_at: z.string() }),
   z.object({ status: z.literal("FAILED"), job_id: z.string(), error: z.object({ code: z.string(), message: z.string() }), failed_at: z.string() }),
 ]);

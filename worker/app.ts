@@ -1,43 +1,39 @@
 /**
- * The Hono app: middleware in contract order, one module per route, one error handler that
- * turns everything into the contract's error shape.
+ * The Hono app: middleware in contract order, every route file registered from one list, one
+ * error handler that turns everything into the contract's error shape. /openapi.json describes
+ * exactly what is registered.
  *
- * Order: request id -> log line -> configuration -> per route: body size (413) -> media type
- * (415) -> auth (401/403) -> rate limit (429) -> JSON + zod (400) -> handler.
+ * Order: request id -> log line -> configuration (/v1/*) -> per route: body size (413) -> media
+ * type (415) -> auth (401/403) -> rate limit (429) -> body read strictly + zod (400) -> handler.
  */
-import { Hono } from "hono";
-import type { AppEnv } from "./context.ts";
 import { ApiError } from "./errors.ts";
 import { withConfig } from "./middleware/config.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { requestLog } from "./middleware/request-log.ts";
-import { analyzeRoute, registerAnalyze } from "./routes/analyze.ts";
-import { analyzeAsyncRoute, registerAnalyzeAsync } from "./routes/analyze-async.ts";
-import { analyzeBatchRoute, registerAnalyzeBatch } from "./routes/analyze-batch.ts";
-import { registerJobs, resultsRoute, statusRoute } from "./routes/jobs.ts";
-import { analyzeSyncRoute, registerAnalyzeSync } from "./routes/analyze-sync.ts";
-import { healthRoute, registerHealth } from "./routes/health.ts";
-import { registerIndex } from "./routes/index.ts";
-import { registerOpenApi } from "./routes/openapi.ts";
-import { registerUsage, usageRoute } from "./routes/usage.ts";
+import * as analyze from "./routes/analyze.ts";
+import * as analyzeAsync from "./routes/analyze-async.ts";
+import * as analyzeBatch from "./routes/analyze-batch.ts";
+import * as analyzeSync from "./routes/analyze-sync.ts";
+import { createApi, type Api, type RegisterRoute } from "./routes/contract.ts";
+import * as health from "./routes/health.ts";
+import * as index from "./routes/index.ts";
+import * as jobResults from "./routes/job-results.ts";
+import * as jobStatus from "./routes/job-status.ts";
+import * as openapi from "./routes/openapi.ts";
+import * as usage from "./routes/usage.ts";
 import { createServiceRegistry } from "./services.ts";
 
-export function createApp(): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+/** Every route of the API, in the order the OpenAPI document lists them. */
+const ROUTES: { register: RegisterRoute }[] = [index, health, analyzeSync, analyzeBatch, analyzeAsync, analyze, jobStatus, jobResults, usage, openapi];
+
+export function createApp(): Api {
+  const app = createApi();
   const servicesFor = createServiceRegistry();
 
   app.use("*", requestId, requestLog);
-  registerIndex(app);
-  registerHealth(app, servicesFor);
-  registerOpenApi(app, [analyzeSyncRoute, analyzeBatchRoute, analyzeAsyncRoute, analyzeRoute, statusRoute, resultsRoute, usageRoute, healthRoute]);
-
+  // Before the routes: Hono runs matching handlers in the order they were added.
   app.use("/v1/*", withConfig(servicesFor));
-  registerAnalyzeSync(app);
-  registerAnalyzeBatch(app);
-  registerAnalyzeAsync(app);
-  registerAnalyze(app);
-  registerJobs(app);
-  registerUsage(app);
+  for (const route of ROUTES) route.register(app, { servicesFor });
 
   app.notFound((c) => {
     const err = new ApiError("NOT_FOUND", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`);

@@ -42,6 +42,9 @@ const ConfigSchema = z.object({
 
 export type Config = z.infer<typeof ConfigSchema>;
 
+/** The variables as they arrive in the Worker's env (strings, unchecked until loadConfig). */
+export type ConfigVariables = { [Variable in keyof z.input<typeof ConfigSchema>]?: string };
+
 /** The variables the configuration reads (operator commands take overrides of these from their environment). */
 export const CONFIG_VARIABLES = Object.keys(ConfigSchema.shape) as (keyof Config)[];
 

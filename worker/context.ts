@@ -2,7 +2,8 @@
 import type { ApiKeyRecord } from "./auth/api-keys.ts";
 import type { Bindings } from "./bindings.ts";
 import type { Config } from "./config.ts";
-import type { LimitDecision } from "./durable-objects/rate-limiter.ts";
+import type { LimitDecision } from "./rate-limiter/durable-object.ts";
+import type { BodyFormat } from "./middleware/body.ts";
 import type { Services } from "./services.ts";
 
 /** Fields a route adds to the request's log line (never text, never the key). */
@@ -24,5 +25,9 @@ export interface AppEnv {
     apiKey: { hash: string; record: ApiKeyRecord };
     rateLimit: LimitDecision;
     log: LogFields;
+    /** The body's media type, once middleware/body.ts has checked it. */
+    bodyFormat: BodyFormat;
+    /** A CSV or JSON-lines body as text (a JSON body is parsed into Hono's body cache instead). */
+    payload: string;
   };
 }

@@ -2,6 +2,10 @@
  * The one error type of the API and the one shape it is sent in:
  * {"error": {"code", "message", "request_id", "field"?, "retry_after"?}}.
  */
+import { ITEM_ERROR_CODES, type ItemError } from "../shared/pipeline/item-errors.ts";
+import { CircuitOpenError } from "./aws/circuit-breaker.ts";
+import { AwsCallError } from "./aws/json-protocol.ts";
+
 export const ERROR_STATUS = {
   VALIDATION_ERROR: 400,
   UNAUTHORIZED: 401,
@@ -33,6 +37,12 @@ export class ApiError extends Error {
     this.status = ERROR_STATUS[code];
   }
 
+  /** This error as one item's error in a multi-item answer (the item codes are a subset of the API's). */
+  toItemError(): ItemError {
+    const code = (ITEM_ERROR_CODES as readonly string[]).includes(this.code) ? (this.code as ItemError["code"]) : "INTERNAL_ERROR";
+    return { code, message: this.message, ...(this.details.field !== undefined ? { field: this.details.field } : {}) };
+  }
+
   toBody(requestId: string) {
     return {
       error: {
@@ -45,3 +55,29 @@ export class ApiError extends Error {
     };
   }
 }
+
+/**
+ * The one mapping from a failed dependency call to the API's error: a refused or unwell
+ * dependency is 503 with `retry_after`, a language Comprehend cannot analyse is a 400 naming
+ * `language_code`, anything else is our fault (500). `dependency` names what failed in the message.
+ */
+export function apiErrorOf(err: unknown, dependency: string): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof CircuitOpenError) {
+    return new ApiError("SERVICE_UNAVAILABLE", `${dependency} is temporarily unavailable.`, { retryAfter: err.retryAfterSeconds, upstream: "CircuitOpen" });
+  }
+  if (err instanceof AwsCallError) {
+    if (err.type === "UnsupportedLanguageException") {
+      return new ApiError("VALIDATION_ERROR", "This language cannot be analysed.", { field: "language_code", upstream: err.type });
+    }
+    if (err.isDependencyFailure) {
+      const why = err.kind === "throttled" ? "is throttling" : err.kind === "timeout" ? "did not answer in time" : "failed";
+      return new ApiError("SERVICE_UNAVAILABLE", `${dependency} ${why}; try again shortly.`, { retryAfter: RETRY_AFTER_SECONDS, upstream: err.type });
+    }
+    return new ApiError("INTERNAL_ERROR", "The request could not be completed.", { upstream: err.type });
+  }
+  return new ApiError("INTERNAL_ERROR", "The request could not be completed.", { upstream: err instanceof Error ? err.name : "unknown" });
+}
+
+/** What a client is told to wait after a transient dependency failure. */
+const RETRY_AFTER_SECONDS = 1;

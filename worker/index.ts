@@ -1,6 +1,6 @@
 /** Worker entry: the Hono app and the Durable Object classes wrangler.toml binds. */
 import { createApp } from "./app.ts";
 
-export { RateLimiter } from "./durable-objects/rate-limiter.ts";
+export { RateLimiter } from "./rate-limiter/durable-object.ts";
 
 export default createApp();

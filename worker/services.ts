@@ -11,14 +11,15 @@ import { Analyzer } from "./analysis/analyzer.ts";
 import { DeadLetterQueue } from "./analysis/dead-letter.ts";
 import { CircuitBreaker } from "./aws/circuit-breaker.ts";
 import { ComprehendClient } from "./aws/comprehend.ts";
+import { awsEndpoint } from "./aws/endpoints.ts";
 import type { RetryPolicy } from "./aws/json-protocol.ts";
 import { SqsClient } from "./aws/sqs.ts";
 import { DynamoDbClient } from "./aws/dynamodb.ts";
 import { S3Client } from "./aws/s3.ts";
 import { JobsService } from "./jobs/jobs-service.ts";
 import { ResultCache } from "./cache/result-cache.ts";
-import { PermitPool } from "./rate-limit/permits.ts";
-import { UsageBuffer } from "./rate-limit/usage-buffer.ts";
+import { PermitPool } from "./rate-limiter/permits.ts";
+import { UsageBuffer } from "./rate-limiter/usage-buffer.ts";
 import type { Bindings } from "./bindings.ts";
 import type { Config } from "./config.ts";
 
@@ -38,10 +39,6 @@ export const KEY_CACHE_MS = 30_000;
 const ISOLATE_RESULTS = 10_000;
 const ISOLATE_KEYS = 10_000;
 
-/** The public endpoint of a service, unless AWS_ENDPOINT_URL sends everything elsewhere. */
-export function awsEndpoint(config: Config, service: "comprehend" | "sqs" | "dynamodb"): string {
-  return config.AWS_ENDPOINT_URL ?? `https://${service}.${config.AWS_REGION}.amazonaws.com`;
-}
 
 /** What an isolate keeps for one configuration: clients (with their signing-key caches) and shared state. */
 interface IsolateServices extends Omit<Services, "analyzer"> {
@@ -91,8 +88,8 @@ function buildIsolateServices(config: Config): IsolateServices {
     minAttemptMs: 50,
   };
   const breaker = new CircuitBreaker({ failureThreshold: config.BREAKER_FAILURE_THRESHOLD, cooldownMs: config.BREAKER_COOLDOWN_MS });
-  const comprehend = new ComprehendClient({ credentials, region: config.AWS_REGION, endpoint: awsEndpoint(config, "comprehend"), breaker, retry });
-  const sqs = new SqsClient({ credentials, region: config.AWS_REGION, endpoint: awsEndpoint(config, "sqs"), retry: { ...retry, maxAttempts: 3, attemptTimeoutMs: 2_000 } });
+  const comprehend = new ComprehendClient({ credentials, region: config.AWS_REGION, endpoint: awsEndpoint("comprehend", config.AWS_REGION, config.AWS_ENDPOINT_URL), breaker, retry });
+  const sqs = new SqsClient({ credentials, region: config.AWS_REGION, endpoint: awsEndpoint("sqs", config.AWS_REGION, config.AWS_ENDPOINT_URL), retry: { ...retry, maxAttempts: 3, attemptTimeoutMs: 2_000 } });
   const storageRetry: RetryPolicy = { ...retry, attemptTimeoutMs: 3_000, maxAttempts: 3 };
   const usage = new UsageBuffer();
   return {
@@ -101,7 +98,7 @@ function buildIsolateServices(config: Config): IsolateServices {
     results: new MemoryCache(ISOLATE_RESULTS, config.CACHE_TTL_SECONDS * 1000),
     comprehend,
     jobs: new JobsService({
-      dynamo: new DynamoDbClient({ credentials, region: config.AWS_REGION, endpoint: awsEndpoint(config, "dynamodb"), retry: storageRetry }),
+      dynamo: new DynamoDbClient({ credentials, region: config.AWS_REGION, endpoint: awsEndpoint("dynamodb", config.AWS_REGION, config.AWS_ENDPOINT_URL), retry: storageRetry }),
       s3: new S3Client({ credentials, region: config.AWS_REGION, endpoint: config.AWS_ENDPOINT_URL, bucket: config.JOBS_BUCKET }),
       table: config.JOBS_TABLE,
     }),

@@ -2,51 +2,39 @@
  * aggregate: per-item results to processed/<job_id>/results.jsonl and the job's summary
  * (overall sentiment, mean scores, distribution, language mix, counts) on its row, COMPLETED.
  */
-import { aggregateScores } from "../../shared/aggregate.ts";
-import { processedKeys, type JobSummary } from "../../shared/jobs.ts";
-import type { Scores, SentimentLabel } from "../../shared/schemas.ts";
+import type { SentimentScore } from "../../shared/comprehend.ts";
+import { processedKeys } from "../../shared/jobs.ts";
+import { itemErrors, type ItemError } from "../../shared/pipeline/item-errors.ts";
+import { aggregateScores, resultOfParts } from "../../shared/pipeline/scores.ts";
+import type { JobItemResult, JobSummary } from "../../shared/schemas.ts";
 import { ITEMS_ANALYSED_METRIC } from "../lib/monitoring-metrics.ts";
 import { lambdaDeps, type BatchDeps } from "./deps.ts";
 import { getJob, readJson, updateJob, writeObject } from "./storage.ts";
 import type { WorkBatchResult, WorkManifest } from "./work.ts";
-
-export interface ItemResult {
-  id: string;
-  sentiment?: SentimentLabel;
-  score?: number;
-  scores?: Scores;
-  language_code?: string;
-  pii_detected: boolean;
-  pii_types: Record<string, number>;
-  error?: { code: string; message: string };
-}
 
 export async function aggregate(deps: BatchDeps, input: { job_id: string }): Promise<{ status: "COMPLETED"; item_count: number }> {
   const keys = processedKeys(input.job_id);
   const job = await getJob(deps, input.job_id);
   const manifest = await readJson<WorkManifest>(deps, keys.items);
 
-  const sentimentOf = new Map<number, Scores | { error: string }>();
+  // Each document's answer, or Comprehend's refusal of it.
+  const answerOf = new Map<number, SentimentScore | ItemError>();
   for (let index = 0; index < manifest.batch_count; index++) {
     const result = await readJson<WorkBatchResult>(deps, keys.batchResult(index));
-    for (const r of result.ResultList) {
-      const s = r.SentimentScore;
-      sentimentOf.set(result.docs[r.Index]!, { positive: s.Positive, negative: s.Negative, neutral: s.Neutral, mixed: s.Mixed });
-    }
-    for (const e of result.ErrorList) sentimentOf.set(result.docs[e.Index]!, { error: e.ErrorCode });
+    for (const r of result.ResultList) answerOf.set(result.docs[r.Index]!, r.SentimentScore);
+    for (const e of result.ErrorList) answerOf.set(result.docs[e.Index]!, itemErrors.refusedByComprehend(e.ErrorCode));
   }
 
-  const results: ItemResult[] = manifest.items.map((item) => {
+  const results: JobItemResult[] = manifest.items.map((item) => {
     const pii = { pii_detected: Object.keys(item.pii_types).length > 0, pii_types: item.pii_types };
     if (item.error) return { id: item.id, ...pii, error: item.error };
-    const parts = item.docs.map((d) => sentimentOf.get(d));
-    const failedAt = parts.findIndex((p) => !p || "error" in p);
-    if (failedAt >= 0) {
-      const failed = parts[failedAt];
-      return { id: item.id, ...pii, error: { code: "ANALYSIS_FAILED", message: failed && "error" in failed ? `Comprehend: ${failed.error}` : "no result" } };
+    const parts = item.docs.map((d) => answerOf.get(d));
+    const refused = parts.find((p): p is ItemError => p !== undefined && "code" in p);
+    if (refused || parts.includes(undefined)) {
+      return { id: item.id, ...pii, error: refused ?? { code: "INTERNAL_ERROR", message: "The text was not analysed." } };
     }
-    const combined = aggregateScores(parts.map((p, i) => ({ scores: p as Scores, weight: item.weights[i]! })));
-    return { id: item.id, sentiment: combined.sentiment, score: combined.score, scores: combined.scores, language_code: manifest.languages[item.docs[0]!], ...pii };
+    const scores = parts.map((score, i) => ({ score: score as SentimentScore, weight: item.weights[i]! }));
+    return { id: item.id, ...resultOfParts(scores, item.language_code!), ...pii };
   });
   await writeObject(deps, keys.results, results.map((r) => JSON.stringify(r)).join("\n") + "\n", "application/x-ndjson");
 

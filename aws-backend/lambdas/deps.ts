@@ -7,6 +7,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { z } from "zod";
 
 export interface BatchDeps {
   s3: S3Client;
@@ -23,31 +24,40 @@ export interface BatchDeps {
   now: () => Date;
 }
 
+/** The variables every batch Lambda gets from the stack (lib/batch-pipeline.ts), checked at cold start. */
+export const LambdaEnvironment = z.object({
+  JOBS_BUCKET: z.string().min(3),
+  JOBS_TABLE: z.string().min(3),
+  MAX_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(10),
+  WEBHOOK_SECRET_ARN: z.string().startsWith("arn:"),
+});
+
+/** The environment, or an error naming the first variable that is missing or malformed. */
+export function lambdaEnvironment(env: NodeJS.ProcessEnv = process.env): z.infer<typeof LambdaEnvironment> {
+  const parsed = LambdaEnvironment.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  throw new Error(`Lambda environment: ${String(issue.path[0])} ${issue.input === undefined ? "is not set" : issue.message}`);
+}
+
 /** The deps of a Lambda in AWS, from its environment (built once per container). */
 export function depsFromEnvironment(env: NodeJS.ProcessEnv = process.env): BatchDeps {
+  const vars = lambdaEnvironment(env);
   const secrets = new SecretsManagerClient({});
   let secret: Promise<string> | undefined;
   return {
     s3: new S3Client({}),
     dynamo: DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
     comprehend: new ComprehendClient({}),
-    bucket: required(env, "JOBS_BUCKET"),
-    table: required(env, "JOBS_TABLE"),
-    maxConcurrency: Number(env.MAX_CONCURRENCY ?? 10),
+    bucket: vars.JOBS_BUCKET,
+    table: vars.JOBS_TABLE,
+    maxConcurrency: vars.MAX_CONCURRENCY,
     webhookSecret: () =>
-      (secret ??= secrets
-        .send(new GetSecretValueCommand({ SecretId: required(env, "WEBHOOK_SECRET_ARN") }))
-        .then((out) => out.SecretString ?? "")),
+      (secret ??= secrets.send(new GetSecretValueCommand({ SecretId: vars.WEBHOOK_SECRET_ARN })).then((out) => out.SecretString ?? "")),
     allowLoopbackCallbacks: false,
     fetch: globalThis.fetch,
     now: () => new Date(),
   };
-}
-
-function required(env: NodeJS.ProcessEnv, name: string): string {
-  const value = env[name];
-  if (!value) throw new Error(`${name} is not set`);
-  return value;
 }
 
 let cached: BatchDeps | undefined;

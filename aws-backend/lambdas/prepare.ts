@@ -1,17 +1,18 @@
 /**
- * prepare: an upload becomes Comprehend batches. Reads the job's row and payload, parses it
- * (InvalidInputError names the line), redacts PII with the shared engine, analyses identical
- * texts once, finds each document's language (given, or BatchDetectDominantLanguage) and writes
- * batches of at most 25 documents of one language.
+ * prepare: an upload becomes Comprehend batches, on the shared text pipeline. Reads the job's
+ * row and payload, parses it (InvalidInputError names the line), prepares each text (PII,
+ * normalise), finds the language of each distinct text (given, or BatchDetectDominantLanguage on
+ * its sample), cuts it into parts at the sentence bounds of that language, analyses identical
+ * parts once, and writes batches of at most 25 documents of one language.
  */
 import { BatchDetectDominantLanguageCommand } from "@aws-sdk/client-comprehend";
 import { parseJobInput, InvalidInputError } from "../../shared/batch-input.ts";
-import { MAX_BATCH_DOCUMENTS, MAX_SENTIMENT_BYTES, SENTIMENT_LANGUAGES } from "../../shared/comprehend.ts";
-import { countPiiTypes, detectPii, redactPii } from "../../shared/engine/pii.ts";
+import { MAX_BATCH_DOCUMENTS, type SentimentLanguage } from "../../shared/comprehend.ts";
 import { jobIdOfUploadKey, processedKeys } from "../../shared/jobs.ts";
-import { characterCount } from "../../shared/schemas.ts";
-import { chunkText } from "../../shared/text/chunk.ts";
-import { normaliseText } from "../../shared/text/normalise.ts";
+import { batchesByLanguage, sentimentParts } from "../../shared/pipeline/documents.ts";
+import { itemErrors, type ItemError } from "../../shared/pipeline/item-errors.ts";
+import { chooseLanguage, dominantLanguage, languageSample } from "../../shared/pipeline/language.ts";
+import { prepareText } from "../../shared/pipeline/text.ts";
 import { lambdaDeps, type BatchDeps } from "./deps.ts";
 import { getJob, readText, updateJob, writeObject } from "./storage.ts";
 import type { BatchRef, WorkBatch, WorkItem, WorkManifest } from "./work.ts";
@@ -49,53 +50,45 @@ export async function prepare(deps: BatchDeps, input: PrepareInput): Promise<Pre
   const parsed = parseJobInput(job.format, await readText(deps, input.key));
   if (parsed.length === 0) throw new InvalidInputError("no items to analyse");
 
-  // Documents: unique text parts, in first-seen order.
+  // Distinct analysed texts, in first-seen order; each item points at its text.
+  const prepared = parsed.map(({ id, text }) => ({ id, ...prepareText(text, job.options.pii) }));
+  const textIndex = new Map<string, number>();
+  for (const p of prepared) if (p.analysed && !textIndex.has(p.analysed)) textIndex.set(p.analysed, textIndex.size);
+  const texts = [...textIndex.keys()];
+  const detected = job.options.language_code ? [] : await detectLanguages(deps, texts);
+
+  // Documents: distinct parts of one language, shared by every item (and text) that has them.
   const docIndex = new Map<string, number>();
-  const docTexts: string[] = [];
-  const items: WorkItem[] = parsed.map(({ id, text }) => {
-    const entities = job.options.pii === "off" ? [] : detectPii(text);
-    const analysed = normaliseText(job.options.pii === "redact" ? redactPii(text, entities).text : text);
-    const item: WorkItem = { id, docs: [], weights: [], pii_types: countPiiTypes(entities) };
-    if (!analysed) {
-      item.error = { code: "EMPTY_TEXT", message: "the text is empty" };
-      return item;
-    }
-    for (const part of chunkText(analysed, MAX_SENTIMENT_BYTES, job.options.language_code ?? "en")) {
-      let doc = docIndex.get(part);
+  const docs: { language: SentimentLanguage; text: string }[] = [];
+  const items: WorkItem[] = prepared.map(({ id, analysed, pii }) => {
+    const item: WorkItem = { id, docs: [], weights: [], pii_types: pii.types };
+    if (!analysed) return { ...item, error: itemErrors.emptyText() };
+    const found = detected[textIndex.get(analysed)!];
+    if (typeof found === "object") return { ...item, error: found };
+    const choice = chooseLanguage(job.options.language_code, found);
+    if ("error" in choice) return { ...item, error: choice.error };
+    item.language_code = choice.language;
+    for (const part of sentimentParts(analysed, choice.language)) {
+      const docKey = `${choice.language}\n${part.text}`;
+      let doc = docIndex.get(docKey);
       if (doc === undefined) {
-        doc = docTexts.push(part) - 1;
-        docIndex.set(part, doc);
+        doc = docs.push({ language: choice.language, text: part.text }) - 1;
+        docIndex.set(docKey, doc);
       }
       item.docs.push(doc);
-      item.weights.push(characterCount(part));
+      item.weights.push(part.weight);
     }
     return item;
   });
 
-  const languages = job.options.language_code
-    ? docTexts.map(() => job.options.language_code!)
-    : await detectLanguages(deps, docTexts);
-  for (const item of items) {
-    const unsupported = item.docs.map((d) => languages[d]!).find((l) => !(SENTIMENT_LANGUAGES as readonly string[]).includes(l));
-    if (!item.error && unsupported !== undefined) {
-      item.error = { code: "UNSUPPORTED_LANGUAGE", message: `language ${unsupported || "undetermined"} cannot be analysed` };
-    }
-  }
-
-  // Batches of <= 25 documents of one language, only documents some valid item needs.
-  const needed = new Set(items.filter((i) => !i.error).flatMap((i) => i.docs));
-  const byLanguage = new Map<string, number[]>();
-  for (const doc of needed) byLanguage.set(languages[doc]!, [...(byLanguage.get(languages[doc]!) ?? []), doc]);
-  const batches: WorkBatch[] = [];
-  for (const [language, docs] of byLanguage) {
-    for (let i = 0; i < docs.length; i += MAX_BATCH_DOCUMENTS) {
-      const slice = docs.slice(i, i + MAX_BATCH_DOCUMENTS);
-      batches.push({ language, docs: slice, texts: slice.map((d) => docTexts[d]!) });
-    }
-  }
+  const batches: WorkBatch[] = batchesByLanguage(docs.keys(), (d) => docs[d]!.language).map((b) => ({
+    language: b.language,
+    docs: b.docs,
+    texts: b.docs.map((d) => docs[d]!.text),
+  }));
 
   const keys = processedKeys(jobId);
-  const manifest: WorkManifest = { items, languages, batch_count: batches.length, started_at: started };
+  const manifest: WorkManifest = { items, batch_count: batches.length, started_at: started };
   await writeObject(deps, keys.items, JSON.stringify(manifest));
   await Promise.all(batches.map((b, i) => writeObject(deps, keys.batch(i), JSON.stringify(b))));
   return {
@@ -124,16 +117,16 @@ async function claim(deps: BatchDeps, jobId: string, at: string): Promise<boolea
   }
 }
 
-/** The dominant language of each document (its first 5,000 bytes), 25 at a time. */
-async function detectLanguages(deps: BatchDeps, texts: string[]): Promise<string[]> {
-  const languages = new Array<string>(texts.length).fill("");
+/** The dominant language of each text (from its sample), or Comprehend's refusal of it; 25 texts a call. */
+async function detectLanguages(deps: BatchDeps, texts: string[]): Promise<(string | ItemError | undefined)[]> {
+  const languages = new Array<string | ItemError | undefined>(texts.length);
   for (let start = 0; start < texts.length; start += MAX_BATCH_DOCUMENTS) {
-    const slice = texts.slice(start, start + MAX_BATCH_DOCUMENTS).map((t) => chunkText(t, MAX_SENTIMENT_BYTES)[0]!);
-    const out = await deps.comprehend.send(new BatchDetectDominantLanguageCommand({ TextList: slice }));
+    const samples = texts.slice(start, start + MAX_BATCH_DOCUMENTS).map(languageSample);
+    const out = await deps.comprehend.send(new BatchDetectDominantLanguageCommand({ TextList: samples }));
     for (const r of out.ResultList ?? []) {
-      const best = [...(r.Languages ?? [])].sort((a, b) => (b.Score ?? 0) - (a.Score ?? 0))[0];
-      languages[start + (r.Index ?? 0)] = best?.LanguageCode ?? "";
+      languages[start + (r.Index ?? 0)] = dominantLanguage(r.Languages?.map((l) => ({ LanguageCode: l.LanguageCode ?? "", Score: l.Score ?? 0 })));
     }
+    for (const e of out.ErrorList ?? []) languages[start + (e.Index ?? 0)] = itemErrors.refusedByComprehend(e.ErrorCode ?? "Error");
   }
   return languages;
 }

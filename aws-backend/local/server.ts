@@ -176,6 +176,10 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       if (!res.headersSent) res.writeHead(500).end();
     });
   });
+  // Clients (the AWS SDK, workerd) keep connections open; closing one after Node's default 5 s
+  // idle races with the client's next request on it (ECONNRESET). AWS's endpoints keep them longer.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? LOCAL_DEFAULTS.port, host, resolve);

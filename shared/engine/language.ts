@@ -3,13 +3,9 @@
  * DetectDominantLanguage answer. Node-side only in practice: the large model is ~4 MB of JS.
  */
 import { eld } from "eld/large";
+import type { DominantLanguage } from "../comprehend.ts";
 
 const SHARPEN = 10;
-
-export interface DominantLanguage {
-  LanguageCode: string;
-  Score: number;
-}
 
 /** Languages ranked by score, best first; empty when nothing could be recognised. */
 export function detectLanguages(text: string, max = 3): DominantLanguage[] {

@@ -7,20 +7,7 @@
  * 3-class accuracy is VADER's, and adds MIXED when strong positive and negative words meet.
  */
 import vader from "vader-sentiment";
-
-export type Sentiment = "POSITIVE" | "NEGATIVE" | "NEUTRAL" | "MIXED";
-
-export interface SentimentScore {
-  Positive: number;
-  Negative: number;
-  Neutral: number;
-  Mixed: number;
-}
-
-export interface SentimentResult {
-  Sentiment: Sentiment;
-  SentimentScore: SentimentScore;
-}
+import type { SentimentAnswer, SentimentLabel as Sentiment } from "../comprehend.ts";
 
 /** VADER's recommended neutral band. */
 const POLARITY_THRESHOLD = 0.05;
@@ -28,7 +15,7 @@ const POLARITY_THRESHOLD = 0.05;
 const MIXED_MIN_SHARE = 0.15;
 const MIXED_MAX_COMPOUND = 0.5;
 
-export function analyzeSentiment(text: string): SentimentResult {
+export function analyzeSentiment(text: string): SentimentAnswer {
   const { pos, neg, neu, compound } = vader.SentimentIntensityAnalyzer.polarity_scores(text);
   const sentiment = labelOf(pos, neg, compound);
 

@@ -66,8 +66,10 @@ describe("batch handlers", () => {
       ["r2", "NEGATIVE"],
       ["r3", "POSITIVE"],
       ["r4", "NEUTRAL"],
-      ["r5", "EMPTY_TEXT"],
+      ["r5", "VALIDATION_ERROR"],
     ]);
+    // The same per-item error as an empty text in real time.
+    expect(lines[4].error).toEqual({ code: "VALIDATION_ERROR", message: "text: must not be empty or only whitespace", field: "text" });
     expect(lines[3]).toMatchObject({ pii_detected: true, pii_types: { EMAIL: 1 } });
     const job = await getJob(deps, jobId);
     expect(job).toMatchObject({

@@ -1,7 +1,7 @@
 /** Small pieces of the edge that run anywhere: the isolate's memory cache, the breaker, chunking. */
 import { describe, expect, it } from "vitest";
 import { MemoryCache } from "../../shared/memory-cache.ts";
-import { chunkText } from "../../shared/text/chunk.ts";
+import { chunkText } from "../../shared/pipeline/chunk.ts";
 import { utf8Bytes } from "../../shared/comprehend.ts";
 import { CircuitBreaker, CircuitOpenError } from "../../worker/aws/circuit-breaker.ts";
 

@@ -10,9 +10,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GetQueueAttributesCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
-import { resultCacheKey } from "../../shared/cache-key.ts";
-import { replayDeadLetters } from "../../worker/cli/dlq.ts";
-import { WranglerKv } from "../../worker/cli/wrangler-kv.ts";
+import { resultCacheKey } from "../../shared/pipeline/cache-key.ts";
+import { replayDeadLetters } from "../../tools/dlq.ts";
+import { WranglerKv } from "../../tools/wrangler-kv.ts";
 import { API_KEY_PREFIX, hashKey } from "../../worker/auth/api-keys.ts";
 import { sdkClients, startLocalAws, type LocalAws } from "./local-aws.ts";
 
@@ -24,7 +24,7 @@ beforeAll(() => {
 afterAll(() => rmSync(state, { recursive: true, force: true }));
 
 const keys = (...args: string[]) =>
-  execFileSync(process.execPath, ["--import", "tsx", "worker/cli/keys.ts", ...args, "--persist-to", state], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  execFileSync(process.execPath, ["--import", "tsx", "tools/keys.ts", ...args, "--persist-to", state], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
 describe("npm run keys", () => {
   it("creates a key shown once, lists it, revokes it by key id", async () => {

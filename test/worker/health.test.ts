@@ -80,6 +80,7 @@ describe("GET /openapi.json and /docs", () => {
     const doc = await (await call("/openapi.json", { key: null })).json<Record<string, any>>();
     expect(doc.openapi).toBe("3.1.0");
     expect(Object.keys(doc.paths).sort()).toEqual([
+      "/",
       "/health",
       "/v1/analyze",
       "/v1/analyze/async",
@@ -98,6 +99,10 @@ describe("GET /openapi.json and /docs", () => {
     );
     expect(Object.keys(sync.responses)).toEqual(expect.arrayContaining(["400", "401", "403", "413", "415", "429", "503"]));
     expect(doc.components.schemas.Error.properties.error.required).toEqual(["code", "message", "request_id"]);
+    expect(sync.responses["429"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/Error" });
+    // Path parameters are declared once, in the route's contract, and documented.
+    expect(doc.paths["/v1/status/{job_id}"].get.parameters).toEqual([expect.objectContaining({ name: "job_id", in: "path", required: true })]);
+    expect(doc.paths["/v1/analyze/async"].post.parameters.map((p: { name: string }) => p.name).sort()).toEqual(["callback_url", "language_code", "pii", "source_id"]);
   });
 
   it("serves a docs page", async () => {

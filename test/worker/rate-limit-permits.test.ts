@@ -1,11 +1,11 @@
 /**
- * Permits reserved a few at a time (worker/rate-limit/permits.ts) against the real Durable
+ * Permits reserved a few at a time (worker/rate-limiter/permits.ts) against the real Durable
  * Object: still exactly the limit, in one isolate or several sharing a key.
  */
 import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
-import { PermitPool } from "../../worker/rate-limit/permits.ts";
-import { UsageBuffer } from "../../worker/rate-limit/usage-buffer.ts";
+import { PermitPool } from "../../worker/rate-limiter/permits.ts";
+import { UsageBuffer } from "../../worker/rate-limiter/usage-buffer.ts";
 
 const limiterFor = (name: string) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(name));
 

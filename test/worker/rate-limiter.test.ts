@@ -1,7 +1,7 @@
 /** The per-key Durable Object: an exact limit over any rolling hour, even under concurrency. */
 import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
-import { WINDOW_MS } from "../../worker/durable-objects/rate-limiter.ts";
+import { WINDOW_MS } from "../../worker/rate-limiter/durable-object.ts";
 
 const limiterFor = (name: string) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(name));
 

@@ -1,30 +1,24 @@
 /**
- * The real-time analysis pipeline for one or more texts (sync = one, batch = up to 25):
- * edge PII handling -> cache key -> cache -> (misses, each computed once per isolate) language
- * detection -> sentence chunking -> Comprehend -> aggregation -> cache write.
+ * The real-time analysis of one or more texts (sync = one, batch = up to 25), on the shared text
+ * pipeline (shared/pipeline/): prepare (PII, normalise) -> cache key -> cache -> for misses,
+ * each computed once per isolate: language -> sentiment parts -> Comprehend -> scores -> cache.
  *
  * Nothing here knows about HTTP; it reports per-item outcomes, the Comprehend units it spent and
  * the events that failed, and the routes decide what to answer.
  */
-import { MAX_BATCH_DOCUMENTS, MAX_SENTIMENT_BYTES, SENTIMENT_LANGUAGES, billingUnits } from "../../shared/comprehend.ts";
-import { aggregateScores } from "../../shared/aggregate.ts";
+import { billingUnits, type BatchItemError, type SentimentLanguage, type SentimentScore } from "../../shared/comprehend.ts";
 import { withResolvers } from "../../shared/deferred.ts";
-import { resultCacheKey } from "../../shared/cache-key.ts";
-import { countPiiTypes, detectPii, redactPii, type PiiType } from "../../shared/engine/pii.ts";
-import { characterCount, type AnalyzeOptions, type SentimentResult } from "../../shared/schemas.ts";
-import { chunkText } from "../../shared/text/chunk.ts";
-import { normaliseText } from "../../shared/text/normalise.ts";
-import type { ResultCache } from "../cache/result-cache.ts";
-import { CircuitOpenError } from "../aws/circuit-breaker.ts";
-import type { ComprehendClient, SentimentAnswer } from "../aws/comprehend.ts";
+import { resultCacheKey } from "../../shared/pipeline/cache-key.ts";
+import { batchesByLanguage, sentimentParts } from "../../shared/pipeline/documents.ts";
+import { itemErrors, type ItemError } from "../../shared/pipeline/item-errors.ts";
+import { chooseLanguage, dominantLanguage, languageSample } from "../../shared/pipeline/language.ts";
+import { resultOfParts } from "../../shared/pipeline/scores.ts";
+import { prepareText, type PiiSummary } from "../../shared/pipeline/text.ts";
+import type { AnalyzeOptions, SentimentResult } from "../../shared/schemas.ts";
+import type { ComprehendClient } from "../aws/comprehend.ts";
 import type { Deadline } from "../aws/deadline.ts";
-import { AwsCallError } from "../aws/json-protocol.ts";
-import { ApiError } from "../errors.ts";
-
-export interface PiiSummary {
-  detected: boolean;
-  types: Partial<Record<PiiType, number>>;
-}
+import type { ResultCache } from "../cache/result-cache.ts";
+import { ApiError, apiErrorOf } from "../errors.ts";
 
 export type ItemOutcome =
   | { ok: true; result: SentimentResult; cached: boolean; pii: PiiSummary }
@@ -64,7 +58,7 @@ interface Prepared {
   index: number;
   /** The text Comprehend sees: normalised, and redacted under pii=redact. */
   text: string;
-  languageCode?: string;
+  languageCode?: SentimentLanguage;
   options: AnalyzeOptions;
   key: string;
   pii: PiiSummary;
@@ -72,6 +66,8 @@ interface Prepared {
 }
 
 type Computed = Map<string, SentimentResult | ApiError>;
+
+const SENTIMENT = "Sentiment analysis";
 
 export class Analyzer {
   constructor(private readonly deps: AnalyzerDeps) {}
@@ -104,7 +100,7 @@ export class Analyzer {
         computed = await this.compute([...owned.values()].map((o) => o.item), deadline, report);
       } catch (err) {
         // Every owned key must settle, or requests sharing it would wait forever.
-        computed = new Map([...owned.keys()].map((key) => [key, toApiError(err)]));
+        computed = new Map([...owned.keys()].map((key) => [key, apiErrorOf(err, SENTIMENT)]));
       }
       report.comprehendMs = Date.now() - started;
       for (const [key, { resolve, reject }] of owned) {
@@ -138,175 +134,114 @@ export class Analyzer {
   }
 
   private prepare(index: number, raw: string, options: AnalyzeOptions): Prepared {
-    const entities = options.pii === "off" ? [] : detectPii(raw);
-    const redacted = redactPii(raw, entities).text;
-    const text = normaliseText(options.pii === "redact" ? redacted : raw);
+    const { analysed, redacted, pii } = prepareText(raw, options.pii);
     const key = resultCacheKey({
       engineVersion: this.deps.engineVersion,
       languageCode: options.language_code,
       pii: options.pii,
-      normalisedText: text,
+      normalisedText: analysed,
     });
-    return {
-      index,
-      text,
-      languageCode: options.language_code,
-      options,
-      key,
-      pii: { detected: entities.length > 0, types: countPiiTypes(entities) },
-      // Under `off` nothing was detected, but the dead-letter queue still gets a redacted copy.
-      redactedText: normaliseText(options.pii === "off" ? redactPii(raw).text : redacted),
-    };
+    return { index, text: analysed, languageCode: options.language_code, options, key, pii, redactedText: redacted };
   }
 
   /** Language, then sentiment, for texts no cache or other request had; one answer per key. */
   private async compute(items: Prepared[], deadline: Deadline, report: AnalysisReport): Promise<Computed> {
     const computed: Computed = new Map();
-    const languages = await this.languagesOf(items, deadline, report, computed);
+    const fail = (item: Prepared, error: ItemError | ApiError) => computed.set(item.key, error instanceof ApiError ? error : fromItemError(error));
+    const languages = await this.languagesOf(items, deadline, report, fail);
 
-    type Doc = { item: Prepared; text: string };
-    const byLanguage = new Map<string, Doc[]>();
-    for (const item of items) {
+    type Doc = { item: Prepared; text: string; weight: number; language: string };
+    const docs: Doc[] = items.flatMap((item) => {
       const language = languages.get(item.key);
-      if (!language) continue;
-      const docs = chunkText(item.text, MAX_SENTIMENT_BYTES, language).map((text) => ({ item, text }));
-      byLanguage.set(language, [...(byLanguage.get(language) ?? []), ...docs]);
-    }
+      return language ? sentimentParts(item.text, language).map((part) => ({ item, ...part, language })) : [];
+    });
 
-    const answers = new Map<Prepared, { answer: SentimentAnswer; weight: number }[]>();
-    const calls: Promise<void>[] = [];
-    const onlyDoc = byLanguage.size === 1 ? [...byLanguage.values()][0] : undefined;
-    if (onlyDoc?.length === 1) {
+    const answers = new Map<Prepared, { score: SentimentScore; weight: number }[]>();
+    const answered = (doc: Doc, score: SentimentScore) => {
+      report.units += billingUnits(doc.text);
+      const list = answers.get(doc.item);
+      if (list) list.push({ score, weight: doc.weight });
+      else answers.set(doc.item, [{ score, weight: doc.weight }]);
+    };
+    const refused = (doc: Doc | undefined, e: BatchItemError) => doc && fail(doc.item, itemErrors.refusedByComprehend(e.ErrorCode));
+
+    if (docs.length === 1) {
       // One text, one part: the plain DetectSentiment call.
-      const [doc] = onlyDoc;
-      const language = [...byLanguage.keys()][0]!;
-      calls.push(
-        this.deps.comprehend.detectSentiment(doc!.text, language, deadline).then(
-          (answer) => {
-            report.units += billingUnits(doc!.text);
-            answers.set(doc!.item, [{ answer, weight: characterCount(doc!.text) }]);
-          },
-          (err) => void computed.set(doc!.item.key, toApiError(err)),
-        ),
+      const doc = docs[0]!;
+      await this.deps.comprehend.detectSentiment(doc.text, doc.language, deadline).then(
+        (answer) => answered(doc, answer.SentimentScore),
+        (err) => fail(doc.item, apiErrorOf(err, SENTIMENT)),
       );
     } else {
-      for (const [language, docs] of byLanguage) {
-        for (let start = 0; start < docs.length; start += MAX_BATCH_DOCUMENTS) {
-          const slice = docs.slice(start, start + MAX_BATCH_DOCUMENTS);
-          calls.push(
-            this.deps.comprehend.batchDetectSentiment(slice.map((d) => d.text), language, deadline).then(
-              (out) => {
-                for (const r of out.ResultList ?? []) {
-                  const doc = slice[r.Index];
-                  if (!doc) continue;
-                  report.units += billingUnits(doc.text);
-                  answers.set(doc.item, [...(answers.get(doc.item) ?? []), { answer: r, weight: characterCount(doc.text) }]);
-                }
-                for (const e of out.ErrorList ?? []) {
-                  const doc = slice[e.Index];
-                  if (doc) computed.set(doc.item.key, new ApiError("INTERNAL_ERROR", `Comprehend could not analyse this text (${e.ErrorCode}).`));
-                }
-              },
-              (err) => {
-                for (const doc of slice) computed.set(doc.item.key, toApiError(err));
-              },
-            ),
-          );
-        }
-      }
+      await Promise.all(
+        batchesByLanguage(docs, (d) => d.language).map((batch) =>
+          this.deps.comprehend.batchDetectSentiment(batch.docs.map((d) => d.text), batch.language, deadline).then(
+            (out) => {
+              for (const r of out.ResultList ?? []) {
+                const doc = batch.docs[r.Index];
+                if (doc) answered(doc, r.SentimentScore);
+              }
+              for (const e of out.ErrorList ?? []) refused(batch.docs[e.Index], e);
+            },
+            (err) => {
+              for (const doc of batch.docs) fail(doc.item, apiErrorOf(err, SENTIMENT));
+            },
+          ),
+        ),
+      );
     }
-    await Promise.all(calls);
 
     for (const item of items) {
       const language = languages.get(item.key);
-      if (!language || computed.has(item.key)) continue;
       const parts = answers.get(item);
-      if (!parts?.length) continue;
-      const combined = aggregateScores(
-        parts.map((p) => ({
-          weight: p.weight,
-          scores: {
-            positive: p.answer.SentimentScore.Positive,
-            negative: p.answer.SentimentScore.Negative,
-            neutral: p.answer.SentimentScore.Neutral,
-            mixed: p.answer.SentimentScore.Mixed,
-          },
-        })),
-      );
-      computed.set(item.key, { ...combined, language_code: language });
+      if (!language || computed.has(item.key) || !parts?.length) continue;
+      computed.set(item.key, resultOfParts(parts, language));
     }
     return computed;
   }
 
-  /** The language of each text: given, or detected (one call for one text, one batch for many). */
-  private async languagesOf(items: Prepared[], deadline: Deadline, report: AnalysisReport, computed: Computed) {
-    const languages = new Map<string, string>();
-    const unknown = items.filter((i) => {
-      if (i.languageCode) languages.set(i.key, i.languageCode);
-      return !i.languageCode;
+  /** The language of each text: given, or detected from its sample (one call for one text, one batch for many). */
+  private async languagesOf(items: Prepared[], deadline: Deadline, report: AnalysisReport, fail: (item: Prepared, error: ItemError | ApiError) => void) {
+    const languages = new Map<string, SentimentLanguage>();
+    const decide = (item: Prepared, detected?: string) => {
+      const choice = chooseLanguage(item.languageCode, detected);
+      if ("language" in choice) languages.set(item.key, choice.language);
+      else fail(item, choice.error);
+    };
+    const unknown = items.filter((item) => {
+      if (item.languageCode) decide(item);
+      return !item.languageCode;
     });
     if (unknown.length === 0) return languages;
 
-    const decide = (item: Prepared, detected: string | undefined) => {
-      if (detected && (SENTIMENT_LANGUAGES as readonly string[]).includes(detected)) languages.set(item.key, detected);
-      else
-        computed.set(
-          item.key,
-          new ApiError(
-            "VALIDATION_ERROR",
-            `The text's language (${detected ?? "undetermined"}) cannot be analysed. Supported: ${SENTIMENT_LANGUAGES.join(", ")}; pass options.language_code to choose one.`,
-            { field: "language_code" },
-          ),
-        );
-    };
-    // Language shows in the first part; batch detection takes at most 5,000 bytes per text.
-    const sample = (item: Prepared) => chunkText(item.text, MAX_SENTIMENT_BYTES)[0]!;
+    const samples = unknown.map((item) => languageSample(item.text));
     try {
       if (unknown.length === 1) {
-        const item = unknown[0]!;
-        const found = await this.deps.comprehend.detectDominantLanguage(item.text, deadline);
-        report.units += billingUnits(item.text);
-        decide(item, found[0]?.LanguageCode);
+        const found = await this.deps.comprehend.detectDominantLanguage(samples[0]!, deadline);
+        report.units += billingUnits(samples[0]!);
+        decide(unknown[0]!, dominantLanguage(found));
       } else {
-        const samples = unknown.map(sample);
         const out = await this.deps.comprehend.batchDetectDominantLanguage(samples, deadline);
         for (const r of out.ResultList ?? []) {
           const item = unknown[r.Index];
           if (!item) continue;
           report.units += billingUnits(samples[r.Index]!);
-          decide(item, [...(r.Languages ?? [])].sort((a, b) => b.Score - a.Score)[0]?.LanguageCode);
+          decide(item, dominantLanguage(r.Languages));
         }
         for (const e of out.ErrorList ?? []) {
           const item = unknown[e.Index];
-          if (item) computed.set(item.key, new ApiError("INTERNAL_ERROR", `Comprehend could not read this text (${e.ErrorCode}).`));
+          if (item) fail(item, itemErrors.refusedByComprehend(e.ErrorCode));
         }
       }
     } catch (err) {
-      for (const item of unknown) computed.set(item.key, toApiError(err));
+      for (const item of unknown) fail(item, apiErrorOf(err, SENTIMENT));
     }
     return languages;
   }
 }
 
-/** Comprehend failures as the API reports them. */
-function toApiError(err: unknown): ApiError {
-  if (err instanceof CircuitOpenError) {
-    return new ApiError("SERVICE_UNAVAILABLE", "Sentiment analysis is temporarily unavailable.", {
-      retryAfter: err.retryAfterSeconds,
-      upstream: "CircuitOpen",
-    });
-  }
-  if (err instanceof AwsCallError) {
-    if (err.type === "UnsupportedLanguageException") {
-      return new ApiError("VALIDATION_ERROR", "This language cannot be analysed.", { field: "language_code", upstream: err.type });
-    }
-    if (err.isDependencyFailure) {
-      const why = err.kind === "throttled" ? "is throttling" : err.kind === "timeout" ? "did not answer in time" : "failed";
-      return new ApiError("SERVICE_UNAVAILABLE", `Sentiment analysis ${why}; try again shortly.`, { retryAfter: 1, upstream: err.type });
-    }
-    return new ApiError("INTERNAL_ERROR", "The text could not be analysed.", { upstream: err.type });
-  }
-  return new ApiError("INTERNAL_ERROR", "The text could not be analysed.", { upstream: err instanceof Error ? err.name : "unknown" });
+function fromItemError(error: ItemError): ApiError {
+  return new ApiError(error.code, error.message, { field: error.field });
 }
 
 function failedItem(item: Prepared, error: ApiError): FailedItem {

@@ -5,7 +5,7 @@
  */
 import type { Context } from "hono";
 import type { AppEnv } from "../context.ts";
-import { rateLimiterOf } from "../middleware/rate-limit.ts";
+import { rateLimiterOf } from "../rate-limiter/middleware.ts";
 import type { AnalysisReport } from "./analyzer.ts";
 import { DEAD_LETTER_SCHEMA_VERSION } from "./dead-letter.ts";
 

@@ -3,30 +3,16 @@
  * Every call goes through the circuit breaker and the retry policy, inside the caller's deadline.
  */
 import type { AwsClient } from "aws4fetch";
-import { COMPREHEND_TARGET_PREFIX } from "../../shared/comprehend.ts";
+import {
+  COMPREHEND_TARGET_PREFIX,
+  type BatchLanguageAnswer,
+  type BatchSentimentAnswer,
+  type DominantLanguage,
+  type SentimentAnswer,
+} from "../../shared/comprehend.ts";
 import type { CircuitBreaker } from "./circuit-breaker.ts";
 import type { Deadline } from "./deadline.ts";
 import { AwsCallError, callAwsJson, signerFor, type AwsServiceOptions } from "./json-protocol.ts";
-
-export interface ComprehendScore {
-  Positive: number;
-  Negative: number;
-  Neutral: number;
-  Mixed: number;
-}
-export interface SentimentAnswer {
-  Sentiment: "POSITIVE" | "NEGATIVE" | "NEUTRAL" | "MIXED";
-  SentimentScore: ComprehendScore;
-}
-export interface LanguageAnswer {
-  LanguageCode: string;
-  Score: number;
-}
-export interface BatchItemError {
-  Index: number;
-  ErrorCode: string;
-  ErrorMessage: string;
-}
 
 export interface ComprehendClientOptions extends AwsServiceOptions {
   breaker: CircuitBreaker;
@@ -40,15 +26,12 @@ export class ComprehendClient {
     this.aws = signerFor("comprehend", options);
   }
 
-  async detectDominantLanguage(text: string, deadline: Deadline): Promise<LanguageAnswer[]> {
-    const out = await this.call<{ Languages: LanguageAnswer[] }>("DetectDominantLanguage", { Text: text }, deadline);
+  async detectDominantLanguage(text: string, deadline: Deadline): Promise<DominantLanguage[]> {
+    const out = await this.call<{ Languages: DominantLanguage[] }>("DetectDominantLanguage", { Text: text }, deadline);
     return out.Languages ?? [];
   }
 
-  async batchDetectDominantLanguage(
-    texts: string[],
-    deadline: Deadline,
-  ): Promise<{ ResultList: { Index: number; Languages: LanguageAnswer[] }[]; ErrorList: BatchItemError[] }> {
+  async batchDetectDominantLanguage(texts: string[], deadline: Deadline): Promise<BatchLanguageAnswer> {
     return this.call("BatchDetectDominantLanguage", { TextList: texts }, deadline);
   }
 
@@ -56,11 +39,7 @@ export class ComprehendClient {
     return this.call("DetectSentiment", { Text: text, LanguageCode: languageCode }, deadline);
   }
 
-  async batchDetectSentiment(
-    texts: string[],
-    languageCode: string,
-    deadline: Deadline,
-  ): Promise<{ ResultList: ({ Index: number } & SentimentAnswer)[]; ErrorList: BatchItemError[] }> {
+  async batchDetectSentiment(texts: string[], languageCode: string, deadline: Deadline): Promise<BatchSentimentAnswer> {
     return this.call("BatchDetectSentiment", { TextList: texts, LanguageCode: languageCode }, deadline);
   }
 

@@ -1,6 +1,7 @@
 /** Amazon S3, PutObject under uploads/ and GetObject under processed/ (all the Worker may do), with aws4fetch. */
 import type { AwsClient } from "aws4fetch";
 import type { Deadline } from "./deadline.ts";
+import { s3ObjectUrl } from "./endpoints.ts";
 import { AwsCallError, signerFor } from "./json-protocol.ts";
 
 export class S3Client {
@@ -34,10 +35,7 @@ export class S3Client {
   }
 
   private async send(key: string, init: RequestInit, deadline: Deadline, accepted: number[] = []): Promise<Response> {
-    const path = key.split("/").map(encodeURIComponent).join("/");
-    const url = this.options.endpoint
-      ? `${this.options.endpoint}/${this.options.bucket}/${path}`
-      : `https://${this.options.bucket}.s3.${this.options.region}.amazonaws.com/${path}`;
+    const url = s3ObjectUrl(this.options.bucket, key, this.options.region, this.options.endpoint);
     let res: Response;
     try {
       res = await this.aws.fetch(url, { ...init, signal: AbortSignal.timeout(Math.max(1, deadline.remaining())) });

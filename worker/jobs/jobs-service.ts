@@ -11,9 +11,10 @@ import { Deadline } from "../aws/deadline.ts";
 import type { DynamoDbClient } from "../aws/dynamodb.ts";
 import { AwsCallError } from "../aws/json-protocol.ts";
 import type { S3Client } from "../aws/s3.ts";
-import { ApiError } from "../errors.ts";
+import { ApiError, apiErrorOf } from "../errors.ts";
 
 const STORAGE_BUDGET_MS = 10_000;
+const JOB_STORAGE = "Job storage";
 
 export interface Submission {
   tenantId: string;
@@ -88,7 +89,7 @@ export class JobsService {
       await this.deps.dynamo.putItem(this.deps.table, claim, deadline, true);
       return null;
     } catch (err) {
-      if (!(err instanceof AwsCallError) || err.type !== "ConditionalCheckFailedException") throw this.unavailable(err);
+      if (!(err instanceof AwsCallError) || err.type !== "ConditionalCheckFailedException") throw apiErrorOf(err, JOB_STORAGE);
     }
     const earlier = (await this.storage(() => this.deps.dynamo.getItem(this.deps.table, { pk }, deadline))) as typeof claim | null;
     if (earlier && earlier.body_sha256 !== bodySha) {
@@ -105,15 +106,7 @@ export class JobsService {
     try {
       return await call();
     } catch (err) {
-      throw this.unavailable(err);
+      throw apiErrorOf(err, JOB_STORAGE);
     }
-  }
-
-  private unavailable(err: unknown): ApiError {
-    if (err instanceof ApiError) return err;
-    return new ApiError("SERVICE_UNAVAILABLE", "Job storage is unavailable; try again shortly.", {
-      retryAfter: 2,
-      upstream: err instanceof AwsCallError ? err.type : "Error",
-    });
   }
 }

@@ -1,10 +1,9 @@
 import { createMiddleware } from "hono/factory";
-import { loadConfig } from "../config.ts";
+import type { Bindings } from "../bindings.ts";
+import { loadConfig, type Config } from "../config.ts";
 import type { AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import type { Services } from "../services.ts";
-import type { Bindings } from "../bindings.ts";
-import type { Config } from "../config.ts";
 
 /** Validated configuration and the clients built from it; a bad variable is a 500 CONFIG_ERROR naming it. */
 export function withConfig(servicesFor: (config: Config, env: Bindings) => Services) {

@@ -1,21 +1,19 @@
-import { zValidator } from "@hono/zod-validator";
+/**
+ * zod failures as the API's 400: the first issue names the field as a dotted path (query
+ * parameters prefixed `query.`). Messages describe the rule, never the submitted value.
+ */
 import type { z } from "zod";
 import { ApiError } from "../errors.ts";
 
-/**
- * zod validation of the JSON body; the first issue becomes a 400 VALIDATION_ERROR naming the
- * field (as a dotted path). Messages describe the rule, never the submitted value.
- */
-export function validateJson<T extends z.ZodType>(schema: T) {
-  return zValidator("json", schema, (result) => {
-    if (!result.success) throw validationError(result.error);
-  });
+/** The validation hook of every route (OpenAPIHono's defaultHook): a failure is thrown as the 400. */
+export function throwOnInvalid(result: { success: boolean; error?: { issues: z.core.$ZodIssue[] }; target?: string }): void {
+  if (!result.success && result.error) throw validationError(result.error, result.target === "query" ? "query" : undefined);
 }
 
-/** A zod failure as the API's 400, naming the first field (prefixed, e.g. `options.` for query options). */
-export function validationError(error: { issues: z.core.$ZodIssue[] }, prefix = ""): ApiError {
+/** The first issue as a 400; `at` is where the validated value sits (`query`, `items.3.text`); a body by default. */
+export function validationError(error: { issues: z.core.$ZodIssue[] }, at?: string): ApiError {
   const issue = error.issues[0];
-  const field = issue?.path.length ? prefix + issue.path.join(".") : "body";
+  const field = [at, ...(issue?.path ?? []).map(String)].filter((p) => p !== undefined).join(".") || "body";
   return new ApiError("VALIDATION_ERROR", `${field}: ${describe(issue)}`, { field });
 }
 

@@ -4,30 +4,28 @@
  * configuration, KV or the rate limiter down, so no authenticated request could succeed.
  * Anything but healthy answers 503, so a monitor alerts on either.
  */
-import type { Hono } from "hono";
 import type { z } from "zod";
 import { HealthResponse, type ComponentHealth } from "../../shared/schemas.ts";
 import { Deadline } from "../aws/deadline.ts";
 import { AwsCallError } from "../aws/json-protocol.ts";
-import type { Bindings } from "../bindings.ts";
-import { loadConfig, type Config } from "../config.ts";
-import type { AppEnv } from "../context.ts";
-import type { Services } from "../services.ts";
+import { loadConfig } from "../config.ts";
 import { API_VERSION } from "../version.ts";
-import type { RouteSpec } from "./route.ts";
+import { createRoute, jsonContent, type Api, type RouteDeps } from "./contract.ts";
 
 const PROBE_TIMEOUT_MS = 1_000;
 
 type Component = z.infer<typeof ComponentHealth>;
 
-export const healthRoute: RouteSpec = {
+export const healthRoute = createRoute({
   method: "get",
   path: "/health",
   summary: "Health of the Worker and its dependencies",
-  authenticated: false,
-  response: { status: 200, schema: HealthResponse },
-  errors: [],
-};
+  security: [],
+  responses: {
+    200: { description: "healthy", content: jsonContent(HealthResponse) },
+    503: { description: "degraded or unhealthy (the same body)", content: jsonContent(HealthResponse) },
+  },
+});
 
 async function probe(check: () => Promise<unknown>): Promise<Component> {
   const started = Date.now();
@@ -48,8 +46,8 @@ async function probe(check: () => Promise<unknown>): Promise<Component> {
   }
 }
 
-export function registerHealth(app: Hono<AppEnv>, servicesFor: (config: Config, env: Bindings) => Services): void {
-  app.get(healthRoute.path, async (c) => {
+export function register(app: Api, { servicesFor }: RouteDeps): void {
+  app.openapi(healthRoute, async (c) => {
     const config = loadConfig(c.env);
     const services = config.ok ? servicesFor(config.config, c.env) : undefined;
     const [kv, rateLimiter, comprehend] = await Promise.all([

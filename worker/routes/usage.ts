@@ -1,27 +1,28 @@
 /** GET /v1/usage: this key's counters and what they cost in Comprehend units. */
-import type { Hono } from "hono";
 import type { z } from "zod";
 import { UsageResponse } from "../../shared/schemas.ts";
-import type { AppEnv } from "../context.ts";
-import { WINDOW_MS } from "../durable-objects/rate-limiter.ts";
 import { authenticate } from "../middleware/auth.ts";
-import { rateLimit, rateLimiterOf } from "../middleware/rate-limit.ts";
-import type { RouteSpec } from "./route.ts";
+import { WINDOW_MS } from "../rate-limiter/durable-object.ts";
+import { rateLimit, rateLimiterOf } from "../rate-limiter/middleware.ts";
+import { API_KEY_SECURITY, AUTHENTICATED_ERRORS, createRoute, errorResponses, jsonContent, type Api } from "./contract.ts";
 
 /** Comprehend's list price for sentiment and language detection, per 100-character unit. */
 export const USD_PER_UNIT = 0.0001;
 
-export const usageRoute: RouteSpec = {
+export const usageRoute = createRoute({
   method: "get",
   path: "/v1/usage",
   summary: "This key's usage and remaining rate limit",
-  authenticated: true,
-  response: { status: 200, schema: UsageResponse },
-  errors: ["UNAUTHORIZED", "FORBIDDEN", "RATE_LIMIT_EXCEEDED", "CONFIG_ERROR"],
-};
+  security: API_KEY_SECURITY,
+  middleware: [authenticate, rateLimit],
+  responses: {
+    200: { description: "Counters since the key was made", content: jsonContent(UsageResponse) },
+    ...errorResponses(AUTHENTICATED_ERRORS),
+  },
+});
 
-export function registerUsage(app: Hono<AppEnv>): void {
-  app.get(usageRoute.path, authenticate, rateLimit, async (c) => {
+export function register(app: Api): void {
+  app.openapi(usageRoute, async (c) => {
     const { hash, record } = c.get("apiKey");
     const limiter = rateLimiterOf(c.env, hash);
     // This isolate's not-yet-sent counts first, so the answer includes the caller's own requests.

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { AddressInfo, Server } from "node:net";
 import S3rver from "s3rver";
 import dynalite from "dynalite";
-import { request, type ServerResponse } from "node:http";
+import { Agent, request, type ServerResponse } from "node:http";
 
 const S3RVER_ACCESS_KEY = "S3RVER";
 
@@ -47,6 +47,12 @@ export async function startBackends(options: { buckets: string[]; dataDir?: stri
   };
 }
 
+/**
+ * Connections to the backends are reused, but dropped after 2 s idle: s3rver and dynalite close
+ * an idle connection after 5 s, and a request sent on one they are closing dies with ECONNRESET.
+ */
+const backendAgent = new Agent({ keepAlive: true, timeout: 2_000 });
+
 /** Forwards a verified request to a backend and relays its answer byte for byte. */
 export function forward(
   port: number,
@@ -64,7 +70,7 @@ export function forward(
     headers.authorization = headers.authorization.replace(/Credential=[^/]+\//, `Credential=${S3RVER_ACCESS_KEY}/`);
   }
   return new Promise((resolve, reject) => {
-    const upstream = request({ host: "127.0.0.1", port, method: req.method, path: req.url, headers }, (answer) => {
+    const upstream = request({ host: "127.0.0.1", port, method: req.method, path: req.url, headers, agent: backendAgent }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
       answer.on("end", resolve);

@@ -4,7 +4,7 @@
  * whatever arrives meanwhile goes with the next one, so a busy key costs a few calls per second
  * instead of one per request.
  */
-import type { KeyUsage } from "../durable-objects/rate-limiter.ts";
+import type { KeyUsage } from "./durable-object.ts";
 
 export class UsageBuffer {
   private readonly pending = new Map<string, Partial<KeyUsage>>();

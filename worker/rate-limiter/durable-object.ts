@@ -8,10 +8,11 @@
  * time and its SQLite calls are synchronous, so the count is exact under any concurrency.
  *
  * `reserve` grants several permits at once, counted in the current second, to be spent in that
- * second by the isolate that asked (worker/rate-limit/permits.ts); what it did not spend comes
+ * second by the isolate that asked (worker/rate-limiter/permits.ts); what it did not spend comes
  * back with its next call. Usage counters can ride along on the same call.
  */
 import { DurableObject } from "cloudflare:workers";
+import { KeyUsage } from "../../shared/schemas.ts";
 
 export const WINDOW_MS = 60 * 60 * 1000;
 
@@ -23,14 +24,9 @@ export interface LimitDecision {
   resetSeconds: number;
 }
 
-export interface KeyUsage {
-  requests: number;
-  characters: number;
-  comprehend_units: number;
-  cache_hits: number;
-}
+export type { KeyUsage };
 
-const USAGE_FIELDS = ["requests", "characters", "comprehend_units", "cache_hits"] as const;
+const USAGE_FIELDS = KeyUsage.keyof().options;
 
 export interface Reservation {
   /** Permits granted, all counted in `second` (epoch seconds) and valid until it ends. */

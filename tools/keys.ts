@@ -5,8 +5,8 @@
  * `--env production`) for the deployed namespace.
  */
 import { parseArgs } from "node:util";
-import { TIERS, type Tier } from "../../shared/tiers.ts";
-import { API_KEY_PREFIX, createKey, hashKey, keyIdOf, setKeyStatus, type ApiKeyRecord } from "../auth/api-keys.ts";
+import { TIERS, type Tier } from "../shared/tiers.ts";
+import { API_KEY_PREFIX, createKey, hashKey, keyIdOf, setKeyStatus, type ApiKeyRecord } from "../worker/auth/api-keys.ts";
 import { WranglerKv, kvTargetFromArgs } from "./wrangler-kv.ts";
 
 const USAGE = `usage: npm run keys -- <create|revoke|list> [options]

@@ -5,12 +5,12 @@
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { startLocalStack } from "./stack.ts";
-import { localSettingsFromEnv } from "./resources.ts";
-import { createKey, LOCAL_DEV_KEY, LOCAL_DEV_TENANT } from "../../worker/auth/api-keys.ts";
-import { WranglerKv } from "../../worker/cli/wrangler-kv.ts";
+import { startLocalStack } from "../aws-backend/local/stack.ts";
+import { localSettingsFromEnv } from "../aws-backend/local/resources.ts";
+import { createKey, LOCAL_DEV_KEY, LOCAL_DEV_TENANT } from "../worker/auth/api-keys.ts";
+import { WranglerKv } from "./wrangler-kv.ts";
 
-const root = fileURLToPath(new URL("../..", import.meta.url));
+const root = fileURLToPath(new URL("..", import.meta.url));
 const WORKER_PORT = Number(process.env.WORKER_PORT ?? 8787);
 const READY_TIMEOUT_MS = 60_000;
 const started = Date.now();

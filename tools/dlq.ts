@@ -9,15 +9,16 @@
  */
 import { parseArgs } from "node:util";
 import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { Analyzer } from "../analysis/analyzer.ts";
-import type { DeadLetterEvent } from "../analysis/dead-letter.ts";
-import { CircuitBreaker } from "../aws/circuit-breaker.ts";
-import { ComprehendClient } from "../aws/comprehend.ts";
-import { Deadline } from "../aws/deadline.ts";
-import { ResultCache } from "../cache/result-cache.ts";
+import { Analyzer } from "../worker/analysis/analyzer.ts";
+import type { DeadLetterEvent } from "../worker/analysis/dead-letter.ts";
+import { CircuitBreaker } from "../worker/aws/circuit-breaker.ts";
+import { ComprehendClient } from "../worker/aws/comprehend.ts";
+import { Deadline } from "../worker/aws/deadline.ts";
+import { awsEndpoint } from "../worker/aws/endpoints.ts";
+import { ResultCache } from "../worker/cache/result-cache.ts";
 import { fileURLToPath } from "node:url";
-import { LOCAL_DEFAULTS } from "../../aws-backend/local/resources.ts";
-import { CONFIG_VARIABLES, loadConfig, type Config } from "../config.ts";
+import { LOCAL_DEFAULTS } from "../aws-backend/local/resources.ts";
+import { CONFIG_VARIABLES, loadConfig, type Config } from "../worker/config.ts";
 import { WranglerKv, kvTargetFromArgs, type KvTarget } from "./wrangler-kv.ts";
 
 export interface ReplayOptions {
@@ -45,7 +46,7 @@ export async function replayDeadLetters(options: ReplayOptions, log: (line: stri
   const comprehend = new ComprehendClient({
     credentials: options.credentials,
     region: options.region,
-    endpoint: options.endpoint ?? `https://comprehend.${options.region}.amazonaws.com`,
+    endpoint: awsEndpoint("comprehend", options.region, options.endpoint),
     breaker: new CircuitBreaker({ failureThreshold: 3, cooldownMs: 60_000 }),
     retry: { maxAttempts: 5, attemptTimeoutMs: 5_000, baseDelayMs: 200, maxDelayMs: 5_000, minAttemptMs: 100 },
   });
@@ -116,7 +117,7 @@ function parseEvent(body: string | undefined): DeadLetterEvent | null {
  */
 async function workerConfig(envName: string | undefined, remote: boolean): Promise<Config> {
   const { unstable_readConfig } = await import("wrangler");
-  const { vars } = unstable_readConfig({ config: fileURLToPath(new URL("../../wrangler.toml", import.meta.url)), env: envName });
+  const { vars } = unstable_readConfig({ config: fileURLToPath(new URL("../wrangler.toml", import.meta.url)), env: envName });
   const overrides = Object.fromEntries(CONFIG_VARIABLES.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]]));
   const local = remote ? {} : { AWS_ACCESS_KEY_ID: LOCAL_DEFAULTS.accessKeyId, AWS_SECRET_ACCESS_KEY: LOCAL_DEFAULTS.secretAccessKey };
   const loaded = loadConfig({ ...vars, ...local, ...overrides });

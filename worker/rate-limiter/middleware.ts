@@ -6,7 +6,7 @@ import { ApiError } from "../errors.ts";
 
 /**
  * One permit from the key's limit (exact sliding hour, kept by its Durable Object; permits are
- * reserved a few at a time, see rate-limit/permits.ts). Every authenticated answer, errors
+ * reserved a few at a time, see permits.ts). Every authenticated answer, errors
  * included, carries RateLimit-Limit / -Remaining / -Reset.
  */
 export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {

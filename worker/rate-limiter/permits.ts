@@ -7,7 +7,7 @@
  * spent; unspent ones are handed back on the key's next reservation. Near the limit the
  * isolate asks for one permit at a time, and a refusal is remembered until the second ends.
  */
-import type { KeyUsage, LimitDecision, RateLimiter, Reservation } from "../durable-objects/rate-limiter.ts";
+import type { KeyUsage, LimitDecision, RateLimiter, Reservation } from "./durable-object.ts";
 import type { UsageBuffer } from "./usage-buffer.ts";
 
 /** Most permits an isolate holds for one key at a time. */

@@ -3,8 +3,8 @@
  * mode and the normalised text that is analysed (already redacted under `redact`). The text
  * itself is never part of a stored key or value.
  */
-import { sha256Hex } from "./hash.ts";
-import type { PiiMode } from "./schemas.ts";
+import { sha256Hex } from "../hash.ts";
+import type { PiiMode } from "../schemas.ts";
 
 export function resultCacheKey(parts: {
   engineVersion: string;

@@ -1,0 +1,32 @@
+/**
+ * The ways one item can fail, the same in both paths: a real-time batch item, a real-time
+ * text (sent as the request's error) and a row of a batch job carry the same code, field and
+ * message for the same cause. The codes are the API's own error codes.
+ */
+import { SENTIMENT_LANGUAGES } from "../comprehend.ts";
+
+export const ITEM_ERROR_CODES = ["VALIDATION_ERROR", "SERVICE_UNAVAILABLE", "INTERNAL_ERROR"] as const;
+export type ItemErrorCode = (typeof ITEM_ERROR_CODES)[number];
+
+export interface ItemError {
+  code: ItemErrorCode;
+  message: string;
+  /** The input field at fault, when there is one. */
+  field?: string;
+}
+
+export const itemErrors = {
+  emptyText: (field = "text"): ItemError => ({ code: "VALIDATION_ERROR", message: `${field}: must not be empty or only whitespace`, field }),
+
+  unsupportedLanguage: (detected: string | undefined): ItemError => ({
+    code: "VALIDATION_ERROR",
+    message: `The text's language (${detected || "undetermined"}) cannot be analysed. Supported: ${SENTIMENT_LANGUAGES.join(", ")}; pass options.language_code to choose one.`,
+    field: "language_code",
+  }),
+
+  /** Comprehend refused this one document (a Batch* ErrorList entry). */
+  refusedByComprehend: (errorCode: string): ItemError => ({
+    code: "INTERNAL_ERROR",
+    message: `Comprehend could not analyse this text (${errorCode}).`,
+  }),
+};

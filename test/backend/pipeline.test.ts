@@ -1,0 +1,64 @@
+/** The shared text pipeline as pure functions: no workerd, no local endpoint. */
+import { describe, expect, it } from "vitest";
+import { MAX_BATCH_DOCUMENTS, utf8Bytes } from "../../shared/comprehend.ts";
+import { batchesByLanguage, sentimentParts } from "../../shared/pipeline/documents.ts";
+import { chooseLanguage, dominantLanguage, languageSample } from "../../shared/pipeline/language.ts";
+import { resultOfParts } from "../../shared/pipeline/scores.ts";
+import { prepareText } from "../../shared/pipeline/text.ts";
+
+describe("prepareText", () => {
+  it("redacts before normalising under redact, and keeps a redacted copy under every mode", () => {
+    const raw = "  Mail   bob@example.com\n now ";
+    expect(prepareText(raw, "redact")).toEqual({ analysed: "Mail [EMAIL] now", redacted: "Mail [EMAIL] now", pii: { detected: true, types: { EMAIL: 1 } } });
+    expect(prepareText(raw, "detect")).toMatchObject({ analysed: "Mail bob@example.com now", redacted: "Mail [EMAIL] now", pii: { detected: true } });
+    expect(prepareText(raw, "off")).toEqual({ analysed: "Mail bob@example.com now", redacted: "Mail [EMAIL] now", pii: { detected: false, types: {} } });
+  });
+
+  it("composes accents (NFC), so the two spellings of a word are one text", () => {
+    expect(prepareText("Cafe\u0301", "off").analysed).toBe(prepareText("Caf\u00e9", "off").analysed);
+  });
+});
+
+describe("language", () => {
+  it("takes the given language, else a supported detected one, else names the language it cannot analyse", () => {
+    expect(chooseLanguage("fr", "de")).toEqual({ language: "fr" });
+    expect(chooseLanguage(undefined, "de")).toEqual({ language: "de" });
+    expect(chooseLanguage(undefined, "pl")).toEqual({ error: expect.objectContaining({ code: "VALIDATION_ERROR", field: "language_code", message: expect.stringContaining("(pl)") }) });
+    expect(chooseLanguage(undefined, undefined)).toEqual({ error: expect.objectContaining({ message: expect.stringContaining("(undetermined)") }) });
+  });
+
+  it("picks the best-scored candidate and samples at most one sentiment document", () => {
+    expect(dominantLanguage([{ LanguageCode: "es", Score: 0.2 }, { LanguageCode: "pt", Score: 0.7 }])).toBe("pt");
+    expect(dominantLanguage([])).toBeUndefined();
+    expect(utf8Bytes(languageSample("Una frase. ".repeat(2_000)))).toBeLessThanOrEqual(5_000);
+  });
+});
+
+describe("documents", () => {
+  it("cuts a long text into parts under 5,000 bytes that join back to it, weighted by length", () => {
+    const text = "この製品はとても良いです。".repeat(200);
+    const parts = sentimentParts(text, "ja");
+    expect(parts.length).toBeGreaterThan(1);
+    expect(parts.map((p) => p.text).join("")).toBe(text);
+    expect(parts.every((p) => utf8Bytes(p.text) <= 5_000 && p.weight === [...p.text].length)).toBe(true);
+  });
+
+  it("groups documents into batches of at most 25 of one language, in first-seen order", () => {
+    const docs = Array.from({ length: 60 }, (_, i) => ({ i, language: i % 3 === 0 ? "es" : "en" }));
+    const batches = batchesByLanguage(docs, (d) => d.language);
+    expect(batches.map((b) => [b.language, b.docs.length])).toEqual([["es", 20], ["en", 25], ["en", 15]]);
+    expect(batches.every((b) => b.docs.length <= MAX_BATCH_DOCUMENTS && b.docs.every((d) => d.language === b.language))).toBe(true);
+  });
+});
+
+describe("scores", () => {
+  it("gives one part's answer as it is, and combines parts by length", () => {
+    const positive = { Positive: 0.9, Negative: 0.02, Neutral: 0.07, Mixed: 0.01 };
+    const negative = { Positive: 0.1, Negative: 0.8, Neutral: 0.05, Mixed: 0.05 };
+    expect(resultOfParts([{ score: positive, weight: 10 }], "en")).toMatchObject({ sentiment: "POSITIVE", score: 0.9, language_code: "en" });
+    const combined = resultOfParts([{ score: positive, weight: 1 }, { score: negative, weight: 3 }], "en");
+    expect(combined.sentiment).toBe("NEGATIVE");
+    expect(combined.scores!.negative).toBeCloseTo((0.02 + 3 * 0.8) / 4);
+    expect(combined.confidence).toBeCloseTo(combined.scores!.negative - combined.scores!.positive);
+  });
+});

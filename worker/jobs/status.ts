@@ -1,0 +1,37 @@
+/** A job's row as the contract's status answer. */
+import type { z } from "zod";
+import type { JobRow } from "../../shared/jobs.ts";
+import type { JobStatusResponse } from "../../shared/schemas.ts";
+
+/** A rough promise: a few seconds, plus about 50 KB of text per second. */
+export function estimatedCompletion(job: Pick<JobRow, "created_at">, payloadBytes: number): string {
+  return new Date(new Date(job.created_at).getTime() + 5_000 + Math.ceil(payloadBytes / 50_000) * 1_000).toISOString();
+}
+
+export function jobStatus(job: JobRow): z.infer<typeof JobStatusResponse> {
+  switch (job.status) {
+    case "COMPLETED":
+      return { status: "COMPLETED", job_id: job.job_id, result: job.summary!, completed_at: job.completed_at! };
+    case "FAILED":
+      return {
+        status: "FAILED",
+        job_id: job.job_id,
+        error: job.error ?? { code: "PROCESSING_ERROR", message: "the job failed" },
+        failed_at: job.failed_at ?? job.created_at,
+      };
+    default: {
+      const done = job.batches_done ?? 0;
+      const progress =
+        job.status === "PROCESSING" && job.batch_count
+          ? { batches_done: done, batch_count: job.batch_count, percent: Math.round((done / job.batch_count) * 1000) / 10 }
+          : undefined;
+      return {
+        status: job.status,
+        job_id: job.job_id,
+        created_at: job.created_at,
+        estimated_completion: estimatedCompletion(job, (job.item_count ?? 1) * 200),
+        ...(progress ? { progress } : {}),
+      };
+    }
+  }
+}

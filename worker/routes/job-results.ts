@@ -1,0 +1,43 @@
+/** GET /v1/jobs/{job_id}/results: a completed job's per-item results, JSON lines or (Accept: text/csv) CSV. */
+import { z } from "zod";
+import { Deadline } from "../aws/deadline.ts";
+import { ApiError } from "../errors.ts";
+import { ownJob } from "../jobs/own-job.ts";
+import { jsonLinesToCsv } from "../jobs/results-csv.ts";
+import { authenticate } from "../middleware/auth.ts";
+import { rateLimit } from "../rate-limiter/middleware.ts";
+import { API_KEY_SECURITY, AUTHENTICATED_ERRORS, createRoute, errorResponses, type Api } from "./contract.ts";
+
+const RESULTS_BUDGET_MS = 10_000;
+
+export const jobResultsRoute = createRoute({
+  method: "get",
+  path: "/v1/jobs/{job_id}/results",
+  summary: "A completed job's per-item results: JSON lines, or CSV with Accept: text/csv",
+  security: API_KEY_SECURITY,
+  middleware: [authenticate, rateLimit],
+  request: { params: z.object({ job_id: z.string() }) },
+  responses: {
+    200: {
+      description: "One JSON object per item: id, sentiment, score, scores, confidence, language_code, pii_detected, pii_types, or error",
+      content: { "application/x-ndjson": { schema: z.string() }, "text/csv": { schema: z.string() } },
+    },
+    ...errorResponses([...AUTHENTICATED_ERRORS, "NOT_FOUND", "JOB_NOT_READY", "SERVICE_UNAVAILABLE"]),
+  },
+});
+
+export function register(app: Api): void {
+  app.openapi(jobResultsRoute, async (c) => {
+    const job = await ownJob(c, c.req.valid("param").job_id);
+    if (job.status !== "COMPLETED") {
+      const why = job.status === "FAILED" ? "The job failed; it has no results (see its status)." : `The job is ${job.status}; results come when it is COMPLETED.`;
+      throw new ApiError("JOB_NOT_READY", why, { retryAfter: job.status === "FAILED" ? undefined : 5 });
+    }
+    const object = await c.get("services").jobs.results(job.job_id, new Deadline(RESULTS_BUDGET_MS));
+    if (!object?.body) throw new ApiError("SERVICE_UNAVAILABLE", "The results could not be read; try again shortly.", { retryAfter: 5 });
+    const wantsCsv = (c.req.header("accept") ?? "").includes("text/csv");
+    if (!wantsCsv) return c.body(object.body, 200, { "content-type": "application/x-ndjson; charset=utf-8" });
+    const csv = object.body.pipeThrough(new TextDecoderStream()).pipeThrough(jsonLinesToCsv()).pipeThrough(new TextEncoderStream());
+    return c.body(csv, 200, { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="${job.job_id}.csv"` });
+  });
+}
