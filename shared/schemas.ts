@@ -186,6 +186,9 @@ export type AnalyzeAsyncRequest = z.infer<typeof AnalyzeAsyncRequest>;
 /** Options of a CSV or JSON-lines body, given in the query string. */
 export const AsyncQuery = AsyncOptions.extend({ source_id: SourceId.optional() }).strict();
 
+/** The path parameter of the job routes. */
+export const JobIdParams = z.object({ job_id: z.string().describe("The job_id POST /v1/analyze/async answered with") });
+
 export const AnalyzeAsyncResponse = z.object({
   job_id: z.string(),
   status: z.literal("PENDING"),

@@ -15,6 +15,8 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 
 export default defineConfig({
   test: {
+    // Request log lines and expected error logs are shown for failing tests only.
+    silent: "passed-only",
     projects: [
       {
         root,

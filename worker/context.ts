@@ -3,7 +3,7 @@ import type { ApiKeyRecord } from "./auth/api-keys.ts";
 import type { Bindings } from "./bindings.ts";
 import type { Config } from "./config.ts";
 import type { LimitDecision } from "./rate-limiter/durable-object.ts";
-import type { BodyFormat } from "./middleware/body.ts";
+import type { JobFormat } from "../shared/jobs.ts";
 import type { Services } from "./services.ts";
 
 /** Fields a route adds to the request's log line (never text, never the key). */
@@ -14,6 +14,9 @@ export interface LogFields {
   items?: number;
   error?: string;
 }
+
+/** The media types a body may come in (middleware/body.ts checks them). */
+export type BodyFormat = "json" | Extract<JobFormat, "csv" | "jsonl">;
 
 export interface AppEnv {
   Bindings: Bindings;

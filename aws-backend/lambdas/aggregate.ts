@@ -2,7 +2,7 @@
  * aggregate: per-item results to processed/<job_id>/results.jsonl and the job's summary
  * (overall sentiment, mean scores, distribution, language mix, counts) on its row, COMPLETED.
  */
-import type { SentimentScore } from "../../shared/comprehend.ts";
+import { SENTIMENT_LABELS, type SentimentLabel, type SentimentScore } from "../../shared/comprehend.ts";
 import { processedKeys } from "../../shared/jobs.ts";
 import { itemErrors, type ItemError } from "../../shared/pipeline/item-errors.ts";
 import { aggregateScores, resultOfParts } from "../../shared/pipeline/scores.ts";
@@ -40,7 +40,7 @@ export async function aggregate(deps: BatchDeps, input: { job_id: string }): Pro
 
   const analysed = results.filter((r) => r.sentiment);
   const overall = aggregateScores(analysed.map((r) => ({ scores: r.scores!, weight: 1 })));
-  const distribution = { POSITIVE: 0, NEGATIVE: 0, NEUTRAL: 0, MIXED: 0 };
+  const distribution = Object.fromEntries(SENTIMENT_LABELS.map((label) => [label, 0])) as Record<SentimentLabel, number>;
   const languages: Record<string, number> = {};
   for (const r of analysed) {
     distribution[r.sentiment!]++;

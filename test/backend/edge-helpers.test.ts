@@ -1,5 +1,7 @@
-/** Small pieces of the edge that run anywhere: the isolate's memory cache, the breaker, chunking. */
+/** Small pieces of the edge that run anywhere: the isolate's memory cache, the breaker, chunking, AWS error mapping. */
 import { describe, expect, it } from "vitest";
+import { AwsCallError, type AwsFailureKind } from "../../worker/aws/json-protocol.ts";
+import { apiErrorOf } from "../../worker/errors.ts";
 import { MemoryCache } from "../../shared/memory-cache.ts";
 import { chunkText } from "../../shared/pipeline/chunk.ts";
 import { utf8Bytes } from "../../shared/comprehend.ts";
@@ -77,5 +79,23 @@ describe("chunkText", () => {
     const parts = chunkText(word, 5_000);
     expect(parts.join("")).toBe(word);
     for (const p of parts) expect(utf8Bytes(p)).toBeLessThanOrEqual(5_000);
+  });
+});
+
+describe("apiErrorOf: AWS failures as API errors", () => {
+  const aws = (kind: AwsFailureKind, type: string, status: number) => new AwsCallError(kind, type, "m", status, 1);
+  it.each([
+    ["a throttled call", aws("throttled", "ThrottlingException", 400), "SERVICE_UNAVAILABLE", 503, 1],
+    ["a timeout", aws("timeout", "Timeout", 0), "SERVICE_UNAVAILABLE", 503, 1],
+    ["a 5xx", aws("server", "InternalServerException", 500), "SERVICE_UNAVAILABLE", 503, 1],
+    ["refused credentials", aws("client", "AccessDeniedException", 400), "SERVICE_UNAVAILABLE", 503, 1],
+    ["an open circuit", new CircuitOpenError(7), "SERVICE_UNAVAILABLE", 503, 7],
+    ["an unsupported language", aws("client", "UnsupportedLanguageException", 400), "VALIDATION_ERROR", 400, undefined],
+    ["a request we got wrong", aws("client", "ValidationException", 400), "INTERNAL_ERROR", 500, undefined],
+    ["anything else", new TypeError("boom"), "INTERNAL_ERROR", 500, undefined],
+  ])("maps %s", (_, err, code, status, retryAfter) => {
+    const mapped = apiErrorOf(err, "Job storage");
+    expect([mapped.code, mapped.status, mapped.details.retryAfter]).toEqual([code, status, retryAfter]);
+    expect(mapped.message).not.toContain("boom");
   });
 });

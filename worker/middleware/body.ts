@@ -7,13 +7,10 @@
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
-import type { JobFormat } from "../../shared/jobs.ts";
-import type { AppEnv } from "../context.ts";
+import type { AppEnv, BodyFormat } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { rateLimit } from "../rate-limiter/middleware.ts";
 import { authenticate } from "./auth.ts";
-
-export type BodyFormat = "json" | Extract<JobFormat, "csv" | "jsonl">;
 
 /** 413 when the body is larger than the limit: a declared length is refused unread, a streamed body as it passes it. */
 export function limitBody(maxBytes: number | ((c: Context<AppEnv>) => number)) {

@@ -1,5 +1,6 @@
 /** GET /v1/jobs/{job_id}/results: a completed job's per-item results, JSON lines or (Accept: text/csv) CSV. */
 import { z } from "zod";
+import { JobIdParams } from "../../shared/schemas.ts";
 import { Deadline } from "../aws/deadline.ts";
 import { ApiError } from "../errors.ts";
 import { ownJob } from "../jobs/own-job.ts";
@@ -16,7 +17,7 @@ export const jobResultsRoute = createRoute({
   summary: "A completed job's per-item results: JSON lines, or CSV with Accept: text/csv",
   security: API_KEY_SECURITY,
   middleware: [authenticate, rateLimit],
-  request: { params: z.object({ job_id: z.string() }) },
+  request: { params: JobIdParams },
   responses: {
     200: {
       description: "One JSON object per item: id, sentiment, score, scores, confidence, language_code, pii_detected, pii_types, or error",

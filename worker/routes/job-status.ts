@@ -1,13 +1,10 @@
 /** GET /v1/status/{job_id}: a job's state in the contract's shapes (progress, result summary or error). */
-import { z } from "zod";
-import { JobStatusResponse } from "../../shared/schemas.ts";
+import { JobIdParams, JobStatusResponse } from "../../shared/schemas.ts";
 import { ownJob } from "../jobs/own-job.ts";
 import { jobStatus } from "../jobs/status.ts";
 import { authenticate } from "../middleware/auth.ts";
 import { rateLimit } from "../rate-limiter/middleware.ts";
 import { API_KEY_SECURITY, AUTHENTICATED_ERRORS, createRoute, errorResponses, jsonContent, type Api } from "./contract.ts";
-
-const JobParams = z.object({ job_id: z.string().describe("The job_id POST /v1/analyze/async answered with") });
 
 export const jobStatusRoute = createRoute({
   method: "get",
@@ -15,7 +12,7 @@ export const jobStatusRoute = createRoute({
   summary: "A batch job's state (with progress, result summary or error)",
   security: API_KEY_SECURITY,
   middleware: [authenticate, rateLimit],
-  request: { params: JobParams },
+  request: { params: JobIdParams },
   responses: {
     200: { description: "The job's state", content: jsonContent(JobStatusResponse) },
     ...errorResponses([...AUTHENTICATED_ERRORS, "NOT_FOUND", "SERVICE_UNAVAILABLE"]),
