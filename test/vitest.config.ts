@@ -7,11 +7,13 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 import { fileURLToPath } from "node:url";
+import { localCredentials } from "../aws-backend/local/resources.ts";
 
 // The SDK warns that Node 20 support ends in 2027; these machines run Node 20 by design.
 const quietSdk = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" };
 
 const root = fileURLToPath(new URL("..", import.meta.url));
+const WORKER = localCredentials("worker");
 
 export default defineConfig({
   test: {
@@ -37,8 +39,9 @@ export default defineConfig({
             miniflare: {
               bindings: {
                 AWS_ENDPOINT_URL: inject("awsEndpoint"),
-                AWS_ACCESS_KEY_ID: "test",
-                AWS_SECRET_ACCESS_KEY: "test",
+                // The Worker's own IAM user from the stack (the local endpoint enforces its policy).
+                AWS_ACCESS_KEY_ID: WORKER.accessKeyId,
+                AWS_SECRET_ACCESS_KEY: WORKER.secretAccessKey,
               },
             },
           })),

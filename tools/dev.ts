@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { startLocalStack } from "../aws-backend/local/stack.ts";
-import { localSettingsFromEnv } from "../aws-backend/local/resources.ts";
+import { localCredentials, localSettingsFromEnv } from "../aws-backend/local/resources.ts";
 import { createKey, LOCAL_DEV_KEY, LOCAL_DEV_TENANT } from "../worker/auth/api-keys.ts";
 import { WranglerKv } from "./wrangler-kv.ts";
 
@@ -16,6 +16,7 @@ const READY_TIMEOUT_MS = 60_000;
 const started = Date.now();
 
 const { endpoint } = await startLocalStack({ ...localSettingsFromEnv(), log: console.log });
+const workerCredentials = localCredentials("worker");
 console.log(`[dev] local AWS endpoint on ${endpoint.url}`);
 
 // The contract's local key (premium), in the KV state wrangler dev is about to serve.
@@ -32,8 +33,9 @@ const wrangler = spawn(
     "--show-interactive-dev-session=false",
     "--var", `AWS_REGION:${endpoint.region}`,
     "--var", `AWS_ENDPOINT_URL:${endpoint.url}`,
-    "--var", `AWS_ACCESS_KEY_ID:${endpoint.credentials.accessKeyId}`,
-    "--var", `AWS_SECRET_ACCESS_KEY:${endpoint.credentials.secretAccessKey}`,
+    // The Worker signs as its own IAM user from the stack: the local endpoint holds it to that policy.
+    "--var", `AWS_ACCESS_KEY_ID:${workerCredentials.accessKeyId}`,
+    "--var", `AWS_SECRET_ACCESS_KEY:${workerCredentials.secretAccessKey}`,
   ],
   {
     cwd: root,

@@ -70,6 +70,12 @@ export function apiErrorOf(err: unknown, dependency: string): ApiError {
     if (err.type === "UnsupportedLanguageException") {
       return new ApiError("VALIDATION_ERROR", "This language cannot be analysed.", { field: "language_code", upstream: err.type });
     }
+    // Comprehend's model validation names the member at fault ("... at 'languageCode' failed to satisfy ...").
+    if (err.type === "ValidationException") {
+      const member = /at '(\w+)/.exec(err.message)?.[1];
+      if (member === "languageCode") return new ApiError("VALIDATION_ERROR", "This language cannot be analysed.", { field: "language_code", upstream: err.type });
+      if (member === "text" || member === "textList") return new ApiError("VALIDATION_ERROR", "The text cannot be analysed.", { field: "text", upstream: err.type });
+    }
     if (err.isDependencyFailure) {
       const why = err.kind === "throttled" ? "is throttling" : err.kind === "timeout" ? "did not answer in time" : "failed";
       return new ApiError("SERVICE_UNAVAILABLE", `${dependency} ${why}; try again shortly.`, { retryAfter: RETRY_AFTER_SECONDS, upstream: err.type });

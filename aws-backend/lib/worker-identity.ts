@@ -10,11 +10,15 @@ import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { S3_PREFIXES } from "../../shared/jobs.ts";
 
-/** Comprehend's detect calls take no resource ARN: they are allowed on "*", by action. */
+/**
+ * Comprehend's detect calls take no resource ARN: they are allowed on "*", by action. Batch
+ * language detection is what the analyzer calls for two or more misses without a language.
+ */
 export const WORKER_COMPREHEND_ACTIONS = [
   "comprehend:DetectSentiment",
   "comprehend:BatchDetectSentiment",
   "comprehend:DetectDominantLanguage",
+  "comprehend:BatchDetectDominantLanguage",
   "comprehend:DetectPiiEntities",
 ];
 

@@ -7,7 +7,8 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { BatchDeps } from "../lambdas/deps.ts";
-import { LOCAL_RESOURCES } from "./resources.ts";
+import type { LambdaName } from "../lib/batch-pipeline.ts";
+import { LOCAL_RESOURCES, localCredentials } from "./resources.ts";
 
 /** Local dev signs webhooks with this key (production: a Secrets Manager secret). */
 export const LOCAL_WEBHOOK_SECRET = "aurastream-local-webhook-secret";
@@ -18,8 +19,12 @@ export interface LocalEndpoint {
   credentials: { accessKeyId: string; secretAccessKey: string };
 }
 
-export function localBatchDeps(endpoint: LocalEndpoint, overrides: Partial<BatchDeps> = {}): BatchDeps {
-  const common = { endpoint: endpoint.url, region: endpoint.region, credentials: endpoint.credentials };
+/**
+ * The clients of one Lambda, signed as its role (`fn`), so the local endpoint holds each call to
+ * that role's policies from the stack; without `fn`, as the administrator (tests' set-up, scripts).
+ */
+export function localBatchDeps(endpoint: LocalEndpoint, fn?: LambdaName, overrides: Partial<BatchDeps> = {}): BatchDeps {
+  const common = { endpoint: endpoint.url, region: endpoint.region, credentials: fn ? localCredentials(fn) : endpoint.credentials };
   return {
     // Path-style and no streamed checksums: what s3rver understands.
     s3: new S3Client({ ...common, forcePathStyle: true, requestChecksumCalculation: "WHEN_REQUIRED" }),

@@ -29,3 +29,13 @@ export function localSettingsFromEnv(env: NodeJS.ProcessEnv = process.env) {
     },
   };
 }
+
+/**
+ * Each principal of the stack signs with its own local credentials (the local endpoint checks
+ * its calls against that principal's policies from the stack): the Worker's user ("worker"),
+ * each Lambda's role (its name: "prepare", ..., "mark-failed") and the state machine's role
+ * ("state-machine"). The default credentials (test / test) stay an administrator.
+ */
+export function localCredentials(principal: string): { accessKeyId: string; secretAccessKey: string } {
+  return { accessKeyId: `AKIALOCAL${principal.replace(/[^a-z0-9]/gi, "").toUpperCase()}`, secretAccessKey: `aurastream-local-${principal}` };
+}

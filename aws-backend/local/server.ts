@@ -11,10 +11,13 @@ import { verifySigV4, type LocalCredentials, type SigV4Failure } from "./sigv4.t
 import { AwsError, parseJsonBody, readBody, sendError, sendJson, type Protocol } from "./protocol.ts";
 import { FaultInjector, FaultSchema } from "./faults.ts";
 import { Usage } from "./usage.ts";
-import { ComprehendService } from "./services/comprehend.ts";
+import { ComprehendService, type ComprehendOptions } from "./services/comprehend.ts";
 import { SqsService } from "./services/sqs.ts";
 import { forward, startBackends } from "./services/backends.ts";
 import { LOCAL_DEFAULTS, LOCAL_RESOURCES } from "./resources.ts";
+import { accessDeniedMessage, Authorizer } from "./iam/authorizer.ts";
+import { stackIam } from "./iam/principals.ts";
+import { stackTemplate } from "./iam/template.ts";
 
 // The SDK warns that Node 20 support ends in 2027; these machines run Node 20 by design.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
@@ -27,6 +30,13 @@ export interface LocalAwsOptions {
   credentials?: LocalCredentials;
   /** Where s3rver keeps objects; a fresh temporary folder when omitted. */
   s3Directory?: string;
+  /**
+   * IAM from the stack's own policies (default on): each principal's calls are checked against
+   * its policies and the resources' policies; `false` makes every known key an administrator.
+   */
+  iam?: boolean;
+  /** Comprehend's request rates (default: AWS's, see services/comprehend.ts); tests not about throttling raise them. */
+  comprehend?: ComprehendOptions;
   /** Called after each object written (S3's "Object Created" event, as EventBridge would carry it). */
   onObjectCreated?: (event: { bucket: string; key: string }) => void;
 }
@@ -35,9 +45,13 @@ export interface LocalAws {
   url: string;
   port: number;
   region: string;
+  /** The administrator's credentials (operators, scripts, test set-up). */
   credentials: LocalCredentials;
+  /** Every principal the endpoint knows, with its credentials and policies. */
+  authorizer: Authorizer;
   usage: Usage;
   faults: FaultInjector;
+  comprehend: ComprehendService;
   close(): Promise<void>;
 }
 
@@ -87,11 +101,12 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     accessKeyId: LOCAL_DEFAULTS.accessKeyId,
     secretAccessKey: LOCAL_DEFAULTS.secretAccessKey,
   };
+  const authorizer = new Authorizer(options.iam === false ? { principals: [], resourcePolicies: [] } : stackIam(stackTemplate(region), region), credentials, region);
   const usage = new Usage();
   const faults = new FaultInjector();
   const backends = await startBackends({ buckets: [LOCAL_RESOURCES.bucket], dataDir: options.s3Directory });
   let url = "";
-  const comprehend = new ComprehendService(usage);
+  const comprehend = new ComprehendService(usage, options.comprehend);
   // Load the engines' models now, not on the first call (about 1.5 s, longer than a deadline).
   comprehend.warmUp();
   const sqs = new SqsService(() => url, region);
@@ -101,22 +116,35 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     try {
       const body = await readBody(req);
       const request = { method: req.method ?? "GET", url: req.url ?? "/", headers: req.headers, body };
-      const verdict = await verifySigV4(request, { credentials, region, service });
+      const verdict = await verifySigV4(request, { secretOf: (id) => authorizer.principalOf(id)?.secretAccessKey, region, service });
       if (!verdict.ok) {
         const [status, code] = FAILURE_CODES[protocol][verdict.failure];
         throw new AwsError(status, code, verdict.message);
+      }
+      const principal = authorizer.principalOf(verdict.accessKeyId)!;
+      const json = protocol === "json" ? parseJsonBody(body) : undefined;
+      const authorization = authorizer.authorize(principal, { service, operation, url: request.url, headers: req.headers, json });
+      if (!authorization.ok) {
+        const [status, code] = protocol === "s3" ? [403, "AccessDenied"] : service === "sqs" ? [403, "AccessDeniedException"] : [400, "AccessDeniedException"];
+        throw new AwsError(status, code, protocol === "s3" ? "Access Denied" : accessDeniedMessage(authorization));
       }
       usage.recordRequest(`${service}:${operation}`);
       await faults.apply(service, operation, body);
       switch (service) {
         case "comprehend":
-          return sendJson(res, 200, comprehend.handle(operation, parseJsonBody(body)));
+          return sendJson(res, 200, comprehend.handle(operation, json!));
         case "sqs":
-          return sendJson(res, 200, await sqs.handle(operation, parseJsonBody(body)), "application/x-amz-json-1.0");
+          return sendJson(res, 200, await sqs.handle(operation, json!), "application/x-amz-json-1.0");
         case "dynamodb":
           return await forward(backends.dynamoPort, request, res);
         default: {
-          await forward(backends.s3Port, request, res, true);
+          // A missing key is 404 only to a principal that may list the bucket; to others, 403 (S3's rule).
+          const bucketArn = `arn:aws:s3:::${request.url.split("?")[0]!.split("/").filter(Boolean)[0] ?? ""}`;
+          const hidesMissing =
+            (operation === "GetObject" || operation === "HeadObject") && !authorizer.allows(principal, { action: "s3:ListBucket", resource: bucketArn });
+          await forward(backends.s3Port, request, res, true, (status) =>
+            status === 404 && hidesMissing ? new AwsError(403, "AccessDenied", "Access Denied") : undefined,
+          );
           if (operation === "PutObject" && res.statusCode < 300 && options.onObjectCreated) {
             const [bucket, ...key] = (req.url ?? "/").split("?")[0]!.split("/").filter(Boolean).map(decodeURIComponent);
             if (bucket && key.length) options.onObjectCreated({ bucket, key: key.join("/") });
@@ -195,8 +223,10 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     port,
     region,
     credentials,
+    authorizer,
     usage,
     faults,
+    comprehend,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -30,7 +30,7 @@ export type SigV4Failure =
   | "ContentSha256Mismatch";
 
 export type SigV4Result =
-  | { ok: true; service: string; region: string }
+  | { ok: true; service: string; region: string; accessKeyId: string }
   | { ok: false; failure: SigV4Failure; message: string };
 
 const AUTH = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/;
@@ -72,7 +72,8 @@ function header(headers: SignedRequest["headers"], name: string): string | undef
 
 export async function verifySigV4(
   req: SignedRequest,
-  expected: { credentials: LocalCredentials; region: string; service: string },
+  /** `secretOf`: the secret of an access key the endpoint knows, else undefined. */
+  expected: { secretOf: (accessKeyId: string) => string | undefined; region: string; service: string },
   now = Date.now(),
 ): Promise<SigV4Result> {
   const authorization = header(req.headers, "authorization");
@@ -84,7 +85,8 @@ export async function verifySigV4(
     return { ok: false, failure: "IncompleteSignature", message: "Authorization header is not a well-formed AWS4-HMAC-SHA256 signature" };
   }
   const [, accessKeyId, , region, service, signedHeaderList, signature] = m as unknown as string[];
-  if (accessKeyId !== expected.credentials.accessKeyId) {
+  const secretAccessKey = expected.secretOf(accessKeyId!);
+  if (secretAccessKey === undefined) {
     return { ok: false, failure: "UnrecognizedClient", message: "The security token included in the request is invalid." };
   }
   if (region !== expected.region || service !== expected.service) {
@@ -127,7 +129,7 @@ export async function verifySigV4(
   }
   const isS3 = service === "s3";
   const signer = new SignatureV4({
-    credentials: expected.credentials,
+    credentials: { accessKeyId: accessKeyId!, secretAccessKey },
     region,
     service,
     sha256: Sha256,
@@ -158,7 +160,7 @@ export async function verifySigV4(
       message: "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.",
     };
   }
-  return { ok: true, service, region: region! };
+  return { ok: true, service, region: region!, accessKeyId: accessKeyId! };
 }
 
 function unsignedOf(headers: Record<string, string>, signed: Set<string>): Set<string> {

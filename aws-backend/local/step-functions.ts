@@ -18,7 +18,9 @@ import { markFailed } from "../lambdas/mark-failed.ts";
 import { prepare } from "../lambdas/prepare.ts";
 import { saveBatch } from "../lambdas/save-batch.ts";
 import { deliverWebhook } from "../lambdas/webhook.ts";
+import type { LambdaName } from "../lib/batch-pipeline.ts";
 import type { LocalEndpoint } from "./batch-deps.ts";
+import { localCredentials } from "./resources.ts";
 
 // aws-local-stepfunctions 3 uses Promise.withResolvers (Node 22); Node 20 lacks it.
 if (!("withResolvers" in Promise)) Object.assign(Promise, { withResolvers });
@@ -32,7 +34,8 @@ export function localDefinition(jobsTable: string): unknown {
 }
 
 export interface LocalRunnerOptions {
-  deps: BatchDeps;
+  /** Each Lambda's deps, its clients signed as its own role. */
+  depsFor: (fn: LambdaName) => BatchDeps;
   endpoint: LocalEndpoint;
   /** Retry waits (ms) instead of the ASL's seconds: tests pass a few ms; dev keeps the real ones. */
   retryIntervalMs?: number;
@@ -47,14 +50,15 @@ export class LocalStepFunctions {
 
   constructor(private readonly options: LocalRunnerOptions) {
     const { endpoint } = options;
-    const common = { endpoint: endpoint.url, region: endpoint.region, credentials: endpoint.credentials, maxAttempts: 1 };
+    // Signed as the state machine's role, as AWS makes its service integrations' calls.
+    const common = { endpoint: endpoint.url, region: endpoint.region, credentials: localCredentials("state-machine"), maxAttempts: 1 };
     this.dynamo = new DynamoDBClient(common);
     this.comprehend = new ComprehendClient(common);
   }
 
   /** The EventBridge rule's job: objects under uploads/ of the jobs bucket start an execution. */
   onObjectCreated = (event: { bucket: string; key: string }): void => {
-    if (event.bucket !== this.options.deps.bucket || !event.key.startsWith(S3_PREFIXES.uploads)) return;
+    if (event.bucket !== this.options.depsFor("prepare").bucket || !event.key.startsWith(S3_PREFIXES.uploads)) return;
     void this.start({ "detail-type": "Object Created", source: "aws.s3", detail: { bucket: { name: event.bucket }, object: { key: event.key } } });
   };
 
@@ -68,7 +72,7 @@ export class LocalStepFunctions {
 
   private async execute(input: unknown): Promise<unknown> {
     const { StateMachine } = await import("aws-local-stepfunctions");
-    const machine = new StateMachine(localDefinition(this.options.deps.table) as never, { validationOptions: { checkArn: false } as never });
+    const machine = new StateMachine(localDefinition(this.options.depsFor("prepare").table) as never, { validationOptions: { checkArn: false } as never });
     const names = ["Prepare", "MarkProcessing", "LoadBatch", "DetectSentiment", "SaveBatch", "Aggregate", "Webhook", "MarkFailed"];
     const retryIntervalOverrides =
       this.options.retryIntervalMs === undefined ? undefined : Object.fromEntries(names.map((n) => [n, this.options.retryIntervalMs!]));
@@ -93,12 +97,12 @@ export class LocalStepFunctions {
   }
 
   private handlers() {
-    const { deps } = this.options;
+    const { depsFor } = this.options;
     const lambda =
-      <I, O>(fn: (deps: BatchDeps, input: I) => Promise<O>) =>
+      <I, O>(name: LambdaName, fn: (deps: BatchDeps, input: I) => Promise<O>) =>
       async (input: { Payload: I }) => {
         try {
-          return { StatusCode: 200, Payload: await fn(deps, input.Payload) };
+          return { StatusCode: 200, Payload: await fn(depsFor(name), input.Payload) };
         } catch (err) {
           // As Lambda reports a function error: Error = errorType, Cause = JSON with errorMessage.
           throw named((err as Error).name, JSON.stringify({ errorType: (err as Error).name, errorMessage: (err as Error).message }));
@@ -115,12 +119,12 @@ export class LocalStepFunctions {
         }
       };
     return {
-      Prepare: lambda(prepare),
-      LoadBatch: lambda(loadBatch),
-      SaveBatch: lambda(saveBatch),
-      Aggregate: lambda(aggregate),
-      Webhook: lambda(deliverWebhook),
-      MarkFailed: lambda(markFailed),
+      Prepare: lambda("prepare", prepare),
+      LoadBatch: lambda("load-batch", loadBatch),
+      SaveBatch: lambda("save-batch", saveBatch),
+      Aggregate: lambda("aggregate", aggregate),
+      Webhook: lambda("webhook", deliverWebhook),
+      MarkFailed: lambda("mark-failed", markFailed),
       DetectSentiment: service("Comprehend", (input: BatchDetectSentimentCommandInput) => this.comprehend.send(new BatchDetectSentimentCommand(input))),
       MarkProcessing: service("DynamoDB", (input: UpdateItemCommandInput) => this.dynamo.send(new UpdateItemCommand(input))),
     };

@@ -17,6 +17,7 @@ import { deliverWebhook } from "../../aws-backend/lambdas/webhook.ts";
 import { verifyWebhook } from "../../aws-backend/lambdas/webhook-signature.ts";
 import { getJob } from "../../aws-backend/lambdas/storage.ts";
 import type { BatchDeps } from "../../aws-backend/lambdas/deps.ts";
+import type { LambdaName } from "../../aws-backend/lib/batch-pipeline.ts";
 import { putJobRow, startLocalAws, type LocalAws } from "./local-aws.ts";
 
 let endpoint: LocalAws;
@@ -25,6 +26,9 @@ beforeAll(async () => {
   endpoint = await startLocalAws({ port: 0 });
   deps = localBatchDeps(endpoint);
 });
+
+/** Each handler is called with its own role's clients, so a permission its role lacks fails here. */
+const as = (fn: LambdaName) => localBatchDeps(endpoint, fn);
 afterAll(() => endpoint.close());
 
 async function submit(format: JobFormat, body: string, options: Partial<JobRow["options"]> = {}) {
@@ -36,9 +40,9 @@ async function submit(format: JobFormat, body: string, options: Partial<JobRow["
 /** What the state machine does between prepare and aggregate, done here by hand. */
 async function runBatches(jobId: string, batches: { job_id: string; index: number }[]) {
   for (const ref of batches) {
-    const loaded = await loadBatch(deps, ref);
+    const loaded = await loadBatch(as("load-batch"), ref);
     const out = await deps.comprehend.send(new BatchDetectSentimentCommand({ TextList: loaded.TextList, LanguageCode: loaded.LanguageCode as "en" }));
-    await saveBatch(deps, { job_id: jobId, index: ref.index, ResultList: out.ResultList as never, ErrorList: (out.ErrorList ?? []) as never });
+    await saveBatch(as("save-batch"), { job_id: jobId, index: ref.index, ResultList: out.ResultList as never, ErrorList: (out.ErrorList ?? []) as never });
   }
 }
 
@@ -49,16 +53,16 @@ describe("batch handlers", () => {
   it("take a CSV from upload to per-item results and a COMPLETED summary, analysing repeated texts once", async () => {
     const csv = "id,text\nr1,I love this product\nr2,Terrible support and a broken box\nr3,I love this product\nr4,Write to ann@example.com today\nr5,\n";
     const { jobId, key } = await submit("csv", csv, { language_code: "en" });
-    const prepared = await prepare(deps, { bucket: deps.bucket, key });
+    const prepared = await prepare(as("prepare"), { bucket: deps.bucket, key });
     expect(prepared).toMatchObject({ job_id: jobId, duplicate: false, item_count: 5, batch_count: 1, max_concurrency: 4, has_callback: false });
     // The same upload announced twice: the second start finds the job taken.
-    expect(await prepare(deps, { bucket: deps.bucket, key })).toMatchObject({ job_id: jobId, duplicate: true, batches: [] });
-    const batch = await loadBatch(deps, prepared.batches[0]!);
+    expect(await prepare(as("prepare"), { bucket: deps.bucket, key })).toMatchObject({ job_id: jobId, duplicate: true, batches: [] });
+    const batch = await loadBatch(as("load-batch"), prepared.batches[0]!);
     expect(batch.TextList).toHaveLength(3); // r1 and r3 are one document; r5 is empty
     expect(batch.TextList).toContain("Write to [EMAIL] today");
 
     await runBatches(jobId, prepared.batches);
-    expect(await aggregate(deps, { job_id: jobId })).toEqual({ status: "COMPLETED", item_count: 5 });
+    expect(await aggregate(as("aggregate"), { job_id: jobId })).toEqual({ status: "COMPLETED", item_count: 5 });
 
     const lines = (await text(processedKeys(jobId).results)).trim().split("\n").map((l) => JSON.parse(l));
     expect(lines.map((l) => [l.id, l.sentiment ?? l.error.code])).toEqual([
@@ -87,20 +91,20 @@ describe("batch handlers", () => {
       ],
     });
     const { jobId, key } = await submit("items", items);
-    const prepared = await prepare(deps, { bucket: deps.bucket, key });
+    const prepared = await prepare(as("prepare"), { bucket: deps.bucket, key });
     expect(prepared.batch_count).toBe(2);
     await runBatches(jobId, prepared.batches);
-    await aggregate(deps, { job_id: jobId });
+    await aggregate(as("aggregate"), { job_id: jobId });
     expect((await getJob(deps, jobId))?.summary?.languages).toEqual({ en: 1, es: 1 });
   });
 
   it("refuse a CSV with an unterminated quote, and mark-failed records INVALID_INPUT naming the line and keeps the input", async () => {
     const { jobId, key } = await submit("csv", 'id,text\n1,fine\n2,"never closed\n3,more\n');
-    const error = await prepare(deps, { bucket: deps.bucket, key }).catch((e: Error) => e);
+    const error = await prepare(as("prepare"), { bucket: deps.bucket, key }).catch((e: Error) => e);
     expect(error).toMatchObject({ name: "InvalidInputError", message: "line 3: unterminated quoted field" });
     // What Step Functions passes to the Catch for a Lambda error.
     const cause = JSON.stringify({ errorType: "InvalidInputError", errorMessage: (error as Error).message });
-    await markFailed(deps, { bucket: deps.bucket, key, error: { Error: "InvalidInputError", Cause: cause } });
+    await markFailed(as("mark-failed"), { bucket: deps.bucket, key, error: { Error: "InvalidInputError", Cause: cause } });
     expect(await getJob(deps, jobId)).toMatchObject({ status: "FAILED", error: { code: "INVALID_INPUT", message: "line 3: unterminated quoted field" } });
     expect(await text(failedKey(jobId))).toContain("never closed");
   });
@@ -119,11 +123,11 @@ describe("batch handlers", () => {
     const port = (server.address() as { port: number }).port;
     try {
       const { jobId, key } = await submit("text", "Lovely product. Fast shipping.", { language_code: "en", callback_url: `http://127.0.0.1:${port}/hook` });
-      const prepared = await prepare(deps, { bucket: deps.bucket, key });
+      const prepared = await prepare(as("prepare"), { bucket: deps.bucket, key });
       expect(prepared.has_callback).toBe(true);
       await runBatches(jobId, prepared.batches);
-      await aggregate(deps, { job_id: jobId });
-      expect(await deliverWebhook(deps, { job_id: jobId })).toEqual({ delivered: true, status: 204 });
+      await aggregate(as("aggregate"), { job_id: jobId });
+      expect(await deliverWebhook(as("webhook"), { job_id: jobId })).toEqual({ delivered: true, status: 204 });
       const [call] = received;
       expect(JSON.parse(call!.body)).toMatchObject({ event: "job.completed", job_id: jobId, status: "COMPLETED", result: { item_count: 1 } });
       const signature = String(call!.headers["x-aurastream-signature"]);
@@ -136,7 +140,7 @@ describe("batch handlers", () => {
   });
 
   it("refuse callbacks to private or metadata addresses outside local dev", async () => {
-    const strict = { ...deps, allowLoopbackCallbacks: false };
+    const strict = { ...as("webhook"), allowLoopbackCallbacks: false };
     for (const url of ["http://127.0.0.1:9/x", "https://169.254.169.254/latest", "https://10.0.0.8/hook", "http://example.com/hook"]) {
       const { jobId } = await submit("text", "ok", { language_code: "en", callback_url: url });
       await expect(deliverWebhook(strict, { job_id: jobId })).rejects.toThrow(/callback_url/);

@@ -19,7 +19,7 @@ let runner: LocalStepFunctions;
 beforeAll(async () => {
   endpoint = await startLocalAws({ port: 0, onObjectCreated: (e) => runner.onObjectCreated(e) });
   deps = localBatchDeps(endpoint);
-  runner = new LocalStepFunctions({ deps, endpoint, retryIntervalMs: 5 });
+  runner = new LocalStepFunctions({ depsFor: (fn) => localBatchDeps(endpoint, fn), endpoint, retryIntervalMs: 5 });
 });
 afterAll(() => endpoint.close());
 

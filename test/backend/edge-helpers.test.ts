@@ -91,7 +91,8 @@ describe("apiErrorOf: AWS failures as API errors", () => {
     ["refused credentials", aws("client", "AccessDeniedException", 400), "SERVICE_UNAVAILABLE", 503, 1],
     ["an open circuit", new CircuitOpenError(7), "SERVICE_UNAVAILABLE", 503, 7],
     ["an unsupported language", aws("client", "UnsupportedLanguageException", 400), "VALIDATION_ERROR", 400, undefined],
-    ["a request we got wrong", aws("client", "ValidationException", 400), "INTERNAL_ERROR", 500, undefined],
+    ["a language code outside Comprehend's enum", new AwsCallError("client", "ValidationException", "1 validation error detected: Value 'xx' at 'languageCode' failed to satisfy constraint", 400, 1), "VALIDATION_ERROR", 400, undefined],
+    ["a request we got wrong", aws("client", "SerializationException", 400), "INTERNAL_ERROR", 500, undefined],
     ["anything else", new TypeError("boom"), "INTERNAL_ERROR", 500, undefined],
   ])("maps %s", (_, err, code, status, retryAfter) => {
     const mapped = apiErrorOf(err, "Job storage");

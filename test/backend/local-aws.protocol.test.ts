@@ -11,7 +11,6 @@ import {
   DetectDominantLanguageCommand,
   DetectPiiEntitiesCommand,
   DetectSentimentCommand,
-  InvalidRequestException,
   type LanguageCode,
   TextSizeLimitExceededException,
   UnsupportedLanguageException,
@@ -99,15 +98,38 @@ describe("Comprehend protocol, answered by the embedded engine", () => {
     await expect(
       aws.comprehend.send(new BatchDetectSentimentCommand({ TextList: Array(26).fill("ok"), LanguageCode: "en" })),
     ).rejects.toBeInstanceOf(BatchSizeLimitExceededException);
-    await expect(aws.comprehend.send(new DetectSentimentCommand({ Text: "bonjour", LanguageCode: "xx" as LanguageCode }))).rejects.toBeInstanceOf(
+    // A valid code the operation does not take:
+    await expect(aws.comprehend.send(new DetectPiiEntitiesCommand({ Text: "bonjour", LanguageCode: "fr" }))).rejects.toBeInstanceOf(
       UnsupportedLanguageException,
     );
-    await expect(aws.comprehend.send(new DetectPiiEntitiesCommand({ Text: "hallo", LanguageCode: "de" }))).rejects.toBeInstanceOf(
-      UnsupportedLanguageException,
+  });
+
+  it("answers model violations with ValidationException in AWS's message form", async () => {
+    const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: Error) => `${e.name}: ${e.message}`);
+    expect(await failure(aws.comprehend.send(new DetectSentimentCommand({ Text: "bonjour", LanguageCode: "xx" as LanguageCode })))).toBe(
+      "ValidationException: 1 validation error detected: Value 'xx' at 'languageCode' failed to satisfy constraint: Member must satisfy enum value set: [ar, hi, ko, zh-TW, ja, zh, de, pt, en, it, fr, es]",
     );
-    await expect(aws.comprehend.send(new DetectSentimentCommand({ Text: "", LanguageCode: "en" }))).rejects.toBeInstanceOf(
-      InvalidRequestException,
+    expect(await failure(aws.comprehend.send(new DetectSentimentCommand({ Text: "", LanguageCode: "en" })))).toBe(
+      "ValidationException: 1 validation error detected: Value at 'text' failed to satisfy constraint: Member must have length greater than or equal to 1",
     );
+    expect(await failure(aws.comprehend.send(new DetectSentimentCommand({ Text: undefined as never, LanguageCode: "pl" as LanguageCode })))).toMatch(
+      /^ValidationException: 2 validation errors detected: Value null at 'text' failed to satisfy constraint: Member must not be null; Value 'pl' at 'languageCode'/,
+    );
+    expect(await failure(aws.comprehend.send(new BatchDetectSentimentCommand({ TextList: ["fine", ""], LanguageCode: "en" })))).toBe(
+      "ValidationException: 1 validation error detected: Value at 'textList.2.member' failed to satisfy constraint: Member must have length greater than or equal to 1",
+    );
+  });
+
+  it("reports a batch's oversized document in ErrorList and still analyses the others", async () => {
+    const big = "é".repeat(2_501);
+    const out = await aws.comprehend.send(new BatchDetectSentimentCommand({ TextList: ["I love it", big, "Awful"], LanguageCode: "en" }));
+    expect(out.ResultList!.map((r) => [r.Index, r.Sentiment])).toEqual([
+      [0, "POSITIVE"],
+      [2, "NEGATIVE"],
+    ]);
+    expect(out.ErrorList).toEqual([{ Index: 1, ErrorCode: "TEXT_SIZE_LIMIT_EXCEEDED", ErrorMessage: "Document size exceeds maximum size limit 5000 bytes" }]);
+    const languages = await aws.comprehend.send(new BatchDetectDominantLanguageCommand({ TextList: [big, "hello world"] }));
+    expect(languages.ErrorList!.map((e) => e.ErrorCode)).toEqual(["TEXT_SIZE_LIMIT_EXCEEDED"]);
   });
 
   it("bills 100-character units with a 3-unit minimum, and counts requests per operation", async () => {

@@ -5,7 +5,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
-import { startLocalAws, type LocalAws } from "../../aws-backend/local/server.ts";
+import { startLocalAws as startEndpoint, type LocalAws, type LocalAwsOptions } from "../../aws-backend/local/server.ts";
 import type { BatchDeps } from "../../aws-backend/lambdas/deps.ts";
 import { jobPk, uploadKey, type JobFormat, type JobRow } from "../../shared/jobs.ts";
 
@@ -30,7 +30,17 @@ export function sdkClients(
   };
 }
 
-export { startLocalAws, type LocalAws };
+/**
+ * Comprehend's rates raised a hundredfold for tests not about throttling (their bursts would
+ * otherwise be throttled at AWS's 20 / 10 requests a second); the throttling tests pass the real ones.
+ */
+export const TEST_COMPREHEND_RATES = { single: 2_000, batch: 1_000 };
+
+export function startLocalAws(options: LocalAwsOptions = {}): Promise<LocalAws> {
+  return startEndpoint({ comprehend: { rates: TEST_COMPREHEND_RATES }, ...options });
+}
+
+export type { LocalAws };
 
 /**
  * A job as the Worker would create it: its row (PENDING) in the local jobs table; the caller

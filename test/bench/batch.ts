@@ -60,8 +60,8 @@ async function runJob(name: string, format: JobFormat, payload: string, itemsFor
   // prepare takes a job once; let it take this one again.
   await deps.dynamo.send(new UpdateCommand({ TableName: deps.table, Key: { pk: jobPk(jobId) }, UpdateExpression: "REMOVE prepared_at SET #s = :p", ExpressionAttributeNames: { "#s": "status" }, ExpressionAttributeValues: { ":p": "PENDING" } }));
   for (const [handler, run] of [
-    ["prepare", () => prepare(deps, { bucket: deps.bucket, key })],
-    ["aggregate", () => aggregate(deps, { job_id: jobId })],
+    ["prepare", () => prepare(localBatchDeps(endpoint, "prepare"), { bucket: deps.bucket, key })],
+    ["aggregate", () => aggregate(localBatchDeps(endpoint, "aggregate"), { job_id: jobId })],
   ] as const) {
     global.gc?.();
     const base = process.memoryUsage();

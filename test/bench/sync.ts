@@ -9,6 +9,7 @@ import autocannon from "autocannon";
 import { Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { fileURLToPath } from "node:url";
+import { localCredentials } from "../../aws-backend/local/resources.ts";
 import { startLocalAws } from "../../aws-backend/local/server.ts";
 import { billingUnits } from "../../shared/comprehend.ts";
 import { createKey } from "../../worker/auth/api-keys.ts";
@@ -35,8 +36,8 @@ const mf = new Miniflare({
   bindings: {
     ...workerOptions.bindings,
     AWS_ENDPOINT_URL: endpoint.url,
-    AWS_ACCESS_KEY_ID: endpoint.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: endpoint.credentials.secretAccessKey,
+    AWS_ACCESS_KEY_ID: localCredentials("worker").accessKeyId,
+    AWS_SECRET_ACCESS_KEY: localCredentials("worker").secretAccessKey,
   },
   host: "127.0.0.1",
   port: 0,

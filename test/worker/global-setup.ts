@@ -6,7 +6,8 @@ import { startLocalStack } from "../../aws-backend/local/stack.ts";
 
 export default async function setup(project: TestProject) {
   // The endpoint and the batch state machine it runs on uploads (retry waits shortened).
-  const { endpoint } = await startLocalStack({ port: 0, retryIntervalMs: 10 });
+  // Comprehend's rates raised for the suite's bursts (test/backend/local-aws.throttling.test.ts uses AWS's).
+  const { endpoint } = await startLocalStack({ port: 0, retryIntervalMs: 10, comprehend: { rates: { single: 2_000, batch: 1_000 } } });
   project.provide("awsEndpoint", endpoint.url);
   return async () => endpoint.close();
 }

@@ -24,10 +24,15 @@ export class S3Client {
     await res.body?.cancel();
   }
 
-  /** The object's response (its body streams), or null when there is none. */
+  /**
+   * The object's response (its body streams), or null when there is none. S3 says 404 for a
+   * missing key only to a principal allowed s3:ListBucket; to the Worker (which is not) it says
+   * 403 AccessDenied, so both mean "no such object" here.
+   */
   async getObject(key: string, deadline: Deadline): Promise<Response | null> {
-    const res = await this.send(key, { method: "GET" }, deadline, [404]);
-    if (res.status === 404) {
+    const res = await this.send(key, { method: "GET" }, deadline, [403, 404]);
+    if (res.status === 404 || res.status === 403) {
+      if (res.status === 403) console.error(JSON.stringify({ level: "warn", event: "s3_get_denied_or_missing", key_prefix: key.split("/")[0] }));
       await res.body?.cancel();
       return null;
     }

@@ -59,6 +59,8 @@ export function forward(
   req: { method: string; url: string; headers: Record<string, string | string[] | undefined>; body: Buffer },
   res: ServerResponse,
   rewriteAccessKey = false,
+  /** An error to answer instead of the backend's status (its body is dropped), or undefined to relay it. */
+  replaceStatus?: (status: number) => Error | undefined,
 ): Promise<void> {
   const headers: Record<string, string | string[] | undefined> = {
     ...req.headers,
@@ -71,6 +73,11 @@ export function forward(
   }
   return new Promise((resolve, reject) => {
     const upstream = request({ host: "127.0.0.1", port, method: req.method, path: req.url, headers, agent: backendAgent }, (answer) => {
+      const replaced = replaceStatus?.(answer.statusCode ?? 502);
+      if (replaced) {
+        answer.resume();
+        return reject(replaced);
+      }
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
       answer.on("end", resolve);
