@@ -1,6 +1,9 @@
 /**
  * SQS's JSON protocol (AmazonSQS.*), in memory: queues, delays, visibility timeouts, long
- * polling, and the MD5 digests the SDK checks on every send and receive.
+ * polling, and the MD5 digests the SDK checks on every send and receive. Parameters are held to
+ * SQS's own bounds with its error codes (MaxNumberOfMessages 1-10, VisibilityTimeout 0-43,200,
+ * WaitTimeSeconds 0-20, DelaySeconds 0-900, batches of 1-10 entries with distinct valid ids,
+ * message bodies of allowed characters, receipt handles this queue issued).
  */
 import { createHash, randomUUID } from "node:crypto";
 import { AwsError } from "../protocol.ts";
@@ -31,8 +34,10 @@ interface Queue {
 }
 
 export const ACCOUNT_ID = "000000000000";
-const MAX_WAIT_SECONDS = 20;
 const MAX_BODY_BYTES = 256 * 1024;
+const MAX_BATCH_ENTRIES = 10;
+/** The characters SQS accepts in a message (its SendMessage reference): #x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF. */
+const INVALID_CHARACTER = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 
 export class SqsService {
   private queues = new Map<string, Queue>();
@@ -77,25 +82,37 @@ export class SqsService {
         return this.send(this.queue(body.QueueUrl), body);
       case "SendMessageBatch": {
         const queue = this.queue(body.QueueUrl);
-        const entries = Array.isArray(body.Entries) ? (body.Entries as Body[]) : [];
+        const entries = batchEntries(body.Entries);
         return {
           Successful: entries.map((e) => ({ Id: e.Id, ...this.send(queue, e) })),
           Failed: [],
         };
       }
+      case "DeleteMessageBatch": {
+        const queue = this.queue(body.QueueUrl);
+        const Successful: { Id: unknown }[] = [];
+        const Failed: { Id: unknown; SenderFault: boolean; Code: string; Message: string }[] = [];
+        for (const e of batchEntries(body.Entries)) {
+          if (this.deleteMessage(queue, e.ReceiptHandle)) Successful.push({ Id: e.Id });
+          else Failed.push({ Id: e.Id, SenderFault: true, Code: "ReceiptHandleIsInvalid", Message: "The receipt handle is not valid" });
+        }
+        return { Successful, Failed };
+      }
       case "ReceiveMessage":
         return this.receive(this.queue(body.QueueUrl), body);
       case "DeleteMessage": {
         const queue = this.queue(body.QueueUrl);
-        const handle = str(body.ReceiptHandle, "ReceiptHandle");
-        queue.messages = queue.messages.filter((m) => m.receiptHandle !== handle);
+        if (!this.deleteMessage(queue, str(body.ReceiptHandle, "ReceiptHandle"))) {
+          throw new AwsError(400, "ReceiptHandleIsInvalid", `The input receipt handle "${String(body.ReceiptHandle).slice(0, 64)}" is not a valid receipt handle.`);
+        }
         return {};
       }
       case "ChangeMessageVisibility": {
         const queue = this.queue(body.QueueUrl);
+        const timeout = bounded(body.VisibilityTimeout, "VisibilityTimeout", 0, 43_200, undefined, true);
         const message = queue.messages.find((m) => m.receiptHandle === body.ReceiptHandle);
         if (!message) throw new AwsError(400, "ReceiptHandleIsInvalid", "The receipt handle is not valid");
-        message.visibleAt = Date.now() + Number(body.VisibilityTimeout ?? 0) * 1000;
+        message.visibleAt = Date.now() + timeout * 1000;
         return {};
       }
       case "GetQueueAttributes":
@@ -105,12 +122,22 @@ export class SqsService {
     }
   }
 
+  /** Whether a message with this receipt handle (one this queue issued, still there) was deleted. */
+  private deleteMessage(queue: Queue, handle: unknown): boolean {
+    const before = queue.messages.length;
+    queue.messages = queue.messages.filter((m) => m.receiptHandle === undefined || m.receiptHandle !== handle);
+    return queue.messages.length < before;
+  }
+
   private send(queue: Queue, body: Body) {
     const text = str(body.MessageBody, "MessageBody");
     if (Buffer.byteLength(text) > MAX_BODY_BYTES) {
       throw new AwsError(400, "InvalidParameterValue", `One or more parameters are invalid. Reason: Message must be shorter than ${MAX_BODY_BYTES} bytes.`);
     }
-    const delay = Number(body.DelaySeconds ?? queue.attributes.DelaySeconds ?? 0);
+    if (INVALID_CHARACTER.test(text)) {
+      throw new AwsError(400, "InvalidMessageContents", "Invalid binary character in the message body. Only #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF are allowed.");
+    }
+    const delay = bounded(body.DelaySeconds, "DelaySeconds", 0, 900, Number(queue.attributes.DelaySeconds ?? 0));
     const attributes = (body.MessageAttributes ?? {}) as Record<string, MessageAttribute>;
     const now = Date.now();
     const message: Message = { id: randomUUID(), body: text, attributes, sentAt: now, visibleAt: now + delay * 1000, receiveCount: 0 };
@@ -123,9 +150,9 @@ export class SqsService {
   }
 
   private async receive(queue: Queue, body: Body) {
-    const max = Math.min(10, Math.max(1, Number(body.MaxNumberOfMessages ?? 1)));
-    const visibility = Number(body.VisibilityTimeout ?? queue.attributes.VisibilityTimeout);
-    const waitUntil = Date.now() + Math.min(MAX_WAIT_SECONDS, Number(body.WaitTimeSeconds ?? 0)) * 1000;
+    const max = bounded(body.MaxNumberOfMessages, "MaxNumberOfMessages", 1, 10, 1);
+    const visibility = bounded(body.VisibilityTimeout, "VisibilityTimeout", 0, 43_200, Number(queue.attributes.VisibilityTimeout));
+    const waitUntil = Date.now() + bounded(body.WaitTimeSeconds, "WaitTimeSeconds", 0, 20, 0) * 1000;
     const wantedAttributes = new Set([
       ...((body.AttributeNames as string[] | undefined) ?? []),
       ...((body.MessageSystemAttributeNames as string[] | undefined) ?? []),
@@ -197,6 +224,38 @@ function str(value: unknown, field: string): string {
     throw new AwsError(400, "MissingParameter", `The request must contain the parameter ${field}.`);
   }
   return value;
+}
+
+/** An integer parameter within SQS's bounds (InvalidParameterValue otherwise), or the fallback when absent. */
+function bounded(value: unknown, name: string, min: number, max: number, fallback: number | undefined, required = false): number {
+  if (value === undefined || value === null) {
+    if (required || fallback === undefined) throw new AwsError(400, "MissingParameter", `The request must contain the parameter ${name}.`);
+    return fallback;
+  }
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new AwsError(400, "InvalidParameterValue", `Value ${String(value).slice(0, 20)} for parameter ${name} is invalid. Reason: Must be between ${min} and ${max}, if provided.`);
+  }
+  return n;
+}
+
+/** A batch's entries: 1-10 of them, ids of letters, digits, hyphens and underscores (up to 80), all distinct. */
+function batchEntries(value: unknown): Body[] {
+  const entries = Array.isArray(value) ? (value as Body[]) : [];
+  if (entries.length === 0) throw new AwsError(400, "EmptyBatchRequest", "There should be at least one SendMessageBatchRequestEntry in the request.");
+  if (entries.length > MAX_BATCH_ENTRIES) {
+    throw new AwsError(400, "TooManyEntriesInBatchRequest", `Maximum number of entries per request are ${MAX_BATCH_ENTRIES}. You have sent ${entries.length}.`);
+  }
+  const ids = new Set<string>();
+  for (const e of entries) {
+    const id = e.Id;
+    if (typeof id !== "string" || !/^[A-Za-z0-9_-]{1,80}$/.test(id)) {
+      throw new AwsError(400, "InvalidBatchEntryId", "A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.");
+    }
+    if (ids.has(id)) throw new AwsError(400, "BatchEntryIdsNotDistinct", `Id ${id} repeated.`);
+    ids.add(id);
+  }
+  return entries;
 }
 
 function pick<T>(source: Record<string, T>, names: Set<string>): Record<string, T> {
