@@ -1,24 +1,30 @@
 /**
- * The whole local AWS side in one call: the endpoint (S3, DynamoDB, SQS, Comprehend) and the
- * batch state machine runner it starts on each upload — what `npm run dev`, `npm run local-aws`
+ * The whole local AWS side in one call: the endpoint (S3, DynamoDB, SQS, Comprehend), the event
+ * delivery that stands in for S3 -> EventBridge (late, sometimes twice), and the batch state
+ * machine runner it starts on each upload — what `npm run dev`, `npm run local-aws`, the benches
  * and the end-to-end tests run.
  */
 import type { BatchDeps } from "../lambdas/deps.ts";
 import type { LambdaName } from "../lib/batch-pipeline.ts";
 import { localBatchDeps } from "./batch-deps.ts";
+import { LocalEventBus, type EventDeliveryOptions } from "./events.ts";
 import { startLocalAws, type LocalAws, type LocalAwsOptions } from "./server.ts";
 import { LocalStepFunctions } from "./step-functions.ts";
 
 export interface LocalStack {
   endpoint: LocalAws;
   stepFunctions: LocalStepFunctions;
+  events: LocalEventBus<{ bucket: string; key: string }>;
+  /** Resolves when no event is waiting to be delivered and no execution is running. */
+  idle(): Promise<void>;
 }
 
 export async function startLocalStack(
-  options: Omit<LocalAwsOptions, "onObjectCreated"> & { retryIntervalMs?: number; log?: (line: string) => void } = {},
+  options: Omit<LocalAwsOptions, "onObjectCreated"> & { retryIntervalMs?: number; log?: (line: string) => void; events?: EventDeliveryOptions } = {},
 ): Promise<LocalStack> {
   let stepFunctions: LocalStepFunctions | undefined;
-  const endpoint = await startLocalAws({ ...options, onObjectCreated: (event) => stepFunctions?.onObjectCreated(event) });
+  const events = new LocalEventBus<{ bucket: string; key: string }>((event) => stepFunctions?.onObjectCreated(event), options.events);
+  const endpoint = await startLocalAws({ ...options, onObjectCreated: (event) => events.publish(event) });
   const deps = new Map<LambdaName, BatchDeps>();
   stepFunctions = new LocalStepFunctions({
     depsFor: (fn) => deps.get(fn) ?? deps.set(fn, localBatchDeps(endpoint, fn)).get(fn)!,
@@ -26,5 +32,16 @@ export async function startLocalStack(
     retryIntervalMs: options.retryIntervalMs,
     log: options.log,
   });
-  return { endpoint, stepFunctions };
+  const runner = stepFunctions;
+  return {
+    endpoint,
+    stepFunctions: runner,
+    events,
+    async idle() {
+      do {
+        await events.idle();
+        await runner.idle();
+      } while (runner.runningCount > 0);
+    },
+  };
 }

@@ -64,6 +64,7 @@ export class LocalStepFunctions {
 
   /** Starts an execution; it counts as running from this call on. */
   start(input: unknown): Promise<unknown> {
+    this.started++;
     const done = this.execute(input);
     this.running.add(done);
     void done.finally(() => this.running.delete(done));
@@ -90,6 +91,13 @@ export class LocalStepFunctions {
       },
     );
   }
+
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  /** Executions started so far (a duplicate delivery starts one too, which stops at IsDuplicate). */
+  started = 0;
 
   /** Resolves when no execution is running (tests). */
   async idle(): Promise<void> {

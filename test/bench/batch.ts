@@ -18,7 +18,8 @@ import { putJobRow } from "../backend/local-aws.ts";
 import { SENTIMENT_FILES, readSentimentFile } from "../datasets.ts";
 
 const ROWS = 10_000;
-const { endpoint, stepFunctions } = await startLocalStack({ port: 0, log: (l) => process.env.BENCH_VERBOSE && console.error(l) });
+const stack = await startLocalStack({ port: 0, log: (l) => process.env.BENCH_VERBOSE && console.error(l) });
+const { endpoint } = stack;
 const deps = localBatchDeps(endpoint);
 
 const texts = [...new Set(SENTIMENT_FILES.flatMap((f) => readSentimentFile(f).map((r) => r.text.trim())).filter(Boolean))];
@@ -43,7 +44,7 @@ async function runJob(name: string, format: JobFormat, payload: string, itemsFor
   const unitsBefore = endpoint.usage.snapshot().comprehend.units;
   const started = performance.now();
   await deps.s3.send(new PutObjectCommand({ Bucket: deps.bucket, Key: key, Body: payload }));
-  await stepFunctions.idle();
+  await stack.idle();
   const seconds = (performance.now() - started) / 1000;
   const job = await getJob(deps, jobId);
   const billed = endpoint.usage.snapshot().comprehend.units - unitsBefore;
