@@ -1,11 +1,20 @@
 /**
- * mark-failed: the Catch of every state. The job becomes FAILED with a code and a message
- * (never the submitted text) and its input is kept under failed/<job_id>/ for a person to see.
+ * mark-failed: the Catch of every state, and the target of the EventBridge rule on the state
+ * machine's "Execution Status Change" (FAILED, TIMED_OUT, ABORTED), which ends the job when the
+ * execution itself fails past its Catch: a terminal error (States.DataLimitExceeded, the history
+ * quota), a timeout, or mark-failed's own retries spent. The job becomes FAILED with a code and
+ * a message (never the submitted text) and its input is kept under failed/<job_id>/.
  */
 import { CopyObjectCommand } from "@aws-sdk/client-s3";
 import { failedKey, jobIdOfUploadKey } from "../../shared/jobs.ts";
 import { lambdaDeps, type BatchDeps } from "./deps.ts";
 import { getJob, updateJob } from "./storage.ts";
+
+/** What EventBridge delivers for the rule (its `input` is the execution's input, as a string). */
+export interface ExecutionStatusChange {
+  "detail-type": "Step Functions Execution Status Change";
+  detail: { status: string; input?: string; error?: string; cause?: string };
+}
 
 export interface MarkFailedInput {
   bucket: string;
@@ -15,8 +24,10 @@ export interface MarkFailedInput {
 }
 
 /** Error names -> the job's error code. */
-export function errorCodeOf(name: string | undefined): string {
+export function errorCodeOf(name: string | undefined, cause?: string): string {
   if (name === "InvalidInputError") return "INVALID_INPUT";
+  if (name === "States.DataLimitExceeded") return "PAYLOAD_LIMIT_EXCEEDED";
+  if (name === "States.Runtime" && /history/i.test(cause ?? "")) return "HISTORY_LIMIT_EXCEEDED";
   if (name === "JobNotFoundError") return "JOB_NOT_FOUND";
   if (name?.startsWith("Comprehend.")) return name === "Comprehend.ThrottlingException" ? "COMPREHEND_THROTTLED" : "COMPREHEND_ERROR";
   if (name === "States.Timeout") return "TIMEOUT";
@@ -24,7 +35,9 @@ export function errorCodeOf(name: string | undefined): string {
 }
 
 export function errorMessageOf(error: MarkFailedInput["error"]): string {
-  const code = errorCodeOf(error?.Error);
+  const code = errorCodeOf(error?.Error, error?.Cause);
+  if (code === "PAYLOAD_LIMIT_EXCEEDED") return "the job is too large for one execution: a state's data passed Step Functions' 256 KiB quota";
+  if (code === "HISTORY_LIMIT_EXCEEDED") return "the job is too large for one execution: it passed Step Functions' 25,000 history events quota";
   if (code === "INVALID_INPUT") {
     try {
       return String((JSON.parse(error?.Cause ?? "{}") as { errorMessage?: string }).errorMessage ?? "the input is not valid").slice(0, 300);
@@ -37,13 +50,25 @@ export function errorMessageOf(error: MarkFailedInput["error"]): string {
   return "the job could not be processed";
 }
 
-export async function markFailed(deps: BatchDeps, input: MarkFailedInput): Promise<{ job_id: string | null; code: string }> {
+/** The rule's event as the Catch's input: the upload's bucket and key, and the execution's error. */
+function fromStatusChange(event: ExecutionStatusChange): MarkFailedInput {
+  const input = JSON.parse(event.detail.input ?? "{}") as { detail?: { bucket?: { name?: string }; object?: { key?: string } } };
+  const error = event.detail.error ?? (event.detail.status === "TIMED_OUT" ? "States.Timeout" : `States.${event.detail.status}`);
+  return { bucket: input.detail?.bucket?.name ?? "", key: input.detail?.object?.key ?? "", error: { Error: error, Cause: event.detail.cause } };
+}
+
+export async function markFailed(deps: BatchDeps, event: MarkFailedInput | ExecutionStatusChange): Promise<{ job_id: string | null; code: string }> {
+  // From the rule, the job may already have ended (its Catch ran, then the Fail state): leave it.
+  const fromRule = "detail-type" in event;
+  const input = fromRule ? fromStatusChange(event) : event;
   const jobId = jobIdOfUploadKey(input.key);
-  const code = errorCodeOf(input.error?.Error);
-  if (!jobId || !(await getJob(deps, jobId))) {
+  const code = errorCodeOf(input.error?.Error, input.error?.Cause);
+  const job = jobId ? await getJob(deps, jobId) : undefined;
+  if (!jobId || !job) {
     console.error(JSON.stringify({ level: "error", event: "failed_upload_without_job", key: input.key, code }));
     return { job_id: null, code };
   }
+  if (fromRule && (job.status === "FAILED" || job.status === "COMPLETED")) return { job_id: jobId, code: job.error?.code ?? job.status };
   await deps.s3.send(new CopyObjectCommand({ Bucket: deps.bucket, CopySource: `${deps.bucket}/${input.key}`, Key: failedKey(jobId) }));
   await updateJob(deps, jobId, { status: "FAILED", error: { code, message: errorMessageOf(input.error) }, failed_at: deps.now().toISOString() });
   // The error's name and where it came from, for operators; the cause may quote input, so not it.
@@ -51,4 +76,4 @@ export async function markFailed(deps: BatchDeps, input: MarkFailedInput): Promi
   return { job_id: jobId, code };
 }
 
-export const handler = (event: MarkFailedInput) => markFailed(lambdaDeps(), event);
+export const handler = (event: MarkFailedInput | ExecutionStatusChange) => markFailed(lambdaDeps(), event);

@@ -52,6 +52,7 @@ export class BatchPipeline extends Construct {
   readonly functions: Record<LambdaName, NodejsFunction>;
   readonly stateMachine: sfn.StateMachine;
   readonly rule: events.Rule;
+  readonly executionFailedRule: events.Rule;
   readonly webhookSecret: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string, props: BatchPipelineProps) {
@@ -129,6 +130,18 @@ export class BatchPipeline extends Construct {
     for (const fn of Object.values(f)) fn.grantInvoke(this.stateMachine);
     this.stateMachine.addToRolePolicy(new iam.PolicyStatement({ actions: ["comprehend:BatchDetectSentiment"], resources: ["*"] }));
     this.stateMachine.addToRolePolicy(new iam.PolicyStatement({ actions: ["dynamodb:UpdateItem"], resources: [table.tableArn] }));
+
+    // An execution that fails past its Catch (a terminal error such as States.DataLimitExceeded,
+    // the history quota, a timeout, mark-failed's own retries spent) still ends its job FAILED.
+    this.executionFailedRule = new events.Rule(this, "ExecutionFailed", {
+      description: "A failed, timed-out or aborted execution ends its job FAILED",
+      eventPattern: {
+        source: ["aws.states"],
+        detailType: ["Step Functions Execution Status Change"],
+        detail: { status: ["FAILED", "TIMED_OUT", "ABORTED"], stateMachineArn: [this.stateMachine.stateMachineArn] },
+      },
+      targets: [new targets.LambdaFunction(f["mark-failed"], { deadLetterQueue: props.deadLetterQueue, retryAttempts: 185, maxEventAge: Duration.hours(24) })],
+    });
 
     this.rule = new events.Rule(this, "UploadCreated", {
       description: "A payload under uploads/ starts its job",

@@ -8,6 +8,7 @@ import type { BatchDeps } from "../lambdas/deps.ts";
 import type { LambdaName } from "../lib/batch-pipeline.ts";
 import { localBatchDeps } from "./batch-deps.ts";
 import { LocalEventBus, type EventDeliveryOptions } from "./events.ts";
+import type { ExecutionLimitOptions } from "./execution-limits.ts";
 import { startLocalAws, type LocalAws, type LocalAwsOptions } from "./server.ts";
 import { LocalStepFunctions } from "./step-functions.ts";
 
@@ -20,7 +21,12 @@ export interface LocalStack {
 }
 
 export async function startLocalStack(
-  options: Omit<LocalAwsOptions, "onObjectCreated"> & { retryIntervalMs?: number; log?: (line: string) => void; events?: EventDeliveryOptions } = {},
+  options: Omit<LocalAwsOptions, "onObjectCreated"> & {
+    retryIntervalMs?: number;
+    log?: (line: string) => void;
+    events?: EventDeliveryOptions;
+    limits?: ExecutionLimitOptions;
+  } = {},
 ): Promise<LocalStack> {
   let stepFunctions: LocalStepFunctions | undefined;
   const events = new LocalEventBus<{ bucket: string; key: string }>((event) => stepFunctions?.onObjectCreated(event), options.events);
@@ -30,6 +36,7 @@ export async function startLocalStack(
     depsFor: (fn) => deps.get(fn) ?? deps.set(fn, localBatchDeps(endpoint, fn)).get(fn)!,
     endpoint,
     retryIntervalMs: options.retryIntervalMs,
+    limits: options.limits,
     log: options.log,
   });
   const runner = stepFunctions;

@@ -3,7 +3,10 @@
  * (state-machine/batch-job.asl.json), executed by aws-local-stepfunctions, each Task state
  * answered in process: the real Lambda handlers, and the local endpoint for the Comprehend and
  * DynamoDB service integrations, with AWS's error names (`Comprehend.ThrottlingException`).
- * It starts an execution for each object created under uploads/, standing in for EventBridge.
+ * It starts an execution for each object created under uploads/, standing in for EventBridge,
+ * holds each execution to Step Functions' payload and history quotas (execution-limits.ts), and
+ * when an execution fails, does what the stack's EventBridge rule on "Execution Status Change"
+ * does on AWS: hands the event to the mark-failed Lambda.
  */
 import { readFileSync } from "node:fs";
 import { BatchDetectSentimentCommand, ComprehendClient, type BatchDetectSentimentCommandInput } from "@aws-sdk/client-comprehend";
@@ -14,12 +17,13 @@ import { ASL_PATH } from "../lib/batch-pipeline-paths.ts";
 import { aggregate } from "../lambdas/aggregate.ts";
 import type { BatchDeps } from "../lambdas/deps.ts";
 import { loadBatch } from "../lambdas/load-batch.ts";
-import { markFailed } from "../lambdas/mark-failed.ts";
+import { markFailed, type ExecutionStatusChange } from "../lambdas/mark-failed.ts";
 import { prepare } from "../lambdas/prepare.ts";
 import { saveBatch } from "../lambdas/save-batch.ts";
 import { deliverWebhook } from "../lambdas/webhook.ts";
 import type { LambdaName } from "../lib/batch-pipeline.ts";
 import type { LocalEndpoint } from "./batch-deps.ts";
+import { ExecutionLimits, type ExecutionLimitOptions, type LimitBreach } from "./execution-limits.ts";
 import { localCredentials } from "./resources.ts";
 
 // aws-local-stepfunctions 3 uses Promise.withResolvers (Node 22); Node 20 lacks it.
@@ -39,7 +43,16 @@ export interface LocalRunnerOptions {
   endpoint: LocalEndpoint;
   /** Retry waits (ms) instead of the ASL's seconds: tests pass a few ms; dev keeps the real ones. */
   retryIntervalMs?: number;
+  /** Step Functions' quotas (default: AWS's); tests lower them to trip them with small jobs. */
+  limits?: ExecutionLimitOptions;
   log?: (line: string) => void;
+}
+
+/** How the last executions ended, for tests and benches. */
+export interface ExecutionRecord {
+  status: "SUCCEEDED" | "FAILED";
+  historyEvents: number;
+  error?: string;
 }
 
 export class LocalStepFunctions {
@@ -71,24 +84,54 @@ export class LocalStepFunctions {
     return done;
   }
 
+  readonly executions: ExecutionRecord[] = [];
+
   private async execute(input: unknown): Promise<unknown> {
     const { StateMachine } = await import("aws-local-stepfunctions");
     const machine = new StateMachine(localDefinition(this.options.depsFor("prepare").table) as never, { validationOptions: { checkArn: false } as never });
     const names = ["Prepare", "MarkProcessing", "LoadBatch", "DetectSentiment", "SaveBatch", "Aggregate", "Webhook", "MarkFailed"];
     const retryIntervalOverrides =
       this.options.retryIntervalMs === undefined ? undefined : Object.fromEntries(names.map((n) => [n, this.options.retryIntervalMs!]));
+    let abort = () => {};
+    const limits = new ExecutionLimits(this.options.limits, () => abort());
     const execution = machine.run(input as never, {
-      overrides: { taskResourceLocalHandlers: this.handlers() as never, ...(retryIntervalOverrides ? { retryIntervalOverrides } : {}) },
+      overrides: { taskResourceLocalHandlers: this.handlers(limits) as never, ...(retryIntervalOverrides ? { retryIntervalOverrides } : {}) },
+      noThrowOnAbort: true,
     });
-    return execution.result.then(
-      (output) => {
-        this.options.log?.(`[step-functions] execution succeeded`);
-        return output;
-      },
-      (err: Error) => {
-        this.options.log?.(`[step-functions] execution failed: ${err.name}`);
-        return { error: err.name };
-      },
+    abort = execution.abort;
+    const counted = (async () => {
+      for await (const event of execution.eventLogs) if (!limits.count(event as never)) break;
+    })();
+
+    let failure: LimitBreach | { Error: string; Cause: string } | undefined;
+    let output: unknown;
+    try {
+      output = await execution.result;
+    } catch (err) {
+      const cause = (err as Error & { cause?: Error }).cause ?? (err as Error);
+      failure = { Error: cause.name, Cause: cause.message };
+    }
+    await counted.catch(() => {});
+    failure = limits.breach ?? failure;
+    this.executions.push({ status: failure ? "FAILED" : "SUCCEEDED", historyEvents: limits.events, error: failure?.Error });
+    if (!failure) {
+      this.options.log?.(`[step-functions] execution succeeded`);
+      return output;
+    }
+    this.options.log?.(`[step-functions] execution failed: ${failure.Error}`);
+    await this.executionFailed(input, failure);
+    return { error: failure.Error };
+  }
+
+  /** The stack's rule on "Step Functions Execution Status Change" (FAILED): the event, to mark-failed. */
+  private async executionFailed(input: unknown, failure: { Error: string; Cause: string }): Promise<void> {
+    const event: ExecutionStatusChange & { source: string } = {
+      "detail-type": "Step Functions Execution Status Change",
+      source: "aws.states",
+      detail: { status: "FAILED", input: JSON.stringify(input), error: failure.Error, cause: failure.Cause },
+    };
+    await markFailed(this.options.depsFor("mark-failed"), event).catch((err: Error) =>
+      console.error(JSON.stringify({ level: "error", event: "execution_failure_not_recorded", error: err.name })),
     );
   }
 
@@ -104,27 +147,35 @@ export class LocalStepFunctions {
     while (this.running.size > 0) await Promise.all([...this.running]);
   }
 
-  private handlers() {
+  private handlers(limits: ExecutionLimits) {
     const { depsFor } = this.options;
+    // A breach aborts the execution; the state never returns.
+    const never = () => new Promise<never>(() => {});
     const lambda =
       <I, O>(name: LambdaName, fn: (deps: BatchDeps, input: I) => Promise<O>) =>
       async (input: { Payload: I }) => {
+        if (!limits.checkPayload(name, "input", input)) return never();
+        let result;
         try {
-          return { StatusCode: 200, Payload: await fn(depsFor(name), input.Payload) };
+          result = { StatusCode: 200, Payload: await fn(depsFor(name), input.Payload) };
         } catch (err) {
           // As Lambda reports a function error: Error = errorType, Cause = JSON with errorMessage.
           throw named((err as Error).name, JSON.stringify({ errorType: (err as Error).name, errorMessage: (err as Error).message }));
         }
+        return limits.checkPayload(name, "output", result) ? result : never();
       };
     const service =
       <I>(prefix: string, call: (input: I) => Promise<unknown>) =>
       async (input: I) => {
+        if (!limits.checkPayload(prefix, "input", input)) return never();
+        let output: Record<string, unknown>;
         try {
-          const { $metadata: _metadata, ...output } = (await call(input)) as Record<string, unknown>;
-          return output;
+          const { $metadata: _metadata, ...rest } = (await call(input)) as Record<string, unknown>;
+          output = rest;
         } catch (err) {
           throw named(`${prefix}.${(err as Error).name}`, (err as Error).message);
         }
+        return limits.checkPayload(prefix, "output", output) ? output : never();
       };
     return {
       Prepare: lambda("prepare", prepare),

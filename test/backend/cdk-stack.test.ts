@@ -100,6 +100,18 @@ describe("state machine and Lambdas", () => {
       Targets: [Match.objectLike({ DeadLetterConfig: { Arn: Match.anyValue() }, RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 } })],
     });
   });
+
+  it("ends a job FAILED when its execution fails past the Catch (terminal errors, timeouts): the status change goes to mark-failed", () => {
+    const rules = resourcesOf("AWS::Events::Rule").filter((r) => r.Properties.EventPattern.source?.[0] === "aws.states");
+    expect(rules).toHaveLength(1);
+    expect(rules[0]!.Properties.EventPattern).toMatchObject({
+      "detail-type": ["Step Functions Execution Status Change"],
+      detail: { status: ["FAILED", "TIMED_OUT", "ABORTED"] },
+    });
+    const [target] = rules[0]!.Properties.Targets;
+    expect(JSON.stringify(target.Arn)).toContain("MarkFailedFunction");
+    expect(target.DeadLetterConfig).toBeDefined();
+  });
 });
 
 describe("the Worker's identity", () => {

@@ -2,8 +2,11 @@
  * `npm run bench:batch`: a 10,000-row CSV of real review texts (drawn with replacement from
  * ../shared/datasets/sentiment/, so some repeat, as feedback does) and a 1 MiB text, each through
  * the local pipeline: the ASL file in aws-local-stepfunctions, the real handlers, s3rver,
- * dynalite and the embedded Comprehend. Prints wall time, items/s, the peak memory of prepare
- * and aggregate, and Comprehend units billed and saved by de-duplication.
+ * dynalite and the embedded Comprehend, as strict as AWS: IAM from the stack (each Lambda and the
+ * state machine sign as their own roles) and Comprehend throttling at the default rates
+ * (BatchDetectSentiment 10 requests/s), with the ASL's own retry intervals. Prints each job's
+ * outcome, wall time, items/s, throttled calls (retries spent), the peak memory of prepare and
+ * aggregate, and Comprehend units billed and saved by de-duplication.
  */
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
@@ -42,13 +45,15 @@ console.log = (...args: unknown[]) => {
 async function runJob(name: string, format: JobFormat, payload: string, itemsForUnits?: string[]) {
   const { jobId, key } = await putJobRow(deps, format, { language_code: "en" }, "bench");
   const unitsBefore = endpoint.usage.snapshot().comprehend.units;
+  const throttledBefore = endpoint.comprehend.throttled.get("BatchDetectSentiment") ?? 0;
   const started = performance.now();
   await deps.s3.send(new PutObjectCommand({ Bucket: deps.bucket, Key: key, Body: payload }));
   await stack.idle();
   const seconds = (performance.now() - started) / 1000;
   const job = await getJob(deps, jobId);
   const billed = endpoint.usage.snapshot().comprehend.units - unitsBefore;
-  console.log(`\n${name}: ${job?.status} in ${seconds.toFixed(1)} s, ${job?.summary?.item_count ?? 0} items (${((job?.summary?.item_count ?? 0) / seconds).toFixed(0)} items/s), ${job?.batch_count} Comprehend batches`);
+  const throttled = (endpoint.comprehend.throttled.get("BatchDetectSentiment") ?? 0) - throttledBefore;
+  console.log(`\n${name}: ${job?.status} in ${seconds.toFixed(1)} s, ${job?.summary?.item_count ?? 0} items (${((job?.summary?.item_count ?? 0) / seconds).toFixed(0)} items/s), ${job?.batch_count} Comprehend batches, ${throttled} throttled calls retried`);
   if (job?.status === "FAILED") console.log(`  error: ${JSON.stringify(job.error)}`);
   if (itemsForUnits) {
     const withoutDedup = itemsForUnits.reduce((n, t) => n + billingUnits(t), 0);
