@@ -1,6 +1,9 @@
 /**
  * Fault injection for reliability tests: for an operation (or "*"), fail the next N calls with
- * throttling or a 5xx, or add latency, optionally only for calls whose body contains a marker. Set at run time through POST /_local/faults.
+ * throttling or a 5xx, or add latency, optionally only for calls whose body contains a marker;
+ * or (`document-error`, Comprehend's Batch* operations) answer the documents that contain the
+ * marker with an ErrorList entry, as Comprehend does for a document it cannot process. Set at
+ * run time through POST /_local/faults.
  */
 import { z } from "zod";
 import { AwsError } from "./protocol.ts";
@@ -8,7 +11,9 @@ import { AwsError } from "./protocol.ts";
 export const FaultSchema = z.object({
   /** `Operation` or `service:Operation` (e.g. `DetectSentiment`, `s3:PutObject`), or `*`. */
   operation: z.string().min(1),
-  kind: z.enum(["throttle", "error", "latency"]),
+  kind: z.enum(["throttle", "error", "latency", "document-error"]),
+  /** For `document-error`: the ErrorList entry's ErrorCode. */
+  errorCode: z.string().regex(/^[A-Z_]{1,64}$/).default("INTERNAL_SERVER_ERROR"),
   /** How many matching calls it affects; omitted: every call until cleared. */
   count: z.number().int().positive().optional(),
   /** For `error`: the 5xx status. */
@@ -35,7 +40,8 @@ const SERVICE_ERRORS: Record<string, { throttle: [number, string]; error: string
 export class FaultInjector {
   private faults: ActiveFault[] = [];
 
-  add(fault: Fault): void {
+  add(input: z.input<typeof FaultSchema>): void {
+    const fault = FaultSchema.parse(input);
     this.faults.push({ ...fault, remaining: fault.count ?? Number.POSITIVE_INFINITY });
   }
 
@@ -48,10 +54,22 @@ export class FaultInjector {
     return this.faults.map(({ remaining, ...f }) => ({ ...f, count: Number.isFinite(remaining) ? remaining : undefined }));
   }
 
+  /** The ErrorCode a `document-error` fault gives this document of a batch, if any (it counts as one use). */
+  documentError(operation: string, text: string): string | undefined {
+    const fault = this.faults.find(
+      (f) => f.kind === "document-error" && f.remaining > 0 && (f.operation === "*" || f.operation === operation || f.operation === `comprehend:${operation}`) && (f.match === undefined || text.includes(f.match)),
+    );
+    if (!fault) return undefined;
+    fault.remaining--;
+    this.faults = this.faults.filter((f) => f.remaining > 0);
+    return fault.errorCode;
+  }
+
   /** Applies the faults that match this call: waits for latency, throws the first failure. */
   async apply(service: string, operation: string, body: Buffer): Promise<void> {
     const matching = this.faults.filter(
       (f) =>
+        f.kind !== "document-error" &&
         f.remaining > 0 &&
         (f.operation === "*" || f.operation === operation || f.operation === `${service}:${operation}`) &&
         (f.match === undefined || body.includes(f.match)),

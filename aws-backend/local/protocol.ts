@@ -54,10 +54,12 @@ function escapeXml(s: string): string {
   return s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** Parses a JSON-protocol body; anything else is the protocol's SerializationException. */
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Parses a JSON-protocol body; anything else (invalid UTF-8 included) is the protocol's SerializationException. */
 export function parseJsonBody(body: Buffer): Record<string, unknown> {
   try {
-    const value: unknown = JSON.parse(body.length ? body.toString("utf8") : "{}");
+    const value: unknown = JSON.parse(body.length ? strictUtf8.decode(body) : "{}");
     if (value && typeof value === "object" && !Array.isArray(value)) return value as Record<string, unknown>;
   } catch {
     // fall through

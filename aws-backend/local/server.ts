@@ -106,7 +106,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   const faults = new FaultInjector();
   const backends = await startBackends({ buckets: [LOCAL_RESOURCES.bucket], dataDir: options.s3Directory });
   let url = "";
-  const comprehend = new ComprehendService(usage, options.comprehend);
+  const comprehend = new ComprehendService(usage, { documentError: (op, text) => faults.documentError(op, text), ...options.comprehend });
   // Load the engines' models now, not on the first call (about 1.5 s, longer than a deadline).
   comprehend.warmUp();
   const sqs = new SqsService(() => url, region);

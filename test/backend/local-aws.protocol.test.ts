@@ -120,6 +120,18 @@ describe("Comprehend protocol, answered by the embedded engine", () => {
     );
   });
 
+  it("refuses a body that is not valid UTF-8 as SerializationException", async () => {
+    const client = new AwsClient({ ...endpoint.credentials, region: endpoint.region, service: "comprehend", retries: 0 });
+    const body = Buffer.concat([Buffer.from('{"Text":"caf'), Buffer.from([0xc3, 0x28]), Buffer.from('","LanguageCode":"en"}')]);
+    const res = await client.fetch(endpoint.url, {
+      method: "POST",
+      headers: { "content-type": "application/x-amz-json-1.1", "x-amz-target": "Comprehend_20171127.DetectSentiment" },
+      body,
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { __type: string }).__type).toBe("SerializationException");
+  });
+
   it("reports a batch's oversized document in ErrorList and still analyses the others", async () => {
     const big = "é".repeat(2_501);
     const out = await aws.comprehend.send(new BatchDetectSentimentCommand({ TextList: ["I love it", big, "Awful"], LanguageCode: "en" }));

@@ -39,6 +39,8 @@ export interface ComprehendOptions {
   /** Requests per second per operation; `false`: never throttle. Default: AWS's rates. */
   rates?: { single: number; batch: number } | false;
   now?: () => number;
+  /** An injected per-document failure (faults.ts `document-error`): the ErrorCode for this document, if any. */
+  documentError?: (operation: string, text: string) => string | undefined;
 }
 
 /** A token bucket per operation: `rate` requests per second, bursts up to one second's worth. */
@@ -64,6 +66,7 @@ class RateLimiter {
 
 export class ComprehendService {
   private readonly limiter?: RateLimiter;
+  private readonly documentError?: ComprehendOptions["documentError"];
   /** Throttled requests per operation (for the benches). */
   readonly throttled = new Map<string, number>();
 
@@ -71,6 +74,7 @@ export class ComprehendService {
     private readonly usage: Usage,
     options: ComprehendOptions = {},
   ) {
+    this.documentError = options.documentError;
     const rates = options.rates === undefined ? COMPREHEND_DEFAULT_RATES : options.rates;
     if (rates) this.limiter = new RateLimiter((op) => (op.startsWith("Batch") ? rates.batch : rates.single), options.now ?? Date.now);
   }
@@ -96,7 +100,7 @@ export class ComprehendService {
       }
       case "BatchDetectSentiment": {
         const language = supported(request.LanguageCode as string, SENTIMENT_LANGUAGES);
-        return this.batch(request.TextList as string[], MAX_SENTIMENT_BYTES, language, (t) => analyzeSentiment(t));
+        return this.batch(operation, request.TextList as string[], MAX_SENTIMENT_BYTES, language, (t) => analyzeSentiment(t));
       }
       case "DetectDominantLanguage": {
         const text = single(request.Text as string, MAX_DETECT_BYTES);
@@ -104,7 +108,7 @@ export class ComprehendService {
         return { Languages: detectLanguages(text) };
       }
       case "BatchDetectDominantLanguage":
-        return this.batch(request.TextList as string[], MAX_SENTIMENT_BYTES, undefined, (t) => ({ Languages: detectLanguages(t) }));
+        return this.batch(operation, request.TextList as string[], MAX_SENTIMENT_BYTES, undefined, (t) => ({ Languages: detectLanguages(t) }));
       case "DetectPiiEntities": {
         const text = single(request.Text as string, MAX_DETECT_BYTES);
         const language = supported(request.LanguageCode as string, PII_LANGUAGES);
@@ -117,7 +121,7 @@ export class ComprehendService {
   }
 
   /** A batch answers each document on its own: an oversized one is an ErrorList entry, the others are analysed and billed. */
-  private batch<T extends object>(texts: string[], maxBytes: number, language: string | undefined, analyse: (text: string) => T) {
+  private batch<T extends object>(operation: string, texts: string[], maxBytes: number, language: string | undefined, analyse: (text: string) => T) {
     if (texts.length > MAX_BATCH_DOCUMENTS) {
       throw new AwsError(400, "BatchSizeLimitExceededException", `The number of documents in the request exceeds the limit of ${MAX_BATCH_DOCUMENTS}.`);
     }
@@ -127,6 +131,11 @@ export class ComprehendService {
     texts.forEach((text, Index) => {
       if (utf8Bytes(text) > maxBytes) {
         ErrorList.push({ Index, ErrorCode: "TEXT_SIZE_LIMIT_EXCEEDED", ErrorMessage: `Document size exceeds maximum size limit ${maxBytes} bytes` });
+        return;
+      }
+      const injected = this.documentError?.(operation, text);
+      if (injected) {
+        ErrorList.push({ Index, ErrorCode: injected, ErrorMessage: "The document could not be processed (injected fault)" });
         return;
       }
       analysed.push(text);
