@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { inject } from "vitest";
 import { AnalyzeAsyncResponse } from "../../shared/schemas.ts";
+import { LOCAL_DEV_TENANT } from "../../worker/auth/api-keys.ts";
 import { call, jobStatus as statusOf, localAws as aws, marker, waitForJobEnd as waitForEnd } from "./helpers.ts";
 
 describe("batch jobs (errors)", () => {
@@ -88,5 +89,23 @@ describe("batch jobs (errors)", () => {
     expect(await statusOf(jobId)).toMatchObject({ status: "FAILED", error: { code: "UPLOAD_FAILED" } });
     const listing = await aws("s3").fetch(`${inject("awsEndpoint")}/aurastream-jobs?list-type=2&prefix=uploads/`);
     expect(await listing.text()).not.toContain(jobId);
+  });
+
+  it("answers 503, not 500, for a COMPLETED job whose results object is missing (S3 says 403 to the Worker)", async () => {
+    const jobId = `job_${crypto.randomUUID().replace(/-/g, "")}`;
+    const now = new Date().toISOString();
+    const row = {
+      pk: { S: `job#${jobId}` }, job_id: { S: jobId }, tenant_id: { S: LOCAL_DEV_TENANT }, status: { S: "COMPLETED" }, format: { S: "text" },
+      created_at: { S: now }, completed_at: { S: now }, upload_key: { S: `uploads/x/${jobId}/input` }, options: { M: { pii: { S: "redact" } } }, expires_at: { N: "9999999999" },
+    };
+    const put = await aws("dynamodb").fetch(inject("awsEndpoint"), {
+      method: "POST",
+      headers: { "content-type": "application/x-amz-json-1.0", "x-amz-target": "DynamoDB_20120810.PutItem" },
+      body: JSON.stringify({ TableName: "aurastream-jobs", Item: row }),
+    });
+    expect(put.status).toBe(200);
+    const res = await call(`/v1/jobs/${jobId}/results`);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ error: { code: "SERVICE_UNAVAILABLE", message: "The results could not be read; try again shortly." } });
   });
 });

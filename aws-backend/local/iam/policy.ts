@@ -33,8 +33,15 @@ export type Decision = { allowed: true } | { allowed: false; explicitDeny: boole
 
 const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
+const compiled = new Map<string, RegExp>();
+
 function wildcard(pattern: string, value: string, ignoreCase: boolean): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, ignoreCase ? "i" : "");
+  const id = `${ignoreCase ? "i" : "s"}${pattern}`;
+  let re = compiled.get(id);
+  if (!re) {
+    re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, ignoreCase ? "i" : "");
+    compiled.set(id, re);
+  }
   return re.test(value);
 }
 
