@@ -55,6 +55,7 @@ export async function replayDeadLetters(options: ReplayOptions, log: (line: stri
     cache: new ResultCache(new WranglerKv(options.kv), options.cacheTtlSeconds),
     inflight: new Map(),
     engineVersion: options.engineVersion,
+    ownAttemptReserveMs: 5_050,
   });
   const summary: ReplaySummary = { received: 0, replayed: 0, cached: 0, failed: 0, malformed: 0 };
 

@@ -69,6 +69,7 @@ export function createServiceRegistry() {
         cache: new ResultCache(env.KV, config.CACHE_TTL_SECONDS, results),
         inflight,
         engineVersion: config.ENGINE_VERSION,
+        ownAttemptReserveMs: config.COMPREHEND_ATTEMPT_TIMEOUT_MS + 50,
       }),
     };
   };

@@ -52,6 +52,11 @@ export interface AnalyzerDeps {
   /** Misses being computed in this isolate, by cache key: identical concurrent misses share one call. */
   inflight: Map<string, Promise<SentimentResult>>;
   engineVersion: string;
+  /**
+   * How much of its deadline a request keeps for its own attempt when it waits on another
+   * request's call (about one attempt's timeout): past that, it stops waiting and asks itself.
+   */
+  ownAttemptReserveMs: number;
 }
 
 interface Prepared {
@@ -83,7 +88,7 @@ export class Analyzer {
       if (hits[item.index]) continue;
       const shared = this.deps.inflight.get(item.key);
       if (shared) {
-        waiting.set(item.index, shared);
+        waiting.set(item.index, this.waitFor(shared, item, deadline, report));
         continue;
       }
       const { promise, resolve, reject } = withResolvers<SentimentResult>();
@@ -131,6 +136,29 @@ export class Analyzer {
       }
     }
     return report;
+  }
+
+  /**
+   * Another request's answer for the same key, if it comes in time and is an answer: a request
+   * never hangs on work it does not own. If the owner fails (for a reason other than the text
+   * itself), or has not answered when only `ownAttemptReserveMs` of this deadline is left (its
+   * request may have been cancelled, and its promise will then never settle), this request
+   * computes its own answer within what is left.
+   */
+  private async waitFor(shared: Promise<SentimentResult>, item: Prepared, deadline: Deadline, report: AnalysisReport): Promise<SentimentResult> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const patience = new Promise<"impatient">((resolve) => {
+      timer = setTimeout(() => resolve("impatient"), Math.max(0, deadline.remaining() - this.deps.ownAttemptReserveMs));
+    });
+    const outcome = await Promise.race([shared.then((result) => ({ result }), (error: unknown) => ({ error })), patience]).finally(() => {
+      if (timer !== undefined) clearTimeout(timer);
+    });
+    if (outcome !== "impatient" && "result" in outcome) return outcome.result;
+    if (outcome !== "impatient" && outcome.error instanceof ApiError && outcome.error.code === "VALIDATION_ERROR") throw outcome.error;
+    const own = (await this.compute([item], deadline, report)).get(item.key);
+    if (!own || own instanceof ApiError) throw own ?? new ApiError("INTERNAL_ERROR", "The text was not analysed.");
+    report.pending.push(this.deps.cache.put(item.key, own));
+    return own;
   }
 
   private prepare(index: number, raw: string, options: AnalyzeOptions): Prepared {
