@@ -6,6 +6,7 @@ import { z } from "zod";
 import { SENTIMENT_LABELS, SENTIMENT_LANGUAGES, characterCount } from "./comprehend.ts";
 import { PII_TYPES } from "./engine/pii.ts";
 import { ITEM_ERROR_CODES } from "./pipeline/item-errors.ts";
+import { LANGUAGE_SOURCES } from "./pipeline/language.ts";
 
 /** Characters as a user counts them (code points), after trimming. */
 export const MAX_SYNC_CHARACTERS = 5_000;
@@ -21,9 +22,14 @@ export type PiiMode = z.infer<typeof PiiMode>;
 
 export const LanguageCode = z.enum(SENTIMENT_LANGUAGES).describe("A language Comprehend analyses; omitted: detected");
 
+const DefaultLanguage = z
+  .enum(SENTIMENT_LANGUAGES)
+  .describe("The language of a text whose language cannot be told (too short, undetermined or unsupported); omitted: the key's, else en");
+
 export const AnalyzeOptions = z
   .object({
     language_code: LanguageCode.optional(),
+    default_language: DefaultLanguage.optional(),
     pii: PiiMode.default("redact"),
     include_confidence: z.boolean().default(true).describe("false: the answer omits `scores` and `confidence`"),
   })
@@ -62,6 +68,7 @@ export const SentimentResult = z.object({
   score: z.number().min(0).max(1).describe("The score of the chosen sentiment"),
   scores: Scores.optional(),
   language_code: z.string(),
+  language_source: z.enum(LANGUAGE_SOURCES).describe("given: options.language_code; detected; default: the text was too short or its language unsupported"),
   confidence: z.number().min(0).max(1).optional().describe("How far the chosen sentiment leads the runner-up"),
 });
 export type SentimentResult = z.infer<typeof SentimentResult>;
@@ -164,6 +171,7 @@ export const MAX_ASYNC_ITEMS = 10_000;
 export const AsyncOptions = z
   .object({
     language_code: LanguageCode.optional(),
+    default_language: DefaultLanguage.optional(),
     pii: PiiMode.default("redact"),
     callback_url: z.string().max(2_048).optional().describe("https URL to a public host, POSTed a signed event when the job ends"),
   })

@@ -78,6 +78,8 @@ export async function replayDeadLetters(options: ReplayOptions, log: (line: stri
       const report = await analyzer.analyze(
         [{ text: event.item.redacted_text, options: { language_code: event.item.language_code as never, pii, include_confidence: true } }],
         new Deadline(30_000),
+        // Events written before default languages existed were analysed with English.
+        event.item.default_language ?? "en",
       );
       await Promise.all(report.pending);
       const outcome = report.outcomes[0]!;

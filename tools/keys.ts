@@ -1,16 +1,17 @@
 /**
- * `npm run keys -- create --tenant NAME --tier free|basic|premium` prints a new API key (shown
+ * `npm run keys -- create --tenant NAME --tier free|basic|premium [--default-language es]` prints a new API key (shown
  * once; only its hash is stored). `revoke --key-id ID` (or `--key KEY`) disables one; `list`
  * shows them. Local dev state by default (works while `npm run dev` runs); `--remote` (with
  * `--env production`) for the deployed namespace.
  */
 import { parseArgs } from "node:util";
+import { SENTIMENT_LANGUAGES, isSentimentLanguage } from "../shared/comprehend.ts";
 import { TIERS, type Tier } from "../shared/tiers.ts";
 import { API_KEY_PREFIX, createKey, hashKey, keyIdOf, setKeyStatus, type ApiKeyRecord } from "../worker/auth/api-keys.ts";
 import { WranglerKv, kvTargetFromArgs } from "./wrangler-kv.ts";
 
 const USAGE = `usage: npm run keys -- <create|revoke|list> [options]
-  create --tenant NAME --tier free|basic|premium
+  create --tenant NAME --tier free|basic|premium [--default-language CODE]   (texts too short to tell: en by default)
   revoke --key-id ID | --key KEY
   list
   common: --remote [--env production]   (default: local dev state)`;
@@ -25,6 +26,7 @@ const { positionals, values } = parseArgs({
   options: {
     tenant: { type: "string" },
     tier: { type: "string" },
+    "default-language": { type: "string" },
     key: { type: "string" },
     "key-id": { type: "string" },
     remote: { type: "boolean" },
@@ -38,8 +40,12 @@ switch (positionals[0]) {
   case "create": {
     if (!values.tenant || !/^[\w.-]{1,64}$/.test(values.tenant)) fail("--tenant NAME is required (letters, digits, . _ -)");
     if (!TIERS.includes(values.tier as Tier)) fail(`--tier must be one of ${TIERS.join(", ")}`);
-    const { key, record } = await createKey(kv, { tenant: values.tenant, tier: values.tier as Tier, key: values.key });
-    console.log(`key:       ${key}\nkey_id:    ${record.key_id}\ntenant:    ${record.tenant_id}\ntier:      ${record.tier}\n\nStore the key now: it is not shown again (only its hash is kept).`);
+    const defaultLanguage = values["default-language"];
+    if (defaultLanguage !== undefined && !isSentimentLanguage(defaultLanguage)) fail(`--default-language must be one of ${SENTIMENT_LANGUAGES.join(", ")}`);
+    const { key, record } = await createKey(kv, { tenant: values.tenant, tier: values.tier as Tier, key: values.key, defaultLanguage });
+    console.log(
+      `key:       ${key}\nkey_id:    ${record.key_id}\ntenant:    ${record.tenant_id}\ntier:      ${record.tier}\ndefault language: ${record.default_language ?? "en"}\n\nStore the key now: it is not shown again (only its hash is kept).`,
+    );
     break;
   }
   case "revoke": {

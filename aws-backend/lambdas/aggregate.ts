@@ -34,7 +34,7 @@ export async function aggregate(deps: BatchDeps, input: { job_id: string }): Pro
       return { id: item.id, ...pii, error: refused ?? { code: "INTERNAL_ERROR", message: "The text was not analysed." } };
     }
     const scores = parts.map((score, i) => ({ score: score as SentimentScore, weight: item.weights[i]! }));
-    return { id: item.id, ...resultOfParts(scores, item.language_code!), ...pii };
+    return { id: item.id, ...resultOfParts(scores, { language: item.language_code!, source: item.language_source ?? "given" }), ...pii };
   });
   await writeObject(deps, keys.results, results.map((r) => JSON.stringify(r)).join("\n") + "\n", "application/x-ndjson");
 

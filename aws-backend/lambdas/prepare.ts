@@ -7,11 +7,11 @@
  */
 import { BatchDetectDominantLanguageCommand } from "@aws-sdk/client-comprehend";
 import { parseJobInput, InvalidInputError } from "../../shared/batch-input.ts";
-import { MAX_BATCH_DOCUMENTS, type SentimentLanguage } from "../../shared/comprehend.ts";
+import { MAX_BATCH_DOCUMENTS, type DominantLanguage, type SentimentLanguage } from "../../shared/comprehend.ts";
 import { jobIdOfUploadKey, processedKeys } from "../../shared/jobs.ts";
 import { batchesByLanguage, sentimentParts } from "../../shared/pipeline/documents.ts";
 import { itemErrors, type ItemError } from "../../shared/pipeline/item-errors.ts";
-import { chooseLanguage, dominantLanguage, languageSample } from "../../shared/pipeline/language.ts";
+import { chooseLanguage, languageSample } from "../../shared/pipeline/language.ts";
 import { prepareText } from "../../shared/pipeline/text.ts";
 import { lambdaDeps, type BatchDeps } from "./deps.ts";
 import { getJob, readText, updateJob, writeObject } from "./storage.ts";
@@ -64,10 +64,10 @@ export async function prepare(deps: BatchDeps, input: PrepareInput): Promise<Pre
     const item: WorkItem = { id, docs: [], weights: [], pii_types: pii.types };
     if (!analysed) return { ...item, error: itemErrors.emptyText() };
     const found = detected[textIndex.get(analysed)!];
-    if (typeof found === "object") return { ...item, error: found };
-    const choice = chooseLanguage(job.options.language_code, found);
-    if ("error" in choice) return { ...item, error: choice.error };
+    if (found && !Array.isArray(found)) return { ...item, error: found };
+    const choice = chooseLanguage(job.options.language_code, found, job.options.default_language);
     item.language_code = choice.language;
+    item.language_source = choice.source;
     for (const part of sentimentParts(analysed, choice.language)) {
       const docKey = `${choice.language}\n${part.text}`;
       let doc = docIndex.get(docKey);
@@ -117,14 +117,14 @@ async function claim(deps: BatchDeps, jobId: string, at: string): Promise<boolea
   }
 }
 
-/** The dominant language of each text (from its sample), or Comprehend's refusal of it; 25 texts a call. */
-async function detectLanguages(deps: BatchDeps, texts: string[]): Promise<(string | ItemError | undefined)[]> {
-  const languages = new Array<string | ItemError | undefined>(texts.length);
+/** The candidate languages of each text (from its sample), or Comprehend's refusal of it; 25 texts a call. */
+async function detectLanguages(deps: BatchDeps, texts: string[]): Promise<(DominantLanguage[] | ItemError | undefined)[]> {
+  const languages = new Array<DominantLanguage[] | ItemError | undefined>(texts.length);
   for (let start = 0; start < texts.length; start += MAX_BATCH_DOCUMENTS) {
     const samples = texts.slice(start, start + MAX_BATCH_DOCUMENTS).map(languageSample);
     const out = await deps.comprehend.send(new BatchDetectDominantLanguageCommand({ TextList: samples }));
     for (const r of out.ResultList ?? []) {
-      languages[start + (r.Index ?? 0)] = dominantLanguage(r.Languages?.map((l) => ({ LanguageCode: l.LanguageCode ?? "", Score: l.Score ?? 0 })));
+      languages[start + (r.Index ?? 0)] = (r.Languages ?? []).map((l) => ({ LanguageCode: l.LanguageCode ?? "", Score: l.Score ?? 0 }));
     }
     for (const e of out.ErrorList ?? []) languages[start + (e.Index ?? 0)] = itemErrors.refusedByComprehend(e.ErrorCode ?? "Error");
   }

@@ -3,7 +3,8 @@
  * each one), the Comprehend batches (documents of one language, at most 25) and their results.
  * A document is a unique text part of one language: identical texts in a job are analysed once.
  */
-import type { BatchSentimentAnswer } from "../../shared/comprehend.ts";
+import type { BatchSentimentAnswer, SentimentLanguage } from "../../shared/comprehend.ts";
+import type { LanguageSource } from "../../shared/pipeline/language.ts";
 import type { ItemError } from "../../shared/pipeline/item-errors.ts";
 import type { PiiSummary } from "../../shared/pipeline/text.ts";
 
@@ -12,7 +13,8 @@ export interface WorkItem {
   /** Document numbers of this item's parts, and each part's length (the aggregation weight). */
   docs: number[];
   weights: number[];
-  language_code?: string;
+  language_code?: SentimentLanguage;
+  language_source?: LanguageSource;
   pii_types: PiiSummary["types"];
   error?: ItemError;
 }

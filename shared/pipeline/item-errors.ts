@@ -3,8 +3,6 @@
  * text (sent as the request's error) and a row of a batch job carry the same code, field and
  * message for the same cause. The codes are the API's own error codes.
  */
-import { SENTIMENT_LANGUAGES } from "../comprehend.ts";
-
 export const ITEM_ERROR_CODES = ["VALIDATION_ERROR", "SERVICE_UNAVAILABLE", "INTERNAL_ERROR"] as const;
 export type ItemErrorCode = (typeof ITEM_ERROR_CODES)[number];
 
@@ -17,12 +15,6 @@ export interface ItemError {
 
 export const itemErrors = {
   emptyText: (field = "text"): ItemError => ({ code: "VALIDATION_ERROR", message: `${field}: must not be empty or only whitespace`, field }),
-
-  unsupportedLanguage: (detected: string | undefined): ItemError => ({
-    code: "VALIDATION_ERROR",
-    message: `The text's language (${detected || "undetermined"}) cannot be analysed. Supported: ${SENTIMENT_LANGUAGES.join(", ")}; pass options.language_code to choose one.`,
-    field: "language_code",
-  }),
 
   /** Comprehend refused this one document (a Batch* ErrorList entry). */
   refusedByComprehend: (errorCode: string): ItemError => ({

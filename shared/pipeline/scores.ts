@@ -5,6 +5,7 @@
  */
 import type { SentimentLabel, SentimentScore } from "../comprehend.ts";
 import type { Scores, SentimentResult } from "../schemas.ts";
+import type { LanguageChoice } from "./language.ts";
 
 export interface WeightedScores {
   scores: Scores;
@@ -34,9 +35,9 @@ export function aggregateScores(parts: WeightedScores[]): { sentiment: Sentiment
 }
 
 /** One text's result from the answers to its parts (one part: Comprehend's answer as it is). */
-export function resultOfParts(parts: { score: SentimentScore; weight: number }[], languageCode: string): SentimentResult {
+export function resultOfParts(parts: { score: SentimentScore; weight: number }[], language: LanguageChoice): SentimentResult {
   const { sentiment, score, confidence, scores } = aggregateScores(parts.map((p) => ({ scores: scoresOf(p.score), weight: p.weight })));
-  return { sentiment, score, scores, confidence, language_code: languageCode };
+  return { sentiment, score, scores, confidence, language_code: language.language, language_source: language.source };
 }
 
 /** The top label, its score, and by how much it leads the runner-up. */

@@ -59,7 +59,7 @@ describe("npm run dlq -- replay", () => {
     const { sqs } = sdkClients(endpoint);
     const queueUrl = `${endpoint.url}/000000000000/aurastream-dlq`;
     const text = "The support agent at [EMAIL] was wonderful";
-    const cacheKey = resultCacheKey({ engineVersion: "test-engine", languageCode: "en", pii: "redact", normalisedText: text });
+    const cacheKey = resultCacheKey({ engineVersion: "test-engine", languageCode: "en", defaultLanguage: "en", pii: "redact", normalisedText: text });
     const event = {
       version: 1,
       request_id: "req-12345678",

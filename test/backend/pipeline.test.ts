@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { MAX_BATCH_DOCUMENTS, utf8Bytes } from "../../shared/comprehend.ts";
 import { batchesByLanguage, sentimentParts } from "../../shared/pipeline/documents.ts";
-import { chooseLanguage, dominantLanguage, languageSample } from "../../shared/pipeline/language.ts";
+import { chooseLanguage, languageSample } from "../../shared/pipeline/language.ts";
 import { resultOfParts } from "../../shared/pipeline/scores.ts";
 import { prepareText } from "../../shared/pipeline/text.ts";
 
@@ -20,16 +20,19 @@ describe("prepareText", () => {
 });
 
 describe("language", () => {
-  it("takes the given language, else a supported detected one, else names the language it cannot analyse", () => {
-    expect(chooseLanguage("fr", "de")).toEqual({ language: "fr" });
-    expect(chooseLanguage(undefined, "de")).toEqual({ language: "de" });
-    expect(chooseLanguage(undefined, "pl")).toEqual({ error: expect.objectContaining({ code: "VALIDATION_ERROR", field: "language_code", message: expect.stringContaining("(pl)") }) });
-    expect(chooseLanguage(undefined, undefined)).toEqual({ error: expect.objectContaining({ message: expect.stringContaining("(undetermined)") }) });
+  const detected = (...pairs: [string, number][]) => pairs.map(([LanguageCode, Score]) => ({ LanguageCode, Score }));
+  it("takes the given language, else a sure supported detection, else the default, and says which", () => {
+    expect(chooseLanguage("fr", detected(["de", 0.99]))).toEqual({ language: "fr", source: "given" });
+    expect(chooseLanguage(undefined, detected(["es", 0.2], ["de", 0.7]))).toEqual({ language: "de", source: "detected" });
+    // "ok": Polish is not a language sentiment is analysed in.
+    expect(chooseLanguage(undefined, detected(["pl", 0.5], ["tr", 0.38]))).toEqual({ language: "en", source: "default" });
+    // "lol": a tie is a guess.
+    expect(chooseLanguage(undefined, detected(["fr", 0.5], ["nl", 0.5]))).toEqual({ language: "en", source: "default" });
+    // "meh", "👍": nothing recognised.
+    expect(chooseLanguage(undefined, [], "es")).toEqual({ language: "es", source: "default" });
   });
 
-  it("picks the best-scored candidate and samples at most one sentiment document", () => {
-    expect(dominantLanguage([{ LanguageCode: "es", Score: 0.2 }, { LanguageCode: "pt", Score: 0.7 }])).toBe("pt");
-    expect(dominantLanguage([])).toBeUndefined();
+  it("samples at most one sentiment document", () => {
     expect(utf8Bytes(languageSample("Una frase. ".repeat(2_000)))).toBeLessThanOrEqual(5_000);
   });
 });
@@ -55,8 +58,9 @@ describe("scores", () => {
   it("gives one part's answer as it is, and combines parts by length", () => {
     const positive = { Positive: 0.9, Negative: 0.02, Neutral: 0.07, Mixed: 0.01 };
     const negative = { Positive: 0.1, Negative: 0.8, Neutral: 0.05, Mixed: 0.05 };
-    expect(resultOfParts([{ score: positive, weight: 10 }], "en")).toMatchObject({ sentiment: "POSITIVE", score: 0.9, language_code: "en" });
-    const combined = resultOfParts([{ score: positive, weight: 1 }, { score: negative, weight: 3 }], "en");
+    const en = { language: "en", source: "given" } as const;
+    expect(resultOfParts([{ score: positive, weight: 10 }], en)).toMatchObject({ sentiment: "POSITIVE", score: 0.9, language_code: "en", language_source: "given" });
+    const combined = resultOfParts([{ score: positive, weight: 1 }, { score: negative, weight: 3 }], en);
     expect(combined.sentiment).toBe("NEGATIVE");
     expect(combined.scores!.negative).toBeCloseTo((0.02 + 3 * 0.8) / 4);
     expect(combined.confidence).toBeCloseTo(combined.scores!.negative - combined.scores!.positive);

@@ -33,7 +33,7 @@ function analyzerWith(inflight: Map<string, Promise<SentimentResult>>) {
 }
 
 const options = { language_code: "en" as const, pii: "redact" as const, include_confidence: true };
-const keyOf = (text: string) => resultCacheKey({ engineVersion: ENGINE, languageCode: "en", pii: "redact", normalisedText: normaliseText(text) });
+const keyOf = (text: string) => resultCacheKey({ engineVersion: ENGINE, languageCode: "en", defaultLanguage: "en", pii: "redact", normalisedText: normaliseText(text) });
 
 /** The analysis, or "no answer" if it took longer than the deadline and a margin. */
 async function answerWithin(analyzer: Analyzer, text: string) {
@@ -66,7 +66,7 @@ describe("identical misses in flight", () => {
 
   it("still shares the owner's answer when it comes in time (one Comprehend call)", async () => {
     const text = `Shared answer ${marker()}`;
-    const result: SentimentResult = { sentiment: "NEUTRAL", score: 0.9, language_code: "en" };
+    const result: SentimentResult = { sentiment: "NEUTRAL", score: 0.9, language_code: "en", language_source: "given" };
     const inflight = new Map([[keyOf(text), new Promise<SentimentResult>((r) => setTimeout(() => r(result), 30))]]);
     const { report } = await answerWithin(analyzerWith(inflight), text);
     if (report === "no answer") throw new Error("no answer");

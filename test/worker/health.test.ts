@@ -102,7 +102,7 @@ describe("GET /openapi.json and /docs", () => {
     expect(sync.responses["429"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/Error" });
     // Path parameters are declared once, in the route's contract, and documented.
     expect(doc.paths["/v1/status/{job_id}"].get.parameters).toEqual([expect.objectContaining({ name: "job_id", in: "path", required: true })]);
-    expect(doc.paths["/v1/analyze/async"].post.parameters.map((p: { name: string }) => p.name).sort()).toEqual(["callback_url", "language_code", "pii", "source_id"]);
+    expect(doc.paths["/v1/analyze/async"].post.parameters.map((p: { name: string }) => p.name).sort()).toEqual(["callback_url", "default_language", "language_code", "pii", "source_id"]);
   });
 
   it("serves a docs page", async () => {

@@ -23,6 +23,8 @@ const CASES: Case[] = [
   // Over 5,000 UTF-8 bytes (about 6,600): cut at sentences, parts combined by length.
   { name: "a long Japanese text", text: `${"この製品はとても良いです。".repeat(170)}${m}` },
   { name: "an unsupported language (Polish)", text: `To jest naprawdę bardzo dobry produkt, polecam go wszystkim znajomym ${m}` },
+  { name: "a chat message too short to tell", text: "ok" },
+  { name: "an emoji", text: "👍" },
 ];
 
 const OPTION_SETS: Record<string, unknown>[] = [{}, { pii: "detect" }, { pii: "off", language_code: "en" }];
@@ -33,8 +35,8 @@ async function viaSync(text: string, options: Record<string, unknown>): Promise<
   const res = await call("/v1/analyze/sync", { body: { text, options } });
   const body = (await res.json()) as Record<string, any>;
   if (res.status !== 200) return { status: res.status, code: body.error.code, field: body.error.field };
-  const { sentiment, score, scores, language_code, pii_detected, pii_types } = body;
-  return { sentiment, score, scores, language_code, pii_detected, pii_types };
+  const { sentiment, score, scores, language_code, language_source, pii_detected, pii_types } = body;
+  return { sentiment, score, scores, language_code, language_source, pii_detected, pii_types };
 }
 
 async function viaJob(texts: string[], options: Record<string, unknown>): Promise<Outcome[]> {
@@ -46,8 +48,8 @@ async function viaJob(texts: string[], options: Record<string, unknown>): Promis
   const lines = (await (await call(`/v1/jobs/${job_id}/results`)).text()).trim().split("\n").map((l) => JSON.parse(l) as Record<string, any>);
   return lines.map((line) => {
     if (line.error) return { status: 400, code: line.error.code, field: line.error.field };
-    const { sentiment, score, scores, language_code, pii_detected, pii_types } = line;
-    return { sentiment, score, scores, language_code, pii_detected, pii_types };
+    const { sentiment, score, scores, language_code, language_source, pii_detected, pii_types } = line;
+    return { sentiment, score, scores, language_code, language_source, pii_detected, pii_types };
   });
 }
 
@@ -59,16 +61,16 @@ describe("the same text gives the same answer in real time and in a batch job", 
         const sync = await viaSync(c.text, options);
         expect({ case: c.name, ...job[i] }).toEqual({ case: c.name, ...sync });
       }
-      // The table means something: it has answers of every kind, not only errors.
-      const kinds = new Set(job.map((o) => (o.code as string | undefined) ?? o.sentiment));
-      expect(kinds.size).toBeGreaterThanOrEqual(3);
+      // The table means something: answers of every kind, and languages chosen by every rule.
+      expect(new Set(job.map((o) => o.sentiment)).size).toBeGreaterThanOrEqual(3);
+      expect(new Set(job.map((o) => o.language_source)).size).toBeGreaterThanOrEqual(options.language_code ? 1 : 2);
     });
   }
 
-  it("refuses a language it cannot analyse with the same code and field on both paths", async () => {
-    const polish = CASES.at(-1)!.text;
-    const [job] = await viaJob([polish], {});
-    expect(job).toEqual({ status: 400, code: "VALIDATION_ERROR", field: "language_code" });
-    expect(await viaSync(polish, {})).toEqual(job);
+  it("analyses a language it cannot take in the default language, the same way on both paths", async () => {
+    const polish = CASES.find((c) => c.name.includes("Polish"))!.text;
+    const [job] = await viaJob([polish], { default_language: "es" });
+    expect(job).toMatchObject({ language_code: "es", language_source: "default" });
+    expect(await viaSync(polish, { default_language: "es" })).toEqual(job);
   });
 });

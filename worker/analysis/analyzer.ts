@@ -6,12 +6,12 @@
  * Nothing here knows about HTTP; it reports per-item outcomes, the Comprehend units it spent and
  * the events that failed, and the routes decide what to answer.
  */
-import { billingUnits, type BatchItemError, type SentimentLanguage, type SentimentScore } from "../../shared/comprehend.ts";
+import { billingUnits, type BatchItemError, type DominantLanguage, type SentimentLanguage, type SentimentScore } from "../../shared/comprehend.ts";
 import { withResolvers } from "../../shared/deferred.ts";
 import { resultCacheKey } from "../../shared/pipeline/cache-key.ts";
 import { batchesByLanguage, sentimentParts } from "../../shared/pipeline/documents.ts";
 import { itemErrors, type ItemError } from "../../shared/pipeline/item-errors.ts";
-import { chooseLanguage, dominantLanguage, languageSample } from "../../shared/pipeline/language.ts";
+import { DEFAULT_LANGUAGE, chooseLanguage, languageSample, type LanguageChoice } from "../../shared/pipeline/language.ts";
 import { resultOfParts } from "../../shared/pipeline/scores.ts";
 import { prepareText, type PiiSummary } from "../../shared/pipeline/text.ts";
 import type { AnalyzeOptions, SentimentResult } from "../../shared/schemas.ts";
@@ -29,6 +29,8 @@ export interface FailedItem {
   index: number;
   redacted_text: string;
   language_code?: string;
+  /** The language a text too short to tell is analysed in (part of the cache key). */
+  default_language: SentimentLanguage;
   pii: AnalyzeOptions["pii"];
   /** Present when the redacted text is exactly what was analysed, so a replay may fill the cache. */
   cache_key?: string;
@@ -64,6 +66,7 @@ interface Prepared {
   /** The text Comprehend sees: normalised, and redacted under pii=redact. */
   text: string;
   languageCode?: SentimentLanguage;
+  defaultLanguage: SentimentLanguage;
   options: AnalyzeOptions;
   key: string;
   pii: PiiSummary;
@@ -77,9 +80,10 @@ const SENTIMENT = "Sentiment analysis";
 export class Analyzer {
   constructor(private readonly deps: AnalyzerDeps) {}
 
-  async analyze(items: { text: string; options: AnalyzeOptions }[], deadline: Deadline): Promise<AnalysisReport> {
+  /** `defaultLanguage`: the key's default language (the request's `default_language` wins). */
+  async analyze(items: { text: string; options: AnalyzeOptions }[], deadline: Deadline, defaultLanguage?: SentimentLanguage): Promise<AnalysisReport> {
     const report: AnalysisReport = { outcomes: [], units: 0, cacheHits: 0, comprehendMs: 0, failed: [], pending: [] };
-    const prepared = items.map((item, index) => this.prepare(index, item.text, item.options));
+    const prepared = items.map((item, index) => this.prepare(index, item.text, item.options, defaultLanguage));
     const hits = await Promise.all(prepared.map((p) => this.deps.cache.get(p.key)));
 
     const waiting = new Map<number, Promise<SentimentResult>>();
@@ -161,15 +165,17 @@ export class Analyzer {
     return own;
   }
 
-  private prepare(index: number, raw: string, options: AnalyzeOptions): Prepared {
+  private prepare(index: number, raw: string, options: AnalyzeOptions, keyDefault: SentimentLanguage | undefined): Prepared {
     const { analysed, redacted, pii } = prepareText(raw, options.pii);
+    const defaultLanguage = options.default_language ?? keyDefault ?? DEFAULT_LANGUAGE;
     const key = resultCacheKey({
       engineVersion: this.deps.engineVersion,
       languageCode: options.language_code,
+      defaultLanguage,
       pii: options.pii,
       normalisedText: analysed,
     });
-    return { index, text: analysed, languageCode: options.language_code, options, key, pii, redactedText: redacted };
+    return { index, text: analysed, languageCode: options.language_code, defaultLanguage, options, key, pii, redactedText: redacted };
   }
 
   /** Language, then sentiment, for texts no cache or other request had; one answer per key. */
@@ -180,8 +186,8 @@ export class Analyzer {
 
     type Doc = { item: Prepared; text: string; weight: number; language: string };
     const docs: Doc[] = items.flatMap((item) => {
-      const language = languages.get(item.key);
-      return language ? sentimentParts(item.text, language).map((part) => ({ item, ...part, language })) : [];
+      const choice = languages.get(item.key);
+      return choice ? sentimentParts(item.text, choice.language).map((part) => ({ item, ...part, language: choice.language })) : [];
     });
 
     const answers = new Map<Prepared, { score: SentimentScore; weight: number }[]>();
@@ -220,22 +226,18 @@ export class Analyzer {
     }
 
     for (const item of items) {
-      const language = languages.get(item.key);
+      const choice = languages.get(item.key);
       const parts = answers.get(item);
-      if (!language || computed.has(item.key) || !parts?.length) continue;
-      computed.set(item.key, resultOfParts(parts, language));
+      if (!choice || computed.has(item.key) || !parts?.length) continue;
+      computed.set(item.key, resultOfParts(parts, choice));
     }
     return computed;
   }
 
-  /** The language of each text: given, or detected from its sample (one call for one text, one batch for many). */
+  /** The language of each text: given, or detected from its sample (one call for one text, one batch for many), or the default. */
   private async languagesOf(items: Prepared[], deadline: Deadline, report: AnalysisReport, fail: (item: Prepared, error: ItemError | ApiError) => void) {
-    const languages = new Map<string, SentimentLanguage>();
-    const decide = (item: Prepared, detected?: string) => {
-      const choice = chooseLanguage(item.languageCode, detected);
-      if ("language" in choice) languages.set(item.key, choice.language);
-      else fail(item, choice.error);
-    };
+    const languages = new Map<string, LanguageChoice>();
+    const decide = (item: Prepared, candidates?: DominantLanguage[]) => languages.set(item.key, chooseLanguage(item.languageCode, candidates, item.defaultLanguage));
     const unknown = items.filter((item) => {
       if (item.languageCode) decide(item);
       return !item.languageCode;
@@ -247,14 +249,14 @@ export class Analyzer {
       if (unknown.length === 1) {
         const found = await this.deps.comprehend.detectDominantLanguage(samples[0]!, deadline);
         report.units += billingUnits(samples[0]!);
-        decide(unknown[0]!, dominantLanguage(found));
+        decide(unknown[0]!, found);
       } else {
         const out = await this.deps.comprehend.batchDetectDominantLanguage(samples, deadline);
         for (const r of out.ResultList ?? []) {
           const item = unknown[r.Index];
           if (!item) continue;
           report.units += billingUnits(samples[r.Index]!);
-          decide(item, dominantLanguage(r.Languages));
+          decide(item, r.Languages);
         }
         for (const e of out.ErrorList ?? []) {
           const item = unknown[e.Index];
@@ -277,6 +279,7 @@ function failedItem(item: Prepared, error: ApiError): FailedItem {
     index: item.index,
     redacted_text: item.redactedText,
     language_code: item.languageCode,
+    default_language: item.defaultLanguage,
     pii: item.options.pii,
     ...(item.redactedText === item.text ? { cache_key: item.key } : {}),
     error: { code: error.code, type: error.details.upstream ?? "Error", message: error.message },

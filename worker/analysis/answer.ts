@@ -14,7 +14,11 @@ export async function answerText(c: Context<AppEnv>, request: AnalyzeSyncRequest
   const started = Date.now();
   const trimmed = request.text.trim();
   const { options } = request;
-  const report = await c.get("services").analyzer.analyze([{ text: trimmed, options }], new Deadline(c.get("config").SYNC_DEADLINE_MS));
+  const report = await c.get("services").analyzer.analyze(
+    [{ text: trimmed, options }],
+    new Deadline(c.get("config").SYNC_DEADLINE_MS),
+    c.get("apiKey").record.default_language,
+  );
   finishAnalysis(c, report, characterCount(trimmed));
   const outcome = report.outcomes[0]!;
   if (!outcome.ok) throw outcome.error;
@@ -30,7 +34,7 @@ export async function answerText(c: Context<AppEnv>, request: AnalyzeSyncRequest
 
 /** The stored result as the caller asked for it: without scores and confidence when they opted out. */
 export function presentResult(result: SentimentResult, includeConfidence: boolean): SentimentResult {
-  const { sentiment, score, scores, language_code, confidence } = result;
+  const { sentiment, score, scores, language_code, language_source, confidence } = result;
   // One field order whether the result came from Comprehend or the cache.
-  return includeConfidence ? { sentiment, score, scores, confidence, language_code } : { sentiment, score, language_code };
+  return includeConfidence ? { sentiment, score, scores, confidence, language_code, language_source } : { sentiment, score, language_code, language_source };
 }

@@ -6,6 +6,7 @@
  * `npm run keys` command passes the same store reached through wrangler.
  */
 import { sha256Hex } from "../../shared/hash.ts";
+import type { SentimentLanguage } from "../../shared/comprehend.ts";
 import type { Tier } from "../../shared/tiers.ts";
 
 export interface ApiKeyRecord {
@@ -14,6 +15,8 @@ export interface ApiKeyRecord {
   tier: Tier;
   status: "active" | "disabled";
   created_at: string;
+  /** The language this key's texts are analysed in when theirs cannot be told (absent: en). */
+  default_language?: SentimentLanguage;
 }
 
 export interface KeyStore {
@@ -57,7 +60,7 @@ export interface KnownKey {
 /** Stores a key (a new random one unless given) and returns it once; only its hash is kept. */
 export async function createKey(
   kv: KeyStore,
-  options: { tenant: string; tier: Tier; key?: string; now?: Date },
+  options: { tenant: string; tier: Tier; key?: string; now?: Date; defaultLanguage?: SentimentLanguage },
 ): Promise<{ key: string; record: ApiKeyRecord }> {
   const key = options.key ?? `as_${base64url(crypto.getRandomValues(new Uint8Array(32)))}`;
   const hash = hashKey(key);
@@ -67,6 +70,7 @@ export async function createKey(
     tier: options.tier,
     status: "active",
     created_at: (options.now ?? new Date()).toISOString(),
+    ...(options.defaultLanguage ? { default_language: options.defaultLanguage } : {}),
   };
   await kv.put(API_KEY_PREFIX + hash, JSON.stringify(record), { metadata: record });
   return { key, record };

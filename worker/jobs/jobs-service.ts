@@ -50,7 +50,12 @@ export class JobsService {
       format: submission.format,
       created_at: now.toISOString(),
       upload_key: uploadKey(jobId, now),
-      options: { pii: submission.options.pii, language_code: submission.options.language_code, callback_url: submission.options.callback_url },
+      options: {
+        pii: submission.options.pii,
+        language_code: submission.options.language_code,
+        default_language: submission.options.default_language,
+        callback_url: submission.options.callback_url,
+      },
       source_id: submission.sourceId,
       idempotency_key: submission.idempotencyKey,
       body_sha256: bodySha,

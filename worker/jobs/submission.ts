@@ -39,7 +39,10 @@ export async function submitJob(c: Context<AppEnv>, request: JobRequest): Promis
     throw new ApiError("VALIDATION_ERROR", "Idempotency-Key: 1..255 visible ASCII characters", { field: "Idempotency-Key" });
   }
 
-  const { job, replayed } = await c.get("services").jobs.submit({ tenantId: c.get("apiKey").record.tenant_id, ...request, idempotencyKey });
+  const { record } = c.get("apiKey");
+  // The key's default language, unless the request names one: the job keeps it for short rows.
+  const options = { ...request.options, default_language: request.options.default_language ?? record.default_language };
+  const { job, replayed } = await c.get("services").jobs.submit({ tenantId: record.tenant_id, ...request, options, idempotencyKey });
   const answer: z.infer<typeof AnalyzeAsyncResponse> = {
     job_id: job.job_id,
     status: "PENDING",

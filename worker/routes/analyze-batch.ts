@@ -49,6 +49,7 @@ export function register(app: Api): void {
       const report = await c.get("services").analyzer.analyze(
         valid.map((v) => ({ text: v.text, options })),
         new Deadline(c.get("config").SYNC_DEADLINE_MS),
+        c.get("apiKey").record.default_language,
       );
       finishAnalysis(c, report, valid.reduce((n, v) => n + characterCount(v.text), 0));
       report.outcomes.forEach((outcome, i) => {

@@ -1,0 +1,54 @@
+/**
+ * POST /v1/analyze/sync with real chat traffic: every valid message gets an answer. A message
+ * too short to tell, of an unsupported language, or wrapped in markup noise is analysed in the
+ * default language (the request's, the key's, else English), and the answer says so.
+ */
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { createKey } from "../../worker/auth/api-keys.ts";
+import { analyze, marker, receivedTexts } from "./helpers.ts";
+
+describe("POST /v1/analyze/sync (chat messages)", () => {
+  it.each([
+    ["ok", "en", "default"],
+    ["meh", "en", "default"],
+    ["👍", "en", "default"],
+    ["lol", "en", "default"],
+    ["k", "en", "default"],
+    ["a", "en", "default"],
+  ])("answers %j, analysed in %s (%s)", async (text, language, source) => {
+    const { res, body } = await analyze(text);
+    expect(res.status).toBe(200);
+    expect(body).toMatchObject({ language_code: language, language_source: source });
+    expect(["POSITIVE", "NEGATIVE", "NEUTRAL", "MIXED"]).toContain(body.sentiment);
+  });
+
+  it("detects the language of a real sentence through markup and format-string noise, and of mixed scripts", async () => {
+    expect((await analyze(`<script>alert(1)</script> Great product, works well ${marker()}`)).body).toMatchObject({ language_code: "en", language_source: "detected" });
+    expect((await analyze(`%s%s%s%n Great product, works well ${marker()}`)).body).toMatchObject({ language_code: "en", language_source: "detected" });
+    expect((await analyze("これは最悪です")).body).toMatchObject({ language_code: "ja", language_source: "detected" });
+    expect((await analyze("Das ist schlecht")).body).toMatchObject({ language_code: "de", language_source: "detected" });
+    expect((await analyze(`Muy bueno 👍 ${marker()}`)).body).toMatchObject({ language_code: "es", language_source: "detected" });
+  });
+
+  it("says the language was given when the caller gave it", async () => {
+    expect((await analyze("ok", { language_code: "fr" })).body).toMatchObject({ language_code: "fr", language_source: "given" });
+  });
+
+  it("uses the request's default_language, else the key's, for a text too short to tell", async () => {
+    const m = marker();
+    expect((await analyze(`ok`, { default_language: "es" })).body).toMatchObject({ language_code: "es", language_source: "default" });
+    const { key } = await createKey(env.KV, { tenant: `t-${m}`, tier: "basic", defaultLanguage: "de" });
+    expect((await analyze("ok", {}, { key })).body).toMatchObject({ language_code: "de", language_source: "default" });
+    // The request still wins over the key.
+    expect((await analyze("ok", { default_language: "it" }, { key })).body).toMatchObject({ language_code: "it" });
+  });
+
+  it("sends a message of an unsupported language for sentiment in the default language instead of refusing it", async () => {
+    const m = marker();
+    const { res, body } = await analyze(`Это очень хороший продукт, мне он очень понравился ${m}`);
+    expect(res.status).toBe(200);
+    expect(body).toMatchObject({ language_code: "en", language_source: "default" });
+    expect((await receivedTexts(m)).some((t) => t.language === "en")).toBe(true);
+  });
+});
