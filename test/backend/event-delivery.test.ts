@@ -18,7 +18,8 @@ beforeAll(async () => {
     port: 0,
     retryIntervalMs: 5,
     comprehend: { rates: TEST_COMPREHEND_RATES },
-    events: { minDelayMs: 150, maxDelayMs: 300, duplicateShare: 1, seed: 42 },
+    // Late enough that the test reads the job before any delivery, even on a loaded machine.
+    events: { minDelayMs: 600, maxDelayMs: 900, duplicateShare: 1, seed: 42 },
   });
 });
 afterAll(() => stack.endpoint.close());
