@@ -32,9 +32,18 @@ export const AnalyzeOptions = z
     default_language: DefaultLanguage.optional(),
     pii: PiiMode.default("redact"),
     include_confidence: z.boolean().default(true).describe("false: the answer omits `scores` and `confidence`"),
+    fallback: z
+      .boolean()
+      .default(true)
+      .describe("When Comprehend cannot answer in time: true answers from the embedded engine (engine: embedded), false answers 503"),
   })
   .strict();
 export type AnalyzeOptions = z.infer<typeof AnalyzeOptions>;
+
+const DEFAULT_ANALYZE_OPTIONS: AnalyzeOptions = { pii: "redact", include_confidence: true, fallback: true };
+
+/** Which engine answered: Comprehend (live or cached), or the embedded engine when Comprehend could not. */
+export const AnswerEngine = z.enum(["comprehend", "embedded"]).describe("embedded: Comprehend could not answer in time; never cached");
 
 /** A text to analyse in real time: 1..5,000 characters once trimmed. */
 export const SyncText = z
@@ -45,7 +54,7 @@ export const SyncText = z
 export const AnalyzeSyncRequest = z
   .object({
     text: SyncText,
-    options: AnalyzeOptions.default({ pii: "redact", include_confidence: true }),
+    options: AnalyzeOptions.default(DEFAULT_ANALYZE_OPTIONS),
   })
   .strict();
 export type AnalyzeSyncRequest = z.infer<typeof AnalyzeSyncRequest>;
@@ -77,6 +86,7 @@ export const AnalyzeSyncResponse = SentimentResult.extend({
   pii_detected: z.boolean(),
   pii_types: PiiTypeCounts,
   cached: z.boolean(),
+  engine: AnswerEngine,
   processing_time_ms: z.number().int().min(0),
   request_id: z.string(),
 });
@@ -93,7 +103,7 @@ export const BatchItem = z
 export const AnalyzeBatchRequest = z
   .object({
     items: z.array(BatchItem).min(1).max(MAX_BATCH_ITEMS),
-    options: AnalyzeOptions.default({ pii: "redact", include_confidence: true }),
+    options: AnalyzeOptions.default(DEFAULT_ANALYZE_OPTIONS),
   })
   .strict();
 export type AnalyzeBatchRequest = z.infer<typeof AnalyzeBatchRequest>;
@@ -111,6 +121,7 @@ export const BatchItemResult = z.union([
     pii_detected: z.boolean(),
     pii_types: PiiTypeCounts,
     cached: z.boolean(),
+    engine: AnswerEngine,
   }),
   z.object({ index: z.number().int(), id: z.string().optional(), error: ItemError }),
 ]);
@@ -130,6 +141,7 @@ export const KeyUsage = z.object({
   characters: z.number().int(),
   comprehend_units: z.number().int(),
   cache_hits: z.number().int(),
+  fallback_answers: z.number().int().describe("Texts answered by the embedded engine because Comprehend could not (no units billed)"),
 });
 export type KeyUsage = z.infer<typeof KeyUsage>;
 

@@ -76,10 +76,10 @@ export async function replayDeadLetters(options: ReplayOptions, log: (line: stri
       // the stored text is what was analysed; otherwise as a redacted text.
       const pii = event.item.cache_key ? event.item.pii : "redact";
       const report = await analyzer.analyze(
-        [{ text: event.item.redacted_text, options: { language_code: event.item.language_code as never, pii, include_confidence: true } }],
+        [{ text: event.item.redacted_text, options: { language_code: event.item.language_code as never, pii, include_confidence: true, fallback: false } }],
         new Deadline(30_000),
         // Events written before default languages existed were analysed with English.
-        event.item.default_language ?? "en",
+        { defaultLanguage: event.item.default_language ?? "en", fallback: false },
       );
       await Promise.all(report.pending);
       const outcome = report.outcomes[0]!;

@@ -112,9 +112,35 @@ for (const rate of MISS_RATES) {
 }
 const miss = misses[0]!;
 
+// Comprehend down (every DetectSentiment a 500): the edge fallback answers from the embedded engine.
+endpoint.faults.add({ operation: "DetectSentiment", kind: "error", status: 500 });
+const downKey = await newKey();
+let fallbacks = 0;
+const down = await cannon({
+  overallRate: MISS_RATES[0],
+  ignoreCoordinatedOmission: true,
+  requests: [
+    {
+      method: "POST",
+      path: "/v1/analyze/sync",
+      headers: json(downKey),
+      setupRequest: (req) => ({ ...req, body: JSON.stringify({ text: `Order ${++n} arrived quickly and works well`, options: { language_code: "en" } }) }),
+      onResponse: (status, _body, _context, headers) => {
+        if (status === 200 && String(headers?.["aurastream-fallback"] ?? "").length > 0) fallbacks++;
+      },
+    },
+  ],
+});
+endpoint.faults.clear();
+for (const operation of ["DetectSentiment", "BatchDetectSentiment", "DetectDominantLanguage", "BatchDetectDominantLanguage"]) {
+  endpoint.faults.add({ operation, kind: "latency", latencyMs: COMPREHEND_LATENCY_MS, status: 500 });
+}
+console.log(`${row(`Comprehend down @ ${MISS_RATES[0]}/s`, down)}   answered by the embedded engine ${fallbacks}`);
+
 console.log(`\ncache hit / trivial throughput: ${((hit.rps / trivial.rps) * 100).toFixed(0)}%   (target >= 50%)`);
 console.log(`cache miss @ ${MISS_RATES[0]}/s p50 - ${COMPREHEND_LATENCY_MS} ms: ${miss.p50 - COMPREHEND_LATENCY_MS} ms   (target <= 10 ms)`);
 console.log(`cache miss p99: ${misses.map((m, i) => `${m.p99} ms @ ${MISS_RATES[i]}/s`).join(", ")}   (target < 1,000 ms)`);
+console.log(`Comprehend down: p50 ${down.p50} ms, p99 ${down.p99} ms   (target < 1,000 ms)`);
 
 // Zipf replay over real feedback texts, without the injected latency (it changes no hit).
 endpoint.faults.clear();

@@ -32,7 +32,7 @@ function analyzerWith(inflight: Map<string, Promise<SentimentResult>>) {
   return new Analyzer({ comprehend, cache: new ResultCache(env.KV, 60), inflight, engineVersion: ENGINE, ownAttemptReserveMs: 450 });
 }
 
-const options = { language_code: "en" as const, pii: "redact" as const, include_confidence: true };
+const options = { language_code: "en" as const, pii: "redact" as const, include_confidence: true, fallback: false };
 const keyOf = (text: string) => resultCacheKey({ engineVersion: ENGINE, languageCode: "en", defaultLanguage: "en", pii: "redact", normalisedText: normaliseText(text) });
 
 /** The analysis, or "no answer" if it took longer than the deadline and a margin. */

@@ -1,6 +1,8 @@
 /**
  * The real-time path when Comprehend misbehaves (faults injected at the local endpoint, scoped
  * to this test's texts): retries on throttling, a deadline, the circuit breaker, and dead letters.
+ * These requests opt out of the embedded engine's fallback (edge-fallback.test.ts covers it), so
+ * they see the 503 contract.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { activeFaults, addFault, call, clearFaults, deadLetters, marker, receivedTexts } from "./helpers.ts";
@@ -16,7 +18,7 @@ afterEach(async () => {
 });
 
 const sync = (text: string, env?: Record<string, string>) =>
-  call("/v1/analyze/sync", { body: { text, options: { language_code: "en" } }, env });
+  call("/v1/analyze/sync", { body: { text, options: { language_code: "en", fallback: false } }, env });
 
 describe("Comprehend reliability", () => {
   it("retries a throttled call (HTTP 400 ThrottlingException) and answers 200", async () => {

@@ -47,7 +47,7 @@ describe("RateLimiter", () => {
   it("accumulates the key's usage", async () => {
     const limiter = limiterFor("usage");
     await limiter.recordUsage({ requests: 1, characters: 120, comprehend_units: 3 });
-    await limiter.recordUsage({ requests: 1, characters: 30, cache_hits: 1 });
-    expect(await limiter.usage()).toEqual({ requests: 2, characters: 150, comprehend_units: 3, cache_hits: 1 });
+    await limiter.recordUsage({ requests: 1, characters: 30, cache_hits: 1, fallback_answers: 1 });
+    expect(await limiter.usage()).toEqual({ requests: 2, characters: 150, comprehend_units: 3, cache_hits: 1, fallback_answers: 1 });
   });
 });

@@ -6,7 +6,7 @@
  * Nothing here knows about HTTP; it reports per-item outcomes, the Comprehend units it spent and
  * the events that failed, and the routes decide what to answer.
  */
-import { billingUnits, type BatchItemError, type DominantLanguage, type SentimentLanguage, type SentimentScore } from "../../shared/comprehend.ts";
+import { billingUnits, type BatchItemError, type DominantLanguage, type SentimentAnswer, type SentimentLanguage, type SentimentScore } from "../../shared/comprehend.ts";
 import { withResolvers } from "../../shared/deferred.ts";
 import { resultCacheKey } from "../../shared/pipeline/cache-key.ts";
 import { batchesByLanguage, sentimentParts } from "../../shared/pipeline/documents.ts";
@@ -21,7 +21,8 @@ import type { ResultCache } from "../cache/result-cache.ts";
 import { ApiError, apiErrorOf } from "../errors.ts";
 
 export type ItemOutcome =
-  | { ok: true; result: SentimentResult; cached: boolean; pii: PiiSummary }
+  /** `fallback`: the embedded engine answered because Comprehend could not (never cached). */
+  | { ok: true; result: SentimentResult; cached: boolean; fallback: boolean; pii: PiiSummary }
   | { ok: false; error: ApiError; pii: PiiSummary };
 
 /** What a failed item leaves for the dead-letter queue: redacted text only. */
@@ -42,6 +43,8 @@ export interface AnalysisReport {
   /** Comprehend units this request paid for (calls it made; shared or cached results cost none). */
   units: number;
   cacheHits: number;
+  /** Texts the embedded engine answered because Comprehend could not. */
+  fallbacks: number;
   comprehendMs: number;
   failed: FailedItem[];
   /** Cache writes to finish after the response (waitUntil). */
@@ -59,6 +62,16 @@ export interface AnalyzerDeps {
    * request's call (about one attempt's timeout): past that, it stops waiting and asks itself.
    */
   ownAttemptReserveMs: number;
+  /** The embedded engine, for answers when Comprehend cannot give one in time (absent: none). */
+  fallback?: (text: string) => SentimentAnswer;
+}
+
+/** What the caller allows: the key may refuse fallback answers (then 503 as without one). */
+export interface AnalyzeContext {
+  /** The key's default language (the request's `default_language` wins). */
+  defaultLanguage?: SentimentLanguage;
+  /** false: the key opted out of fallback answers. */
+  fallback?: boolean;
 }
 
 interface Prepared {
@@ -67,6 +80,8 @@ interface Prepared {
   text: string;
   languageCode?: SentimentLanguage;
   defaultLanguage: SentimentLanguage;
+  /** The language chosen for it, once known. */
+  choice?: LanguageChoice;
   options: AnalyzeOptions;
   key: string;
   pii: PiiSummary;
@@ -80,10 +95,9 @@ const SENTIMENT = "Sentiment analysis";
 export class Analyzer {
   constructor(private readonly deps: AnalyzerDeps) {}
 
-  /** `defaultLanguage`: the key's default language (the request's `default_language` wins). */
-  async analyze(items: { text: string; options: AnalyzeOptions }[], deadline: Deadline, defaultLanguage?: SentimentLanguage): Promise<AnalysisReport> {
-    const report: AnalysisReport = { outcomes: [], units: 0, cacheHits: 0, comprehendMs: 0, failed: [], pending: [] };
-    const prepared = items.map((item, index) => this.prepare(index, item.text, item.options, defaultLanguage));
+  async analyze(items: { text: string; options: AnalyzeOptions }[], deadline: Deadline, context: AnalyzeContext = {}): Promise<AnalysisReport> {
+    const report: AnalysisReport = { outcomes: [], units: 0, cacheHits: 0, fallbacks: 0, comprehendMs: 0, failed: [], pending: [] };
+    const prepared = items.map((item, index) => this.prepare(index, item.text, item.options, context.defaultLanguage));
     const hits = await Promise.all(prepared.map((p) => this.deps.cache.get(p.key)));
 
     const waiting = new Map<number, Promise<SentimentResult>>();
@@ -127,16 +141,22 @@ export class Analyzer {
       const hit = hits[item.index];
       if (hit) {
         report.cacheHits++;
-        report.outcomes[item.index] = { ok: true, result: hit, cached: true, pii: item.pii };
+        report.outcomes[item.index] = { ok: true, result: hit, cached: true, fallback: false, pii: item.pii };
         continue;
       }
       try {
         const result = await waiting.get(item.index)!;
-        report.outcomes[item.index] = { ok: true, result, cached: false, pii: item.pii };
+        report.outcomes[item.index] = { ok: true, result, cached: false, fallback: false, pii: item.pii };
       } catch (err) {
         const error = err instanceof ApiError ? err : new ApiError("INTERNAL_ERROR", "The text was not analysed.");
-        report.outcomes[item.index] = { ok: false, error, pii: item.pii };
         if (error.code !== "VALIDATION_ERROR") report.failed.push(failedItem(item, error));
+        const fallback = error.code === "SERVICE_UNAVAILABLE" && item.options.fallback && context.fallback !== false ? this.fallbackFor(item) : undefined;
+        if (fallback) {
+          report.fallbacks++;
+          report.outcomes[item.index] = { ok: true, result: fallback, cached: false, fallback: true, pii: item.pii };
+        } else {
+          report.outcomes[item.index] = { ok: false, error, pii: item.pii };
+        }
       }
     }
     return report;
@@ -163,6 +183,19 @@ export class Analyzer {
     if (!own || own instanceof ApiError) throw own ?? new ApiError("INTERNAL_ERROR", "The text was not analysed.");
     report.pending.push(this.deps.cache.put(item.key, own));
     return own;
+  }
+
+  /**
+   * The embedded engine's answer for a text Comprehend could not analyse in time, in the
+   * language chosen for it (or its default), by the same parts and weights. Never cached: the
+   * dead letter lets `npm run dlq -- replay` put Comprehend's answer there later.
+   */
+  private fallbackFor(item: Prepared): SentimentResult | undefined {
+    const engine = this.deps.fallback;
+    if (!engine) return undefined;
+    const choice = item.choice ?? { language: item.defaultLanguage, source: "default" as const };
+    const parts = sentimentParts(item.text, choice.language).map((part) => ({ score: engine(part.text).SentimentScore, weight: part.weight }));
+    return resultOfParts(parts, choice);
   }
 
   private prepare(index: number, raw: string, options: AnalyzeOptions, keyDefault: SentimentLanguage | undefined): Prepared {
@@ -237,7 +270,10 @@ export class Analyzer {
   /** The language of each text: given, or detected from its sample (one call for one text, one batch for many), or the default. */
   private async languagesOf(items: Prepared[], deadline: Deadline, report: AnalysisReport, fail: (item: Prepared, error: ItemError | ApiError) => void) {
     const languages = new Map<string, LanguageChoice>();
-    const decide = (item: Prepared, candidates?: DominantLanguage[]) => languages.set(item.key, chooseLanguage(item.languageCode, candidates, item.defaultLanguage));
+    const decide = (item: Prepared, candidates?: DominantLanguage[]) => {
+      item.choice = chooseLanguage(item.languageCode, candidates, item.defaultLanguage);
+      languages.set(item.key, item.choice);
+    };
     const unknown = items.filter((item) => {
       if (item.languageCode) decide(item);
       return !item.languageCode;

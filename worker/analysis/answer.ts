@@ -14,11 +14,11 @@ export async function answerText(c: Context<AppEnv>, request: AnalyzeSyncRequest
   const started = Date.now();
   const trimmed = request.text.trim();
   const { options } = request;
-  const report = await c.get("services").analyzer.analyze(
-    [{ text: trimmed, options }],
-    new Deadline(c.get("config").SYNC_DEADLINE_MS),
-    c.get("apiKey").record.default_language,
-  );
+  const { record } = c.get("apiKey");
+  const report = await c.get("services").analyzer.analyze([{ text: trimmed, options }], new Deadline(c.get("config").SYNC_DEADLINE_MS), {
+    defaultLanguage: record.default_language,
+    fallback: record.fallback,
+  });
   finishAnalysis(c, report, characterCount(trimmed));
   const outcome = report.outcomes[0]!;
   if (!outcome.ok) throw outcome.error;
@@ -27,6 +27,7 @@ export async function answerText(c: Context<AppEnv>, request: AnalyzeSyncRequest
     pii_detected: outcome.pii.detected,
     pii_types: outcome.pii.types,
     cached: outcome.cached,
+    engine: outcome.fallback ? "embedded" : "comprehend",
     processing_time_ms: Date.now() - started,
     request_id: c.get("requestId"),
   };

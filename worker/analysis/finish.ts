@@ -9,6 +9,9 @@ import { rateLimiterOf } from "../rate-limiter/middleware.ts";
 import type { AnalysisReport } from "./analyzer.ts";
 import { DEAD_LETTER_SCHEMA_VERSION } from "./dead-letter.ts";
 
+/** Set on any answer (or batch) that holds an embedded engine's answer. */
+export const FALLBACK_HEADER = "AuraStream-Fallback";
+
 export function finishAnalysis(c: Context<AppEnv>, report: AnalysisReport, characters: number): void {
   const { deadLetters, usage, permits } = c.get("services");
   const { hash, record } = c.get("apiKey");
@@ -30,7 +33,9 @@ export function finishAnalysis(c: Context<AppEnv>, report: AnalysisReport, chara
   }
   // Counted in the isolate. A busy key's usage rides on its next permit reservation (or the
   // end-of-second hand-back); otherwise it is sent now, coalesced with any flush in flight.
-  usage.add(hash, { requests: 1, characters, comprehend_units: report.units, cache_hits: report.cacheHits });
+  usage.add(hash, { requests: 1, characters, comprehend_units: report.units, cache_hits: report.cacheHits, fallback_answers: report.fallbacks });
+  // The caller must be able to tell an embedded answer from Comprehend's without reading the body.
+  if (report.fallbacks > 0) c.header(FALLBACK_HEADER, "embedded-engine");
   if (!permits.willReportSoon(hash)) {
     const limiter = rateLimiterOf(c.env, hash);
     background.push(usage.flush(hash, (delta) => limiter.recordUsage(delta)));

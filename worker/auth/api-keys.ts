@@ -17,6 +17,8 @@ export interface ApiKeyRecord {
   created_at: string;
   /** The language this key's texts are analysed in when theirs cannot be told (absent: en). */
   default_language?: SentimentLanguage;
+  /** false: no embedded-engine answers for this key when Comprehend cannot answer (503 instead). */
+  fallback?: boolean;
 }
 
 export interface KeyStore {
@@ -60,7 +62,7 @@ export interface KnownKey {
 /** Stores a key (a new random one unless given) and returns it once; only its hash is kept. */
 export async function createKey(
   kv: KeyStore,
-  options: { tenant: string; tier: Tier; key?: string; now?: Date; defaultLanguage?: SentimentLanguage },
+  options: { tenant: string; tier: Tier; key?: string; now?: Date; defaultLanguage?: SentimentLanguage; fallback?: boolean },
 ): Promise<{ key: string; record: ApiKeyRecord }> {
   const key = options.key ?? `as_${base64url(crypto.getRandomValues(new Uint8Array(32)))}`;
   const hash = hashKey(key);
@@ -71,6 +73,7 @@ export async function createKey(
     status: "active",
     created_at: (options.now ?? new Date()).toISOString(),
     ...(options.defaultLanguage ? { default_language: options.defaultLanguage } : {}),
+    ...(options.fallback === false ? { fallback: false } : {}),
   };
   await kv.put(API_KEY_PREFIX + hash, JSON.stringify(record), { metadata: record });
   return { key, record };

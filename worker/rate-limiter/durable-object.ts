@@ -97,7 +97,7 @@ export class RateLimiter extends DurableObject<object> {
   }
 
   usage(): KeyUsage {
-    const result: KeyUsage = { requests: 0, characters: 0, comprehend_units: 0, cache_hits: 0 };
+    const result = Object.fromEntries(USAGE_FIELDS.map((field) => [field, 0])) as KeyUsage;
     for (const row of this.ctx.storage.sql.exec<{ field: string; value: number }>("SELECT field, value FROM usage")) {
       if ((USAGE_FIELDS as readonly string[]).includes(row.field)) result[row.field as keyof KeyUsage] = row.value;
     }

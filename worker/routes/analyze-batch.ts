@@ -49,14 +49,22 @@ export function register(app: Api): void {
       const report = await c.get("services").analyzer.analyze(
         valid.map((v) => ({ text: v.text, options })),
         new Deadline(c.get("config").SYNC_DEADLINE_MS),
-        c.get("apiKey").record.default_language,
+        { defaultLanguage: c.get("apiKey").record.default_language, fallback: c.get("apiKey").record.fallback },
       );
       finishAnalysis(c, report, valid.reduce((n, v) => n + characterCount(v.text), 0));
       report.outcomes.forEach((outcome, i) => {
         const { index } = valid[i]!;
         const id = items[index]!.id;
         results[index] = outcome.ok
-          ? { index, id, ...presentResult(outcome.result, options.include_confidence), pii_detected: outcome.pii.detected, pii_types: outcome.pii.types, cached: outcome.cached }
+          ? {
+              index,
+              id,
+              ...presentResult(outcome.result, options.include_confidence),
+              pii_detected: outcome.pii.detected,
+              pii_types: outcome.pii.types,
+              cached: outcome.cached,
+              engine: outcome.fallback ? ("embedded" as const) : ("comprehend" as const),
+            }
           : { index, id, error: outcome.error.toItemError() };
       });
     }
