@@ -11,7 +11,9 @@ import { API_KEY_PREFIX, createKey, hashKey, keyIdOf, setKeyStatus, type ApiKeyR
 import { WranglerKv, kvTargetFromArgs } from "./wrangler-kv.ts";
 
 const USAGE = `usage: npm run keys -- <create|revoke|list> [options]
-  create --tenant NAME --tier free|basic|premium [--default-language CODE]   (texts too short to tell: en by default)
+  create --tenant NAME --tier free|basic|premium [--default-language CODE] [--no-fallback]
+         (--default-language: for texts too short to tell, en by default; --no-fallback: 503, not the
+         embedded engine's answer, when Comprehend cannot answer)
   revoke --key-id ID | --key KEY
   list
   common: --remote [--env production]   (default: local dev state)`;
@@ -27,6 +29,7 @@ const { positionals, values } = parseArgs({
     tenant: { type: "string" },
     tier: { type: "string" },
     "default-language": { type: "string" },
+    "no-fallback": { type: "boolean" },
     key: { type: "string" },
     "key-id": { type: "string" },
     remote: { type: "boolean" },
@@ -42,9 +45,15 @@ switch (positionals[0]) {
     if (!TIERS.includes(values.tier as Tier)) fail(`--tier must be one of ${TIERS.join(", ")}`);
     const defaultLanguage = values["default-language"];
     if (defaultLanguage !== undefined && !isSentimentLanguage(defaultLanguage)) fail(`--default-language must be one of ${SENTIMENT_LANGUAGES.join(", ")}`);
-    const { key, record } = await createKey(kv, { tenant: values.tenant, tier: values.tier as Tier, key: values.key, defaultLanguage });
+    const { key, record } = await createKey(kv, {
+      tenant: values.tenant,
+      tier: values.tier as Tier,
+      key: values.key,
+      defaultLanguage,
+      fallback: values["no-fallback"] ? false : undefined,
+    });
     console.log(
-      `key:       ${key}\nkey_id:    ${record.key_id}\ntenant:    ${record.tenant_id}\ntier:      ${record.tier}\ndefault language: ${record.default_language ?? "en"}\n\nStore the key now: it is not shown again (only its hash is kept).`,
+      `key:       ${key}\nkey_id:    ${record.key_id}\ntenant:    ${record.tenant_id}\ntier:      ${record.tier}\ndefault language: ${record.default_language ?? "en"}\nfallback:  ${record.fallback === false ? "off (503)" : "embedded engine"}\n\nStore the key now: it is not shown again (only its hash is kept).`,
     );
     break;
   }
