@@ -43,13 +43,8 @@ export class ExecutionLimits {
   checkPayload(stateName: string, what: "input" | "output", value: unknown): boolean {
     const size = Buffer.byteLength(JSON.stringify(value ?? null));
     if (size <= this.payloadBytes) return true;
-    this.trip({
-      Error: "States.DataLimitExceeded",
-      Cause: `The state/task '${stateName}' returned a result with a size exceeding the maximum number of bytes service limit.`.replace(
-        "returned a result",
-        what === "input" ? "was given an input" : "returned a result",
-      ),
-    });
+    const which = what === "input" ? "was given an input" : "returned a result";
+    this.trip({ Error: "States.DataLimitExceeded", Cause: `The state/task '${stateName}' ${which} with a size exceeding the maximum number of bytes service limit.` });
     return false;
   }
 

@@ -123,7 +123,8 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       }
       const principal = authorizer.principalOf(verdict.accessKeyId)!;
       const json = protocol === "json" ? parseJsonBody(body) : undefined;
-      const authorization = authorizer.authorize(principal, { service, operation, url: request.url, headers: req.headers, json });
+      const call = { service, operation, url: request.url, headers: req.headers, json };
+      const authorization = authorizer.authorize(principal, call);
       if (!authorization.ok) {
         const [status, code] = protocol === "s3" ? [403, "AccessDenied"] : service === "sqs" ? [403, "AccessDeniedException"] : [400, "AccessDeniedException"];
         throw new AwsError(status, code, protocol === "s3" ? "Access Denied" : accessDeniedMessage(authorization));
@@ -138,10 +139,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
         case "dynamodb":
           return await forward(backends.dynamoPort, request, res);
         default: {
-          // A missing key is 404 only to a principal that may list the bucket; to others, 403 (S3's rule).
-          const bucketArn = `arn:aws:s3:::${request.url.split("?")[0]!.split("/").filter(Boolean)[0] ?? ""}`;
-          const hidesMissing =
-            (operation === "GetObject" || operation === "HeadObject") && !authorizer.allows(principal, { action: "s3:ListBucket", resource: bucketArn });
+          const hidesMissing = authorizer.hidesMissingKey(principal, call);
           await forward(backends.s3Port, request, res, true, (status) =>
             status === 404 && hidesMissing ? new AwsError(403, "AccessDenied", "Access Denied") : undefined,
           );

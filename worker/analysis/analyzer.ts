@@ -215,11 +215,11 @@ export class Analyzer {
   private async compute(items: Prepared[], deadline: Deadline, report: AnalysisReport): Promise<Computed> {
     const computed: Computed = new Map();
     const fail = (item: Prepared, error: ItemError | ApiError) => computed.set(item.key, error instanceof ApiError ? error : fromItemError(error));
-    const languages = await this.languagesOf(items, deadline, report, fail);
+    await this.chooseLanguages(items, deadline, report, fail);
 
     type Doc = { item: Prepared; text: string; weight: number; language: string };
     const docs: Doc[] = items.flatMap((item) => {
-      const choice = languages.get(item.key);
+      const { choice } = item;
       return choice ? sentimentParts(item.text, choice.language).map((part) => ({ item, ...part, language: choice.language })) : [];
     });
 
@@ -259,7 +259,7 @@ export class Analyzer {
     }
 
     for (const item of items) {
-      const choice = languages.get(item.key);
+      const { choice } = item;
       const parts = answers.get(item);
       if (!choice || computed.has(item.key) || !parts?.length) continue;
       computed.set(item.key, resultOfParts(parts, choice));
@@ -267,18 +267,19 @@ export class Analyzer {
     return computed;
   }
 
-  /** The language of each text: given, or detected from its sample (one call for one text, one batch for many), or the default. */
-  private async languagesOf(items: Prepared[], deadline: Deadline, report: AnalysisReport, fail: (item: Prepared, error: ItemError | ApiError) => void) {
-    const languages = new Map<string, LanguageChoice>();
+  /**
+   * Sets each item's `choice`: its language given, or detected from its sample (one call for one
+   * text, one batch for many), or the default. An item whose detection failed is left without one.
+   */
+  private async chooseLanguages(items: Prepared[], deadline: Deadline, report: AnalysisReport, fail: (item: Prepared, error: ItemError | ApiError) => void): Promise<void> {
     const decide = (item: Prepared, candidates?: DominantLanguage[]) => {
       item.choice = chooseLanguage(item.languageCode, candidates, item.defaultLanguage);
-      languages.set(item.key, item.choice);
     };
     const unknown = items.filter((item) => {
       if (item.languageCode) decide(item);
       return !item.languageCode;
     });
-    if (unknown.length === 0) return languages;
+    if (unknown.length === 0) return;
 
     const samples = unknown.map((item) => languageSample(item.text));
     try {
@@ -302,7 +303,6 @@ export class Analyzer {
     } catch (err) {
       for (const item of unknown) fail(item, apiErrorOf(err, SENTIMENT));
     }
-    return languages;
   }
 }
 

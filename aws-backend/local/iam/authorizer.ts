@@ -24,6 +24,12 @@ export interface AwsCall {
   json?: Record<string, unknown>;
 }
 
+/** The bucket and key an S3 request names (path-style, as the local endpoint is reached). */
+function s3Location(url: string): { bucketArn: string; objectArn: string } {
+  const [bucket = "", ...key] = url.split("?")[0]!.split("/").filter(Boolean).map(decodeURIComponent);
+  return { bucketArn: `arn:aws:s3:::${bucket}`, objectArn: `arn:aws:s3:::${bucket}/${key.join("/")}` };
+}
+
 const SQS_BATCH = { SendMessageBatch: "SendMessage", DeleteMessageBatch: "DeleteMessage", ChangeMessageVisibilityBatch: "ChangeMessageVisibility" } as const;
 
 export function neededFor(call: AwsCall, region: string): Needed[] {
@@ -40,9 +46,7 @@ export function neededFor(call: AwsCall, region: string): Needed[] {
       return [{ action: `sqs:${action}`, resource: `arn:aws:sqs:${region}:${LOCAL_ACCOUNT}:${name}` }];
     }
     default: {
-      const [bucket = "", ...key] = call.url.split("?")[0]!.split("/").filter(Boolean).map(decodeURIComponent);
-      const object = `arn:aws:s3:::${bucket}/${key.join("/")}`;
-      const bucketArn = `arn:aws:s3:::${bucket}`;
+      const { bucketArn, objectArn: object } = s3Location(call.url);
       switch (operation) {
         case "GetObject":
         case "HeadObject":
@@ -97,9 +101,10 @@ export class Authorizer {
     return { ok: true, principal };
   }
 
-  /** Whether the principal may do one action (S3 asks s3:ListBucket before saying 404 rather than 403). */
-  allows(principal: Principal, needed: Needed): boolean {
-    return this.decide(principal, needed).allowed;
+  /** S3's rule: a missing key is 404 only to a principal allowed s3:ListBucket on the bucket, 403 to others. */
+  hidesMissingKey(principal: Principal, call: AwsCall): boolean {
+    if (call.service !== "s3" || (call.operation !== "GetObject" && call.operation !== "HeadObject")) return false;
+    return !this.decide(principal, { action: "s3:ListBucket", resource: s3Location(call.url).bucketArn }).allowed;
   }
 
   private decide(principal: Principal, needed: Needed) {

@@ -16,10 +16,12 @@ export interface Template {
 export const LOCAL_ACCOUNT = "000000000000";
 export const STACK_NAME = "AuraStream";
 
-let synthesized: Template | undefined;
+/** Synthesized once per process and region (each local endpoint reads it at start). */
+const synthesized = new Map<string, Template>();
 
 export function stackTemplate(region: string): Template {
-  if (synthesized) return synthesized;
+  const known = synthesized.get(region);
+  if (known) return known;
   // Deprecation notices are for `cdk synth`; the endpoint only reads the policies.
   process.env.JSII_DEPRECATED ??= "quiet";
   const outdir = mkdtempSync(join(tmpdir(), "aurastream-synth-"));
@@ -30,8 +32,9 @@ export function stackTemplate(region: string): Template {
       context: { "aws:cdk:bundling-stacks": [], "aws:cdk:enable-path-metadata": true },
     });
     new AuraStreamStack(app, STACK_NAME, { env: { account: LOCAL_ACCOUNT, region } });
-    synthesized = app.synth().getStackByName(STACK_NAME).template as Template;
-    return synthesized;
+    const template = app.synth().getStackByName(STACK_NAME).template as Template;
+    synthesized.set(region, template);
+    return template;
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
