@@ -1,17 +1,16 @@
 /**
  * prepare: an upload becomes Comprehend batches, on the shared text pipeline. Reads the job's
  * row and payload, parses it (InvalidInputError names the line), prepares each text (PII,
- * normalise), finds the language of each distinct text (given, or BatchDetectDominantLanguage on
- * its sample), cuts it into parts at the sentence bounds of that language, analyses identical
+ * normalise), finds the language of each distinct text (given, or detected in-process from its
+ * sample, as the Worker does), cuts it into parts at the sentence bounds of that language, analyses identical
  * parts once, and writes batches of at most 25 documents of one language.
  */
-import { BatchDetectDominantLanguageCommand } from "@aws-sdk/client-comprehend";
 import { parseJobInput, InvalidInputError } from "../../shared/batch-input.ts";
-import { MAX_BATCH_DOCUMENTS, type DominantLanguage, type SentimentLanguage } from "../../shared/comprehend.ts";
+import type { SentimentLanguage } from "../../shared/comprehend.ts";
 import { jobIdOfUploadKey, processedKeys } from "../../shared/jobs.ts";
 import { batchesByLanguage, sentimentParts } from "../../shared/pipeline/documents.ts";
-import { itemErrors, type ItemError } from "../../shared/pipeline/item-errors.ts";
-import { chooseLanguage, languageSample } from "../../shared/pipeline/language.ts";
+import { itemErrors } from "../../shared/pipeline/item-errors.ts";
+import { languageOf, type LanguageChoice } from "../../shared/pipeline/language.ts";
 import { prepareText } from "../../shared/pipeline/text.ts";
 import { lambdaDeps, type BatchDeps } from "./deps.ts";
 import { getJob, readText, updateJob, writeObject } from "./storage.ts";
@@ -50,12 +49,14 @@ export async function prepare(deps: BatchDeps, input: PrepareInput): Promise<Pre
   const parsed = parseJobInput(job.format, await readText(deps, input.key));
   if (parsed.length === 0) throw new InvalidInputError("no items to analyse");
 
-  // Distinct analysed texts, in first-seen order; each item points at its text.
   const prepared = parsed.map(({ id, text }) => ({ id, ...prepareText(text, job.options.pii) }));
-  const textIndex = new Map<string, number>();
-  for (const p of prepared) if (p.analysed && !textIndex.has(p.analysed)) textIndex.set(p.analysed, textIndex.size);
-  const texts = [...textIndex.keys()];
-  const detected = job.options.language_code ? [] : await detectLanguages(deps, texts);
+  // The language of each distinct text, chosen once.
+  const choices = new Map<string, LanguageChoice>();
+  const choiceOf = (text: string) => {
+    let choice = choices.get(text);
+    if (!choice) choices.set(text, (choice = languageOf(text, job.options.language_code, job.options.default_language)));
+    return choice;
+  };
 
   // Documents: distinct parts of one language, shared by every item (and text) that has them.
   const docIndex = new Map<string, number>();
@@ -63,9 +64,7 @@ export async function prepare(deps: BatchDeps, input: PrepareInput): Promise<Pre
   const items: WorkItem[] = prepared.map(({ id, analysed, pii }) => {
     const item: WorkItem = { id, docs: [], weights: [], pii_types: pii.types };
     if (!analysed) return { ...item, error: itemErrors.emptyText() };
-    const found = detected[textIndex.get(analysed)!];
-    if (found && !Array.isArray(found)) return { ...item, error: found };
-    const choice = chooseLanguage(job.options.language_code, found, job.options.default_language);
+    const choice = choiceOf(analysed);
     item.language_code = choice.language;
     item.language_source = choice.source;
     for (const part of sentimentParts(analysed, choice.language)) {
@@ -115,20 +114,6 @@ async function claim(deps: BatchDeps, jobId: string, at: string): Promise<boolea
     if ((err as Error).name === "ConditionalCheckFailedException") return false;
     throw err;
   }
-}
-
-/** The candidate languages of each text (from its sample), or Comprehend's refusal of it; 25 texts a call. */
-async function detectLanguages(deps: BatchDeps, texts: string[]): Promise<(DominantLanguage[] | ItemError | undefined)[]> {
-  const languages = new Array<DominantLanguage[] | ItemError | undefined>(texts.length);
-  for (let start = 0; start < texts.length; start += MAX_BATCH_DOCUMENTS) {
-    const samples = texts.slice(start, start + MAX_BATCH_DOCUMENTS).map(languageSample);
-    const out = await deps.comprehend.send(new BatchDetectDominantLanguageCommand({ TextList: samples }));
-    for (const r of out.ResultList ?? []) {
-      languages[start + (r.Index ?? 0)] = (r.Languages ?? []).map((l) => ({ LanguageCode: l.LanguageCode ?? "", Score: l.Score ?? 0 }));
-    }
-    for (const e of out.ErrorList ?? []) languages[start + (e.Index ?? 0)] = itemErrors.refusedByComprehend(e.ErrorCode ?? "Error");
-  }
-  return languages;
 }
 
 export const handler = (event: PrepareInput) => prepare(lambdaDeps(), event);

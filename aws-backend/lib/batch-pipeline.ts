@@ -106,7 +106,6 @@ export class BatchPipeline extends Construct {
     for (const fn of [f.prepare, f["save-batch"], f.aggregate, f.webhook, f["mark-failed"]]) {
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources: [table.tableArn] }));
     }
-    f.prepare.addToRolePolicy(new iam.PolicyStatement({ actions: ["comprehend:BatchDetectDominantLanguage"], resources: ["*"] }));
     this.webhookSecret.grantRead(f.webhook);
 
     const logGroup = new logs.LogGroup(this, "StateMachineLogs", { retention: logs.RetentionDays.ONE_MONTH });

@@ -11,15 +11,12 @@ import { Construct } from "constructs";
 import { S3_PREFIXES } from "../../shared/jobs.ts";
 
 /**
- * Comprehend's detect calls take no resource ARN: they are allowed on "*", by action. Batch
- * language detection is what the analyzer calls for two or more misses without a language.
+ * Comprehend's detect calls take no resource ARN: they are allowed on "*", by action. No language
+ * detection: the Worker finds a text's language itself (shared/pipeline/language.ts).
  */
 export const WORKER_COMPREHEND_ACTIONS = [
   "comprehend:DetectSentiment",
   "comprehend:BatchDetectSentiment",
-  "comprehend:DetectDominantLanguage",
-  "comprehend:BatchDetectDominantLanguage",
-  "comprehend:DetectPiiEntities",
 ];
 
 export interface WorkerIdentityProps {

@@ -121,7 +121,8 @@ describe("the Worker's identity", () => {
     const statements = policies[0]!.Properties.PolicyDocument.Statement as { Sid: string; Action: string | string[]; Resource: unknown }[];
     const actions = Object.fromEntries(statements.map((s) => [s.Sid, [s.Action].flat().sort()]));
     expect(actions).toEqual({
-      Comprehend: ["comprehend:BatchDetectDominantLanguage", "comprehend:BatchDetectSentiment", "comprehend:DetectDominantLanguage", "comprehend:DetectPiiEntities", "comprehend:DetectSentiment"],
+      // No language detection: the Worker finds a text's language itself.
+      Comprehend: ["comprehend:BatchDetectSentiment", "comprehend:DetectSentiment"],
       Uploads: ["s3:PutObject"],
       Results: ["s3:GetObject"],
       Jobs: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],

@@ -4,7 +4,7 @@
  * refused with AWS's own errors, checked with the official SDK clients.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BatchDetectDominantLanguageCommand, BatchDetectSentimentCommand, DetectSentimentCommand } from "@aws-sdk/client-comprehend";
+import { BatchDetectDominantLanguageCommand, BatchDetectSentimentCommand, DetectDominantLanguageCommand, DetectSentimentCommand } from "@aws-sdk/client-comprehend";
 import { DeleteItemCommand, DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
@@ -33,8 +33,9 @@ describe("IAM from the stack's policies", () => {
   it("lets the Worker do what its policy allows, and refuses the rest with AWS's errors", async () => {
     const worker = as("worker");
     expect(await refusal(worker.comprehend.send(new DetectSentimentCommand({ Text: "fine", LanguageCode: "en" })))).toBe("allowed");
-    // Two misses without a language: the analyzer's batch detection (missing from the policy before).
-    expect(await refusal(worker.comprehend.send(new BatchDetectDominantLanguageCommand({ TextList: ["hello there", "hola amigo"] })))).toBe("allowed");
+    // The Worker finds languages itself: the stack no longer lets it ask Comprehend.
+    expect(await refusal(worker.comprehend.send(new BatchDetectDominantLanguageCommand({ TextList: ["hello there", "hola amigo"] })))).toBe("AccessDeniedException 400");
+    expect(await refusal(worker.comprehend.send(new DetectDominantLanguageCommand({ Text: "hello there" })))).toBe("AccessDeniedException 400");
     expect(await refusal(worker.s3.send(new PutObjectCommand({ Bucket: bucket, Key: "uploads/2026/12/01/job_x/input", Body: "x" })))).toBe("allowed");
     expect(await refusal(worker.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl(), MessageBody: "{}" })))).toBe("allowed");
 
@@ -60,7 +61,7 @@ describe("IAM from the stack's policies", () => {
     expect(await refusal(as("load-batch").s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })))).toBe("allowed");
     expect(await refusal(as("save-batch").s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })))).toBe("allowed");
     expect(await refusal(as("load-batch").s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: "{}" })))).toBe("AccessDenied 403");
-    expect(await refusal(as("prepare").comprehend.send(new BatchDetectDominantLanguageCommand({ TextList: ["hello there"] })))).toBe("allowed");
+    expect(await refusal(as("prepare").comprehend.send(new BatchDetectDominantLanguageCommand({ TextList: ["hello there"] })))).toBe("AccessDeniedException 400");
     expect(await refusal(as("prepare").comprehend.send(new BatchDetectSentimentCommand({ TextList: ["hello"], LanguageCode: "en" })))).toBe("AccessDeniedException 400");
     expect(await refusal(as("state-machine").comprehend.send(new BatchDetectSentimentCommand({ TextList: ["hello"], LanguageCode: "en" })))).toBe("allowed");
     expect(await refusal(as("mark-failed").s3.send(new PutObjectCommand({ Bucket: bucket, Key: "processed/x", Body: "{}" })))).toBe("AccessDenied 403");

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { MAX_BATCH_DOCUMENTS, utf8Bytes } from "../../shared/comprehend.ts";
 import { batchesByLanguage, sentimentParts } from "../../shared/pipeline/documents.ts";
-import { chooseLanguage, languageSample } from "../../shared/pipeline/language.ts";
+import { chooseLanguage, languageOf, languageSample } from "../../shared/pipeline/language.ts";
 import { resultOfParts } from "../../shared/pipeline/scores.ts";
 import { prepareText } from "../../shared/pipeline/text.ts";
 
@@ -30,6 +30,15 @@ describe("language", () => {
     expect(chooseLanguage(undefined, detected(["fr", 0.5], ["nl", 0.5]))).toEqual({ language: "en", source: "default" });
     // "meh", "👍": nothing recognised.
     expect(chooseLanguage(undefined, [], "es")).toEqual({ language: "es", source: "default" });
+  });
+
+  it("trusts a close best candidate on a sentence's worth of letters, not on a word", () => {
+    expect(chooseLanguage(undefined, detected(["hi", 0.52], ["mr", 0.48]), "en", 20)).toEqual({ language: "hi", source: "detected" });
+    expect(chooseLanguage(undefined, detected(["hi", 0.52], ["mr", 0.48]), "en", 19)).toEqual({ language: "en", source: "default" });
+    // Found in-process, end to end: a Hindi sentence (Marathi scores close) and a one-word message.
+    expect(languageOf("प्रदेश की 17 तहसीलों में नवीन कार्यालय भवनों का निर्माण किया जाएगा।", undefined)).toEqual({ language: "hi", source: "detected" });
+    expect(languageOf("lol", undefined, "de")).toEqual({ language: "de", source: "default" });
+    expect(languageOf("lol", "fr")).toEqual({ language: "fr", source: "given" });
   });
 
   it("samples at most one sentiment document", () => {

@@ -25,8 +25,8 @@ describe("POST /v1/analyze/batch (happy)", () => {
       [3, "d", expect.any(String), "es"],
     ]);
     const received = await receivedTexts(m);
-    // One batch detection (no language), then one BatchDetectSentiment per language group.
-    expect(received.filter((t) => t.language === undefined)).toHaveLength(4);
+    // Languages found at the edge, then one BatchDetectSentiment per language group, nothing else.
+    expect(received).toHaveLength(4);
     expect(received.filter((t) => t.language === "en")).toHaveLength(2);
     expect(received.filter((t) => t.language === "es")).toHaveLength(2);
   });

@@ -6,7 +6,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createKey } from "../../worker/auth/api-keys.ts";
-import { analyze, marker, receivedTexts } from "./helpers.ts";
+import { analyze, call, marker, newKey, receivedTexts } from "./helpers.ts";
 
 describe("POST /v1/analyze/sync (chat messages)", () => {
   it.each([
@@ -29,6 +29,26 @@ describe("POST /v1/analyze/sync (chat messages)", () => {
     expect((await analyze("これは最悪です")).body).toMatchObject({ language_code: "ja", language_source: "detected" });
     expect((await analyze("Das ist schlecht")).body).toMatchObject({ language_code: "de", language_source: "detected" });
     expect((await analyze(`Muy bueno 👍 ${marker()}`)).body).toMatchObject({ language_code: "es", language_source: "detected" });
+  });
+
+  it("finds the language at the edge: a miss without a language makes exactly one Comprehend call", async () => {
+    const m = marker();
+    const key = await newKey("basic");
+    const { body } = await analyze(`Das Paket kam pünktlich und alles funktioniert ${m}`, {}, { key });
+    expect(body).toMatchObject({ language_code: "de", language_source: "detected" });
+    // Comprehend saw the text once, for its sentiment in German; never to learn its language.
+    expect(await receivedTexts(m)).toEqual([{ text: expect.stringContaining(m), language: "de" }]);
+    const usage = (await (await call("/v1/usage", { key })).json()) as { usage: { comprehend_units: number } };
+    expect(usage.usage.comprehend_units).toBe(3);
+  });
+
+  it("finds each language of a batch at the edge: one sentiment batch per language, nothing else", async () => {
+    const m = marker();
+    const texts = [`The parcel arrived on time and works ${m}`, `Le colis est arrivé à l'heure, tout marche ${m}`, `El paquete llegó a tiempo y funciona bien ${m}`];
+    const res = await call("/v1/analyze/batch", { body: { items: texts.map((text) => ({ text })) } });
+    const body = (await res.json()) as { results: { language_code: string; language_source: string }[] };
+    expect(body.results.map((r) => [r.language_code, r.language_source])).toEqual([["en", "detected"], ["fr", "detected"], ["es", "detected"]]);
+    expect((await receivedTexts(m)).map((t) => t.language).sort()).toEqual(["en", "es", "fr"]);
   });
 
   it("says the language was given when the caller gave it", async () => {

@@ -38,16 +38,15 @@ describe("POST /v1/analyze/sync (happy)", () => {
     expect(again.body.cached).toBe(true);
   });
 
-  it("uses the given language without detecting one, and detects it otherwise", async () => {
+  it("uses the given language, and detects it otherwise, with one Comprehend call each", async () => {
     const m = marker();
     const given = await analyze(`Me encanta este producto ${m}`, { language_code: "es" });
     expect(given.body.language_code).toBe("es");
     const detected = await analyze(`Me encanta este producto, es excelente y muy bonito ${m} otra vez`);
     expect(detected.body.language_code).toBe("es");
-    // A detection call is received without a language; the first request made none.
-    const received = await receivedTexts(m);
-    expect(received.filter((t) => t.language === undefined)).toHaveLength(1);
-    expect(received.filter((t) => t.language === "es")).toHaveLength(2);
+    expect(detected.body.language_source).toBe("detected");
+    // Both texts reached Comprehend once, for their sentiment in Spanish; none to learn a language.
+    expect((await receivedTexts(m)).map((t) => t.language)).toEqual(["es", "es"]);
   });
 
   it("accepts the key as X-API-Key too, and omits scores when include_confidence is false", async () => {

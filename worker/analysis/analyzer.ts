@@ -1,17 +1,19 @@
 /**
  * The real-time analysis of one or more texts (sync = one, batch = up to 25), on the shared text
  * pipeline (shared/pipeline/): prepare (PII, normalise) -> cache key -> cache -> for misses,
- * each computed once per isolate: language -> sentiment parts -> Comprehend -> scores -> cache.
+ * each computed once per isolate: language (in-process) -> sentiment parts -> Comprehend -> scores
+ * -> cache. The cache key never waits on detection: without a given language it holds the
+ * default language, and detection runs only for misses.
  *
  * Nothing here knows about HTTP; it reports per-item outcomes, the Comprehend units it spent and
  * the events that failed, and the routes decide what to answer.
  */
-import { billingUnits, type BatchItemError, type DominantLanguage, type SentimentAnswer, type SentimentLanguage, type SentimentScore } from "../../shared/comprehend.ts";
+import { billingUnits, type BatchItemError, type SentimentAnswer, type SentimentLanguage, type SentimentScore } from "../../shared/comprehend.ts";
 import { withResolvers } from "../../shared/deferred.ts";
 import { resultCacheKey } from "../../shared/pipeline/cache-key.ts";
 import { batchesByLanguage, sentimentParts } from "../../shared/pipeline/documents.ts";
 import { itemErrors, type ItemError } from "../../shared/pipeline/item-errors.ts";
-import { DEFAULT_LANGUAGE, chooseLanguage, languageSample, type LanguageChoice } from "../../shared/pipeline/language.ts";
+import { DEFAULT_LANGUAGE, languageOf, type LanguageChoice } from "../../shared/pipeline/language.ts";
 import { resultOfParts } from "../../shared/pipeline/scores.ts";
 import { prepareText, type PiiSummary } from "../../shared/pipeline/text.ts";
 import type { AnalyzeOptions, SentimentResult } from "../../shared/schemas.ts";
@@ -193,7 +195,7 @@ export class Analyzer {
   private fallbackFor(item: Prepared): SentimentResult | undefined {
     const engine = this.deps.fallback;
     if (!engine) return undefined;
-    const choice = item.choice ?? { language: item.defaultLanguage, source: "default" as const };
+    const choice = (item.choice ??= languageOf(item.text, item.languageCode, item.defaultLanguage));
     const parts = sentimentParts(item.text, choice.language).map((part) => ({ score: engine(part.text).SentimentScore, weight: part.weight }));
     return resultOfParts(parts, choice);
   }
@@ -215,7 +217,8 @@ export class Analyzer {
   private async compute(items: Prepared[], deadline: Deadline, report: AnalysisReport): Promise<Computed> {
     const computed: Computed = new Map();
     const fail = (item: Prepared, error: ItemError | ApiError) => computed.set(item.key, error instanceof ApiError ? error : fromItemError(error));
-    await this.chooseLanguages(items, deadline, report, fail);
+    // The language of each, found at the edge: a miss makes exactly one Comprehend call.
+    for (const item of items) item.choice ??= languageOf(item.text, item.languageCode, item.defaultLanguage);
 
     type Doc = { item: Prepared; text: string; weight: number; language: string };
     const docs: Doc[] = items.flatMap((item) => {
@@ -267,43 +270,6 @@ export class Analyzer {
     return computed;
   }
 
-  /**
-   * Sets each item's `choice`: its language given, or detected from its sample (one call for one
-   * text, one batch for many), or the default. An item whose detection failed is left without one.
-   */
-  private async chooseLanguages(items: Prepared[], deadline: Deadline, report: AnalysisReport, fail: (item: Prepared, error: ItemError | ApiError) => void): Promise<void> {
-    const decide = (item: Prepared, candidates?: DominantLanguage[]) => {
-      item.choice = chooseLanguage(item.languageCode, candidates, item.defaultLanguage);
-    };
-    const unknown = items.filter((item) => {
-      if (item.languageCode) decide(item);
-      return !item.languageCode;
-    });
-    if (unknown.length === 0) return;
-
-    const samples = unknown.map((item) => languageSample(item.text));
-    try {
-      if (unknown.length === 1) {
-        const found = await this.deps.comprehend.detectDominantLanguage(samples[0]!, deadline);
-        report.units += billingUnits(samples[0]!);
-        decide(unknown[0]!, found);
-      } else {
-        const out = await this.deps.comprehend.batchDetectDominantLanguage(samples, deadline);
-        for (const r of out.ResultList ?? []) {
-          const item = unknown[r.Index];
-          if (!item) continue;
-          report.units += billingUnits(samples[r.Index]!);
-          decide(item, r.Languages);
-        }
-        for (const e of out.ErrorList ?? []) {
-          const item = unknown[e.Index];
-          if (item) fail(item, itemErrors.refusedByComprehend(e.ErrorCode));
-        }
-      }
-    } catch (err) {
-      for (const item of unknown) fail(item, apiErrorOf(err, SENTIMENT));
-    }
-  }
 }
 
 function fromItemError(error: ItemError): ApiError {

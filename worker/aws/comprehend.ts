@@ -1,13 +1,12 @@
 /**
- * Amazon Comprehend, the four operations the real-time path uses, signed with aws4fetch.
+ * Amazon Comprehend, the two operations the real-time path uses (the language is found at the
+ * edge), signed with aws4fetch.
  * Every call goes through the circuit breaker and the retry policy, inside the caller's deadline.
  */
 import type { AwsClient } from "aws4fetch";
 import {
   COMPREHEND_TARGET_PREFIX,
-  type BatchLanguageAnswer,
   type BatchSentimentAnswer,
-  type DominantLanguage,
   type SentimentAnswer,
 } from "../../shared/comprehend.ts";
 import type { CircuitBreaker } from "./circuit-breaker.ts";
@@ -24,15 +23,6 @@ export class ComprehendClient {
 
   constructor(private readonly options: ComprehendClientOptions) {
     this.aws = signerFor("comprehend", options);
-  }
-
-  async detectDominantLanguage(text: string, deadline: Deadline): Promise<DominantLanguage[]> {
-    const out = await this.call<{ Languages: DominantLanguage[] }>("DetectDominantLanguage", { Text: text }, deadline);
-    return out.Languages ?? [];
-  }
-
-  async batchDetectDominantLanguage(texts: string[], deadline: Deadline): Promise<BatchLanguageAnswer> {
-    return this.call("BatchDetectDominantLanguage", { TextList: texts }, deadline);
   }
 
   async detectSentiment(text: string, languageCode: string, deadline: Deadline): Promise<SentimentAnswer> {
