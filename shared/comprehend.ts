@@ -63,6 +63,14 @@ export interface BatchLanguageAnswer {
 
 const encoder = new TextEncoder();
 
+/**
+ * A score as the API shows it: four decimal places, so a weighted mean or a difference of
+ * scores never shows float noise (0.7154999999999999). Both paths and the engine round here.
+ */
+export function roundScore(score: number): number {
+  return Math.round(score * 10_000) / 10_000;
+}
+
 export function utf8Bytes(text: string): number {
   return encoder.encode(text).length;
 }

@@ -3,7 +3,7 @@
  * per app (one per isolate in production): the circuit breaker, the in-flight map, the memory
  * caches and the signers' key caches outlive a request. Tests build a fresh app for fresh ones.
  */
-import { analyzeSentiment } from "../shared/engine/sentiment.ts";
+import { analyzeSentiment } from "../shared/engine/sentiment/index.ts";
 import { sha256Hex } from "../shared/hash.ts";
 import { MemoryCache } from "../shared/memory-cache.ts";
 import type { SentimentResult } from "../shared/schemas.ts";

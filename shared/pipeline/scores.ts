@@ -1,9 +1,10 @@
 /**
  * Comprehend's scores as the API gives them, and how scores are combined: the parts of one long
  * text (weighted by length) and the items of a batch job (weighted equally) share one rule, so
- * both paths give the same label and scores for the same answers.
+ * both paths give the same label and scores for the same answers. Scores are rounded to four
+ * places (roundScore), Comprehend's and the engine's alike.
  */
-import type { SentimentLabel, SentimentScore } from "../comprehend.ts";
+import { roundScore, type SentimentLabel, type SentimentScore } from "../comprehend.ts";
 import type { Scores, SentimentResult } from "../schemas.ts";
 import type { LanguageChoice } from "./language.ts";
 
@@ -31,6 +32,7 @@ export function aggregateScores(parts: WeightedScores[]): { sentiment: Sentiment
   for (const part of parts) {
     for (const k of Object.keys(scores) as (keyof Scores)[]) scores[k] += (part.scores[k] * part.weight) / total;
   }
+  for (const k of Object.keys(scores) as (keyof Scores)[]) scores[k] = roundScore(scores[k]);
   return { ...labelOf(scores), scores };
 }
 
@@ -44,5 +46,5 @@ export function resultOfParts(parts: { score: SentimentScore; weight: number }[]
 export function labelOf(scores: Scores): { sentiment: SentimentLabel; score: number; confidence: number } {
   const ranked = (Object.entries(scores) as [keyof Scores, number][]).sort((a, b) => b[1] - a[1]);
   const [top, second] = [ranked[0]!, ranked[1]!];
-  return { sentiment: LABEL_OF[top[0]], score: top[1], confidence: Math.max(0, top[1] - second[1]) };
+  return { sentiment: LABEL_OF[top[0]], score: top[1], confidence: roundScore(Math.max(0, top[1] - second[1])) };
 }

@@ -1,28 +1,68 @@
 /** The embedded engines behave as Comprehend's answers require, on text a user would send. */
 import { describe, expect, it } from "vitest";
-import { analyzeSentiment } from "../../shared/engine/sentiment.ts";
+import { analyzeSentiment } from "../../shared/engine/sentiment/index.ts";
 import { detectLanguages } from "../../shared/engine/language.ts";
 import { countPiiTypes, detectPii, ibanValid, luhnValid, redactPii } from "../../shared/engine/pii.ts";
 import { billingUnits } from "../../shared/comprehend.ts";
 
 describe("sentiment", () => {
+  const byLabel = (s: { Positive: number; Negative: number; Neutral: number; Mixed: number }) => ({ POSITIVE: s.Positive, NEGATIVE: s.Negative, NEUTRAL: s.Neutral, MIXED: s.Mixed });
+
   it.each([
-    ["I love this product!", "POSITIVE"],
-    ["Worst purchase ever. It broke in a day.", "NEGATIVE"],
-    ["The package arrived on Tuesday.", "NEUTRAL"],
-    ["Great screen, awful battery, decent price.", "MIXED"],
-  ])("%s -> %s, with that label's score the highest and all four summing to 1", (text, label) => {
-    const r = analyzeSentiment(text);
+    ["I love this product!", "en", "POSITIVE"],
+    ["Worst purchase ever. It broke in a day.", "en", "NEGATIVE"],
+    ["Great screen, awful battery, decent price.", "en", "MIXED"],
+  ])("%s -> %s, four distinct scores rounded to 4 places, the label's the highest, summing to 1", (text, language, label) => {
+    const r = analyzeSentiment(text, language);
     expect(r.Sentiment).toBe(label);
-    const scores = r.SentimentScore;
-    const byLabel = { POSITIVE: scores.Positive, NEGATIVE: scores.Negative, NEUTRAL: scores.Neutral, MIXED: scores.Mixed };
-    expect(Math.max(...Object.values(byLabel))).toBe(byLabel[label as keyof typeof byLabel]);
-    expect(scores.Positive + scores.Negative + scores.Neutral + scores.Mixed).toBeCloseTo(1, 9);
+    const scores = byLabel(r.SentimentScore);
+    expect(Math.max(...Object.values(scores))).toBe(scores[label as keyof typeof scores]);
+    expect(new Set(Object.values(scores)).size).toBe(4);
+    for (const v of Object.values(scores)) expect(Math.round(v * 10_000) / 10_000).toBe(v);
+    expect(Object.values(scores).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 3);
   });
 
-  it("handles negation and emphasis as VADER does", () => {
-    expect(analyzeSentiment("This is not good at all").Sentiment).toBe("NEGATIVE");
-    expect(analyzeSentiment("GREAT!!!").SentimentScore.Positive).toBeGreaterThan(analyzeSentiment("great").SentimentScore.Positive);
+  it.each([
+    ["Terrible support, I want a refund."],
+    ["The app crashes every time I open the settings page"],
+    ["Awful support"],
+    ["I was charged twice and nobody answers my emails"],
+    ["Still waiting for my refund after three weeks"],
+  ])("reads the customer-support complaint %j as NEGATIVE", (text) => {
+    expect(analyzeSentiment(text, "en").Sentiment).toBe("NEGATIVE");
+  });
+
+  it.each([
+    ["👍", "POSITIVE"],
+    ["❤️", "POSITIVE"],
+    [":)", "POSITIVE"],
+    ["👎", "NEGATIVE"],
+    ["😡", "NEGATIVE"],
+    [":(", "NEGATIVE"],
+  ])("gives the emoji or emoticon %s its polarity (%s)", (text, label) => {
+    expect(analyzeSentiment(text, "en").Sentiment).toBe(label);
+  });
+
+  it.each([
+    ["Das ist schlecht", "de", "NEGATIVE"],
+    ["C'est nul", "fr", "NEGATIVE"],
+    ["Muy bueno 👍", "es", "POSITIVE"],
+    ["Me encanta este producto, es excelente", "es", "POSITIVE"],
+    ["Questo prodotto è fantastico, lo adoro", "it", "POSITIVE"],
+    ["Péssimo atendimento, nunca mais compro", "pt", "NEGATIVE"],
+    ["これは最悪です", "ja", "NEGATIVE"],
+    ["とても良い商品で満足しています", "ja", "POSITIVE"],
+    ["非常好", "zh", "POSITIVE"],
+    ["质量太差了，很失望", "zh", "NEGATIVE"],
+    ["質量太差了，很失望", "zh-TW", "NEGATIVE"],
+    ["정말 최고의 영화입니다", "ko", "POSITIVE"],
+    ["시간 아깝다 최악", "ko", "NEGATIVE"],
+  ])("reads %j in %s as %s", (text, language, label) => {
+    expect(analyzeSentiment(text, language).Sentiment).toBe(label);
+  });
+
+  it("handles negation", () => {
+    expect(analyzeSentiment("This is not good at all", "en").Sentiment).toBe("NEGATIVE");
   });
 });
 

@@ -1,7 +1,7 @@
 /** POST /v1/analyze/sync, the paths a client expects to work. */
 import { describe, expect, it } from "vitest";
 import { AnalyzeSyncResponse } from "../../shared/schemas.ts";
-import { utf8Bytes } from "../../shared/comprehend.ts";
+import { roundScore, utf8Bytes } from "../../shared/comprehend.ts";
 import { analyze, call, marker, receivedTexts } from "./helpers.ts";
 
 describe("POST /v1/analyze/sync (happy)", () => {
@@ -13,7 +13,9 @@ describe("POST /v1/analyze/sync (happy)", () => {
     const body = AnalyzeSyncResponse.parse(first.body);
     expect(body).toMatchObject({ sentiment: "POSITIVE", language_code: "en", pii_detected: false, cached: false });
     expect(body.score).toBe(body.scores!.positive);
-    expect(body.scores!.positive + body.scores!.negative + body.scores!.neutral + body.scores!.mixed).toBeCloseTo(1, 5);
+    expect(body.scores!.positive + body.scores!.negative + body.scores!.neutral + body.scores!.mixed).toBeCloseTo(1, 3);
+    // No float noise: every score, and the confidence, has at most four decimal places.
+    for (const v of [...Object.values(body.scores!), body.confidence!]) expect(roundScore(v)).toBe(v);
     expect(body.request_id).toBe(first.res.headers.get("x-request-id"));
     const sentimentCalls = (await receivedTexts(m)).filter((t) => t.language === "en").length;
     expect(sentimentCalls).toBe(1);

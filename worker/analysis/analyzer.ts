@@ -65,7 +65,7 @@ export interface AnalyzerDeps {
    */
   ownAttemptReserveMs: number;
   /** The embedded engine, for answers when Comprehend cannot give one in time (absent: none). */
-  fallback?: (text: string) => SentimentAnswer;
+  fallback?: (text: string, language: string) => SentimentAnswer;
 }
 
 /** What the caller allows: the key may refuse fallback answers (then 503 as without one). */
@@ -196,7 +196,7 @@ export class Analyzer {
     const engine = this.deps.fallback;
     if (!engine) return undefined;
     const choice = (item.choice ??= languageOf(item.text, item.languageCode, item.defaultLanguage));
-    const parts = sentimentParts(item.text, choice.language).map((part) => ({ score: engine(part.text).SentimentScore, weight: part.weight }));
+    const parts = sentimentParts(item.text, choice.language).map((part) => ({ score: engine(part.text, choice.language).SentimentScore, weight: part.weight }));
     return resultOfParts(parts, choice);
   }
 

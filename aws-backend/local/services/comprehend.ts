@@ -7,7 +7,7 @@
  * TextSizeLimitExceededException for single-document calls, a per-document ErrorList entry for
  * the batch ones), then the default request rates of one region (ThrottlingException).
  */
-import { analyzeSentiment } from "../../../shared/engine/sentiment.ts";
+import { analyzeSentiment } from "../../../shared/engine/sentiment/index.ts";
 import { detectLanguages } from "../../../shared/engine/language.ts";
 import { detectPii } from "../../../shared/engine/pii.ts";
 import {
@@ -96,11 +96,11 @@ export class ComprehendService {
         const text = single(request.Text as string, MAX_SENTIMENT_BYTES);
         const language = supported(request.LanguageCode as string, SENTIMENT_LANGUAGES);
         this.bill([text], language);
-        return analyzeSentiment(text);
+        return analyzeSentiment(text, language);
       }
       case "BatchDetectSentiment": {
         const language = supported(request.LanguageCode as string, SENTIMENT_LANGUAGES);
-        return this.batch(operation, request.TextList as string[], MAX_SENTIMENT_BYTES, language, (t) => analyzeSentiment(t));
+        return this.batch(operation, request.TextList as string[], MAX_SENTIMENT_BYTES, language, (t) => analyzeSentiment(t, language));
       }
       case "DetectDominantLanguage": {
         const text = single(request.Text as string, MAX_DETECT_BYTES);

@@ -1,5 +1,6 @@
 /**
- * Embedded sentiment engine: VADER (lexicon + rules, English) shaped into Comprehend's answer.
+ * Today's engine until 2026-12 (the baseline `npm run eval` compares with): VADER (lexicon + rules,
+ * English only) shaped into Comprehend's answer.
  *
  * VADER gives a compound polarity in [-1, 1] and the share of positive, negative and neutral
  * words. Comprehend gives a label among four and four scores summing to 1 with the label's score
@@ -7,7 +8,7 @@
  * 3-class accuracy is VADER's, and adds MIXED when strong positive and negative words meet.
  */
 import vader from "vader-sentiment";
-import type { SentimentAnswer, SentimentLabel as Sentiment } from "../comprehend.ts";
+import type { SentimentAnswer, SentimentLabel as Sentiment } from "../../shared/comprehend.ts";
 
 /** VADER's recommended neutral band. */
 const POLARITY_THRESHOLD = 0.05;
