@@ -39,6 +39,23 @@ export interface SentimentAnswer {
   SentimentScore: SentimentScore;
 }
 
+/** DetectTargetedSentiment: its API enum lists all twelve, but the service reads English only. */
+export const TARGETED_SENTIMENT_LANGUAGES = ["en"] as const;
+
+export interface TargetedMention {
+  BeginOffset: number;
+  EndOffset: number;
+  Score: number;
+  GroupScore: number;
+  Text: string;
+  Type: string;
+  MentionSentiment: SentimentAnswer;
+}
+
+export interface TargetedSentimentAnswer {
+  Entities: { DescriptiveMentionIndex: number[]; Mentions: TargetedMention[] }[];
+}
+
 export interface DominantLanguage {
   LanguageCode: string;
   Score: number;

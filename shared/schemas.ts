@@ -51,10 +51,28 @@ export const SyncText = z
   .refine((t) => t.trim().length > 0, "must not be empty or only whitespace")
   .refine((t) => characterCount(t.trim()) <= MAX_SYNC_CHARACTERS, `must be at most ${MAX_SYNC_CHARACTERS} characters`);
 
+/** At most this many sentences get their own result (each is billed as a document). */
+export const MAX_SENTENCES = 100;
+
+/** Options of one real-time text: the common ones, and the sentence- and target-level results. */
+export const SyncOptions = AnalyzeOptions.extend({
+  sentences: z
+    .boolean()
+    .default(false)
+    .describe(`true: each sentence's sentiment too, with code-point offsets into the text as submitted (at most ${MAX_SENTENCES} sentences; each billed as a document, 3 units at least)`),
+  targets: z
+    .boolean()
+    .default(false)
+    .describe("true: the sentiment of each entity or aspect mentioned (\"the battery\": NEGATIVE), by Comprehend's targeted sentiment (English only; billed as one more request of the text's units)"),
+}).strict();
+export type SyncOptions = z.infer<typeof SyncOptions>;
+
+const DEFAULT_SYNC_OPTIONS: SyncOptions = { ...DEFAULT_ANALYZE_OPTIONS, sentences: false, targets: false };
+
 export const AnalyzeSyncRequest = z
   .object({
     text: SyncText,
-    options: AnalyzeOptions.default(DEFAULT_ANALYZE_OPTIONS),
+    options: SyncOptions.default(DEFAULT_SYNC_OPTIONS),
   })
   .strict();
 export type AnalyzeSyncRequest = z.infer<typeof AnalyzeSyncRequest>;
@@ -82,7 +100,35 @@ export const SentimentResult = z.object({
 });
 export type SentimentResult = z.infer<typeof SentimentResult>;
 
+/** Where a result sits in the submitted text: code points, [begin, end). */
+const Span = {
+  begin_offset: z.number().int().min(0),
+  end_offset: z.number().int().min(0),
+};
+
+export const SentenceResult = z.object({
+  ...Span,
+  sentiment: SentimentLabel,
+  score: z.number().min(0).max(1),
+  scores: Scores.optional(),
+});
+export type SentenceResult = z.infer<typeof SentenceResult>;
+
+export const TargetResult = z.object({
+  text: z.string().describe("The mention as analysed (PII redacted under pii=redact)"),
+  type: z.string().describe("Comprehend's entity type: PERSON, BRAND, COMMERCIAL_ITEM, ATTRIBUTE, OTHER, ..."),
+  group: z.number().int().min(0).describe("Mentions of one entity share a group"),
+  begin_offset: Span.begin_offset.optional().describe("Absent when the mention cannot be found in the submitted text (redacted)"),
+  end_offset: Span.end_offset.optional(),
+  sentiment: SentimentLabel,
+  score: z.number().min(0).max(1),
+  scores: Scores.optional(),
+});
+export type TargetResult = z.infer<typeof TargetResult>;
+
 export const AnalyzeSyncResponse = SentimentResult.extend({
+  sentences: z.array(SentenceResult).optional().describe("With options.sentences"),
+  targets: z.array(TargetResult).optional().describe("With options.targets"),
   pii_detected: z.boolean(),
   pii_types: PiiTypeCounts,
   cached: z.boolean(),

@@ -4,12 +4,14 @@
  * caches and the signers' key caches outlive a request. Tests build a fresh app for fresh ones.
  */
 import { analyzeSentiment } from "../shared/engine/sentiment/index.ts";
+import { detectTargets } from "../shared/engine/targets.ts";
 import { sha256Hex } from "../shared/hash.ts";
 import { MemoryCache } from "../shared/memory-cache.ts";
 import type { SentimentResult } from "../shared/schemas.ts";
 import type { KnownKey } from "./auth/api-keys.ts";
 import { Analyzer } from "./analysis/analyzer.ts";
 import { DeadLetterQueue } from "./analysis/dead-letter.ts";
+import type { TargetsDeps } from "./analysis/targets.ts";
 import { CircuitBreaker } from "./aws/circuit-breaker.ts";
 import { ComprehendClient } from "./aws/comprehend.ts";
 import { awsEndpoint } from "./aws/endpoints.ts";
@@ -27,6 +29,8 @@ import type { Config } from "./config.ts";
 export interface Services {
   comprehend: ComprehendClient;
   analyzer: Analyzer;
+  /** Targeted sentiment: Comprehend, and the embedded reading when it cannot answer. */
+  targets: TargetsDeps;
   deadLetters: DeadLetterQueue;
   /** Keys seen in the last few seconds (a revocation shows within KEY_CACHE_MS). */
   apiKeys: MemoryCache<KnownKey>;
@@ -42,7 +46,7 @@ const ISOLATE_KEYS = 10_000;
 
 
 /** What an isolate keeps for one configuration: clients (with their signing-key caches) and shared state. */
-interface IsolateServices extends Omit<Services, "analyzer"> {
+interface IsolateServices extends Omit<Services, "analyzer" | "targets"> {
   breaker: CircuitBreaker;
   inflight: Map<string, Promise<SentimentResult>>;
   results: MemoryCache<SentimentResult>;
@@ -65,6 +69,7 @@ export function createServiceRegistry() {
     const { breaker: _breaker, inflight, results, ...services } = isolate;
     return {
       ...services,
+      targets: { comprehend: isolate.comprehend, fallback: detectTargets },
       analyzer: new Analyzer({
         comprehend: isolate.comprehend,
         cache: new ResultCache(env.KV, config.CACHE_TTL_SECONDS, results),

@@ -17,6 +17,7 @@ import { S3_PREFIXES } from "../../shared/jobs.ts";
 export const WORKER_COMPREHEND_ACTIONS = [
   "comprehend:DetectSentiment",
   "comprehend:BatchDetectSentiment",
+  "comprehend:DetectTargetedSentiment",
 ];
 
 export interface WorkerIdentityProps {

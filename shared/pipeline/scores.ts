@@ -20,9 +20,9 @@ const LABEL_OF: Record<keyof Scores, SentimentLabel> = {
   mixed: "MIXED",
 };
 
-/** Comprehend's SentimentScore in the API's field names. */
+/** Comprehend's SentimentScore in the API's field names, rounded as the API shows scores. */
 export function scoresOf(score: SentimentScore): Scores {
-  return { positive: score.Positive, negative: score.Negative, neutral: score.Neutral, mixed: score.Mixed };
+  return { positive: roundScore(score.Positive), negative: roundScore(score.Negative), neutral: roundScore(score.Neutral), mixed: roundScore(score.Mixed) };
 }
 
 /** The weighted mean of the scores and the label with the highest mean. */

@@ -122,7 +122,7 @@ describe("the Worker's identity", () => {
     const actions = Object.fromEntries(statements.map((s) => [s.Sid, [s.Action].flat().sort()]));
     expect(actions).toEqual({
       // No language detection: the Worker finds a text's language itself.
-      Comprehend: ["comprehend:BatchDetectSentiment", "comprehend:DetectSentiment"],
+      Comprehend: ["comprehend:BatchDetectSentiment", "comprehend:DetectSentiment", "comprehend:DetectTargetedSentiment"],
       Uploads: ["s3:PutObject"],
       Results: ["s3:GetObject"],
       Jobs: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],

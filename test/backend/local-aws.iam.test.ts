@@ -4,7 +4,7 @@
  * refused with AWS's own errors, checked with the official SDK clients.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BatchDetectDominantLanguageCommand, BatchDetectSentimentCommand, DetectDominantLanguageCommand, DetectSentimentCommand } from "@aws-sdk/client-comprehend";
+import { BatchDetectDominantLanguageCommand, BatchDetectSentimentCommand, DetectDominantLanguageCommand, DetectSentimentCommand, DetectTargetedSentimentCommand } from "@aws-sdk/client-comprehend";
 import { DeleteItemCommand, DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
@@ -33,6 +33,7 @@ describe("IAM from the stack's policies", () => {
   it("lets the Worker do what its policy allows, and refuses the rest with AWS's errors", async () => {
     const worker = as("worker");
     expect(await refusal(worker.comprehend.send(new DetectSentimentCommand({ Text: "fine", LanguageCode: "en" })))).toBe("allowed");
+    expect(await refusal(worker.comprehend.send(new DetectTargetedSentimentCommand({ Text: "The battery is fine", LanguageCode: "en" })))).toBe("allowed");
     // The Worker finds languages itself: the stack no longer lets it ask Comprehend.
     expect(await refusal(worker.comprehend.send(new BatchDetectDominantLanguageCommand({ TextList: ["hello there", "hola amigo"] })))).toBe("AccessDeniedException 400");
     expect(await refusal(worker.comprehend.send(new DetectDominantLanguageCommand({ Text: "hello there" })))).toBe("AccessDeniedException 400");

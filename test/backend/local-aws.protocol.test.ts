@@ -11,6 +11,7 @@ import {
   DetectDominantLanguageCommand,
   DetectPiiEntitiesCommand,
   DetectSentimentCommand,
+  DetectTargetedSentimentCommand,
   type LanguageCode,
   TextSizeLimitExceededException,
   UnsupportedLanguageException,
@@ -69,6 +70,20 @@ describe("Comprehend protocol, answered by the embedded engine", () => {
       [1, "NEGATIVE"],
       [2, "NEUTRAL"],
     ]);
+  });
+
+  it("DetectTargetedSentiment: each target with its sentiment and offsets in Comprehend's shape, English only", async () => {
+    const Text = "The battery is awful but the screen is gorgeous.";
+    const out = await aws.comprehend.send(new DetectTargetedSentimentCommand({ Text, LanguageCode: "en" }));
+    const mentions = out.Entities!.flatMap((e) => e.Mentions!);
+    expect(mentions.map((m) => [m.Text, Text.slice(m.BeginOffset, m.EndOffset), m.MentionSentiment!.Sentiment])).toEqual([
+      ["The battery", "The battery", "NEGATIVE"],
+      ["the screen", "the screen", "POSITIVE"],
+    ]);
+    expect(out.Entities!.every((e) => e.DescriptiveMentionIndex!.length > 0)).toBe(true);
+    expect(endpoint.usage.snapshot().comprehend.units).toBe(3);
+    const refused = await aws.comprehend.send(new DetectTargetedSentimentCommand({ Text: "Die Batterie ist schlecht", LanguageCode: "de" })).catch((e: Error) => e);
+    expect((refused as Error).name).toBe("UnsupportedLanguageException");
   });
 
   it("DetectDominantLanguage and its batch form recognise the language", async () => {

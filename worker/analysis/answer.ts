@@ -4,33 +4,79 @@
  */
 import type { Context } from "hono";
 import { characterCount } from "../../shared/comprehend.ts";
-import type { AnalyzeSyncRequest, AnalyzeSyncResponse, SentimentResult } from "../../shared/schemas.ts";
+import { languageOf } from "../../shared/pipeline/language.ts";
+import { prepareText } from "../../shared/pipeline/text.ts";
+import type { AnalyzeSyncRequest, AnalyzeSyncResponse, SentenceResult, SentimentResult, TargetResult } from "../../shared/schemas.ts";
 import { Deadline } from "../aws/deadline.ts";
 import type { AppEnv } from "../context.ts";
+import type { AnalysisReport } from "./analyzer.ts";
 import { finishAnalysis } from "./finish.ts";
+import { sentenceResults, sentencesOf } from "./sentences.ts";
+import { checkTargetsLanguage, targetResults } from "./targets.ts";
 
-/** Analyses one validated text within the request's deadline; a failed analysis throws its ApiError. */
+/**
+ * Analyses one validated text within the request's deadline, and on request its sentences and
+ * targets (each checked before any work is paid for); a failed analysis throws its ApiError.
+ */
 export async function answerText(c: Context<AppEnv>, request: AnalyzeSyncRequest): Promise<AnalyzeSyncResponse> {
   const started = Date.now();
   const trimmed = request.text.trim();
   const { options } = request;
   const { record } = c.get("apiKey");
-  const report = await c.get("services").analyzer.analyze([{ text: trimmed, options }], new Deadline(c.get("config").SYNC_DEADLINE_MS), {
-    defaultLanguage: record.default_language,
-    fallback: record.fallback,
-  });
-  finishAnalysis(c, report, characterCount(trimmed));
+  const services = c.get("services");
+  const deadline = new Deadline(c.get("config").SYNC_DEADLINE_MS);
+  const context = { defaultLanguage: record.default_language, fallback: record.fallback };
+  const allowFallback = options.fallback && record.fallback !== false;
+
+  const spans = options.sentences ? sentencesOf(request.text, options.language_code) : [];
+  const analysed = prepareText(trimmed, options.pii).analysed;
+  const language = options.targets ? languageOf(analysed, options.language_code, options.default_language ?? record.default_language).language : undefined;
+  if (language) checkTargetsLanguage(language);
+
+  const report = await services.analyzer.analyze([{ text: trimmed, options }], deadline, context);
   const outcome = report.outcomes[0]!;
-  if (!outcome.ok) throw outcome.error;
+  if (!outcome.ok) {
+    finishAnalysis(c, report, characterCount(trimmed));
+    throw outcome.error;
+  }
+  let sentences: SentenceResult[] | undefined;
+  let targets: TargetResult[] | undefined;
+  try {
+    if (options.sentences) {
+      const found = await sentenceResults(services.analyzer, spans, outcome.result, options, deadline, context);
+      sentences = found.sentences;
+      if (found.report) mergeReport(report, found.report);
+    }
+    if (language) {
+      const found = await targetResults(services.targets, { submitted: request.text, analysed, language, includeScores: options.include_confidence, allowFallback }, deadline);
+      targets = found.targets;
+      report.units += found.units;
+      if (found.fallback) report.fallbacks++;
+    }
+  } finally {
+    finishAnalysis(c, report, characterCount(trimmed));
+  }
   return {
     ...presentResult(outcome.result, options.include_confidence),
+    ...(sentences ? { sentences } : {}),
+    ...(targets ? { targets } : {}),
     pii_detected: outcome.pii.detected,
     pii_types: outcome.pii.types,
     cached: outcome.cached,
-    engine: outcome.fallback ? "embedded" : "comprehend",
+    engine: report.fallbacks > 0 ? "embedded" : "comprehend",
     processing_time_ms: Date.now() - started,
     request_id: c.get("requestId"),
   };
+}
+
+/** One request's cost and side effects, from more than one analysis (the text's outcome stays first). */
+function mergeReport(into: AnalysisReport, more: AnalysisReport): void {
+  into.units += more.units;
+  into.cacheHits += more.cacheHits;
+  into.fallbacks += more.fallbacks;
+  into.comprehendMs += more.comprehendMs;
+  into.failed.push(...more.failed);
+  into.pending.push(...more.pending);
 }
 
 /** The stored result as the caller asked for it: without scores and confidence when they opted out. */

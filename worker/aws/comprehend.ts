@@ -1,6 +1,6 @@
 /**
- * Amazon Comprehend, the two operations the real-time path uses (the language is found at the
- * edge), signed with aws4fetch.
+ * Amazon Comprehend, the operations the real-time path uses (the language is found at the edge),
+ * signed with aws4fetch.
  * Every call goes through the circuit breaker and the retry policy, inside the caller's deadline.
  */
 import type { AwsClient } from "aws4fetch";
@@ -8,6 +8,7 @@ import {
   COMPREHEND_TARGET_PREFIX,
   type BatchSentimentAnswer,
   type SentimentAnswer,
+  type TargetedSentimentAnswer,
 } from "../../shared/comprehend.ts";
 import type { CircuitBreaker } from "./circuit-breaker.ts";
 import type { Deadline } from "./deadline.ts";
@@ -31,6 +32,10 @@ export class ComprehendClient {
 
   async batchDetectSentiment(texts: string[], languageCode: string, deadline: Deadline): Promise<BatchSentimentAnswer> {
     return this.call("BatchDetectSentiment", { TextList: texts, LanguageCode: languageCode }, deadline);
+  }
+
+  async detectTargetedSentiment(text: string, languageCode: string, deadline: Deadline): Promise<TargetedSentimentAnswer> {
+    return this.call("DetectTargetedSentiment", { Text: text, LanguageCode: languageCode }, deadline);
   }
 
   /**

@@ -8,6 +8,7 @@
  * the batch ones), then the default request rates of one region (ThrottlingException).
  */
 import { analyzeSentiment } from "../../../shared/engine/sentiment/index.ts";
+import { detectTargets } from "../../../shared/engine/targets.ts";
 import { detectLanguages } from "../../../shared/engine/language.ts";
 import { detectPii } from "../../../shared/engine/pii.ts";
 import {
@@ -16,6 +17,7 @@ import {
   MAX_SENTIMENT_BYTES,
   PII_LANGUAGES,
   SENTIMENT_LANGUAGES,
+  TARGETED_SENTIMENT_LANGUAGES,
   billingUnits,
   utf8Bytes,
   type BatchItemError,
@@ -102,6 +104,12 @@ export class ComprehendService {
         const language = supported(request.LanguageCode as string, SENTIMENT_LANGUAGES);
         return this.batch(operation, request.TextList as string[], MAX_SENTIMENT_BYTES, language, (t) => analyzeSentiment(t, language));
       }
+      case "DetectTargetedSentiment": {
+        const text = single(request.Text as string, MAX_SENTIMENT_BYTES);
+        const language = supported(request.LanguageCode as string, TARGETED_SENTIMENT_LANGUAGES);
+        this.bill([text], language);
+        return detectTargets(text);
+      }
       case "DetectDominantLanguage": {
         const text = single(request.Text as string, MAX_DETECT_BYTES);
         this.bill([text]);
@@ -176,6 +184,7 @@ const MODEL: Record<string, FieldRule[]> = {
   DetectDominantLanguage: [{ name: "Text", kind: "string" }],
   BatchDetectDominantLanguage: [{ name: "TextList", kind: "stringList" }],
   DetectPiiEntities: [{ name: "Text", kind: "string" }, { name: "LanguageCode", kind: "languageCode" }],
+  DetectTargetedSentiment: [{ name: "Text", kind: "string" }, { name: "LanguageCode", kind: "languageCode" }],
 };
 
 const camel = (name: string) => name[0]!.toLowerCase() + name.slice(1);
