@@ -1,12 +1,10 @@
 /**
- * Reading a batch job's payload into items: plain text (split at sentences into parts Comprehend
- * accepts), `{"items": [...]}` JSON, CSV (RFC 4180, a `text` column and an optional `id`) and
+ * Reading a batch job's payload into items: plain text (one item, however long: the pipeline
+ * cuts it into parts), `{"items": [...]}` JSON, CSV (RFC 4180, a `text` column and an optional `id`) and
  * JSON lines. Malformed input throws InvalidInputError naming the line; the text itself is never
  * quoted in the message.
  */
-import { MAX_SENTIMENT_BYTES } from "./comprehend.ts";
 import type { JobFormat } from "./jobs.ts";
-import { chunkText } from "./pipeline/chunk.ts";
 
 export interface InputItem {
   id: string;
@@ -26,7 +24,8 @@ export class InvalidInputError extends Error {
 export function parseJobInput(format: JobFormat, body: string): InputItem[] {
   switch (format) {
     case "text":
-      return chunkText(body, MAX_SENTIMENT_BYTES).map((text, i) => ({ id: `part-${i + 1}`, text }));
+      // One document is one item, however long: the pipeline cuts it into parts and combines them.
+      return [{ id: "1", text: body }];
     case "items":
       return parseItemsJson(body);
     case "csv":

@@ -276,10 +276,10 @@ export type JobItemResult = z.infer<typeof JobItemResult>;
 
 /** A completed job's summary: kept on its row by aggregate, answered by its status. */
 export const JobSummary = z.object({
-  sentiment: SentimentLabel,
-  score: z.number(),
-  scores: Scores,
-  language_code: z.string().describe("The most frequent language among the analysed items"),
+  sentiment: SentimentLabel.optional().describe("Absent when no item could be analysed (every item failed): nothing is invented"),
+  score: z.number().optional(),
+  scores: Scores.optional(),
+  language_code: z.string().optional().describe("The most frequent language among the analysed items"),
   languages: z.record(z.string(), z.number().int()).describe("Analysed items per language"),
   item_count: z.number().int(),
   failed_items: z.number().int(),

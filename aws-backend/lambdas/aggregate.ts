@@ -48,10 +48,15 @@ export async function aggregate(deps: BatchDeps, input: { job_id: string }): Pro
   }
   const completedAt = deps.now();
   const summary: JobSummary = {
-    sentiment: overall.sentiment,
-    score: overall.score,
-    scores: overall.scores,
-    language_code: Object.entries(languages).sort((a, b) => b[1] - a[1])[0]?.[0] ?? "und",
+    // With no item analysed there is no overall sentiment to give (a mean of nothing is not POSITIVE).
+    ...(analysed.length > 0
+      ? {
+          sentiment: overall.sentiment,
+          score: overall.score,
+          scores: overall.scores,
+          language_code: Object.entries(languages).sort((a, b) => b[1] - a[1])[0]![0],
+        }
+      : {}),
     languages,
     item_count: results.length,
     failed_items: results.length - analysed.length,

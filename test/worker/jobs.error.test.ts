@@ -16,6 +16,16 @@ describe("batch jobs (errors)", () => {
     expect(await results.json()).toMatchObject({ error: { code: "JOB_NOT_READY" } });
   });
 
+  it("completes a CSV whose every row fails without inventing a sentiment", async () => {
+    const res = await call("/v1/analyze/async", { body: "id,text\n1,\n2,   \n", contentType: "text/csv" });
+    expect(res.status).toBe(202);
+    const { job_id } = AnalyzeAsyncResponse.parse(await res.json());
+    const done = await waitForEnd(job_id);
+    expect(done).toMatchObject({ status: "COMPLETED", result: { item_count: 2, failed_items: 2, distribution: { POSITIVE: 0, NEGATIVE: 0, NEUTRAL: 0, MIXED: 0 } } });
+    expect(done.result).not.toHaveProperty("sentiment");
+    expect(done.result).not.toHaveProperty("scores");
+  });
+
   it("refuses a different body under the same Idempotency-Key with 409", async () => {
     const headers = { "idempotency-key": `idem-${crypto.randomUUID()}` };
     expect((await call("/v1/analyze/async", { body: { text: "first body" }, headers })).status).toBe(202);

@@ -47,6 +47,17 @@ describe("batch jobs (happy)", () => {
     expect(done.status).toBe("COMPLETED");
   });
 
+  it("answers a long document job as the one item it is, cut into parts behind the scenes", async () => {
+    const text = "The support team answered within minutes and fixed the issue. ".repeat(100); // 6,300 characters
+    const res = await call("/v1/analyze/async", { body: { text, options: { language_code: "en" } } });
+    expect(res.status).toBe(202);
+    const { job_id } = AnalyzeAsyncResponse.parse(await res.json());
+    expect(await waitForEnd(job_id)).toMatchObject({ status: "COMPLETED", result: { item_count: 1, failed_items: 0 } });
+    const lines = (await (await call(`/v1/jobs/${job_id}/results`)).text()).trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ id: "1", sentiment: expect.any(String) });
+  });
+
   it("returns the same job for the same Idempotency-Key and body", async () => {
     const body = { text: "Idempotent feedback text", options: { language_code: "en" } };
     const headers = { "idempotency-key": `idem-${crypto.randomUUID()}` };
