@@ -82,6 +82,7 @@ const FAILURE_CODES: Record<Protocol, Record<SigV4Failure, [number, string]>> = 
     UnrecognizedClient: [403, "UnrecognizedClientException"],
     SignatureDoesNotMatch: [403, "InvalidSignatureException"],
     RequestExpired: [403, "InvalidSignatureException"],
+    PresignedUrlExpired: [403, "InvalidSignatureException"],
     ContentSha256Mismatch: [400, "InvalidSignatureException"],
   },
   s3: {
@@ -90,6 +91,8 @@ const FAILURE_CODES: Record<Protocol, Record<SigV4Failure, [number, string]>> = 
     UnrecognizedClient: [403, "InvalidAccessKeyId"],
     SignatureDoesNotMatch: [403, "SignatureDoesNotMatch"],
     RequestExpired: [403, "RequestTimeTooSkewed"],
+    // S3's answer to a presigned URL past its X-Amz-Expires.
+    PresignedUrlExpired: [403, "AccessDenied"],
     ContentSha256Mismatch: [400, "XAmzContentSHA256Mismatch"],
   },
 };

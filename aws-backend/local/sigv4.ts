@@ -27,6 +27,7 @@ export type SigV4Failure =
   | "UnrecognizedClient"
   | "SignatureDoesNotMatch"
   | "RequestExpired"
+  | "PresignedUrlExpired"
   | "ContentSha256Mismatch";
 
 export type SigV4Result =
@@ -37,6 +38,9 @@ const AUTH = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/a
 
 /** AWS refuses requests whose x-amz-date is more than 15 minutes off. */
 const MAX_SKEW_MS = 15 * 60 * 1000;
+/** A presigned URL lives at most 7 days (X-Amz-Expires, in seconds). */
+const MAX_PRESIGNED_SECONDS = 604_800;
+const CREDENTIAL = /^([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request$/;
 
 /** The hash the signer asks for: plain SHA-256, or HMAC-SHA256 when constructed with a key. */
 class Sha256 {
@@ -77,6 +81,8 @@ export async function verifySigV4(
   now = Date.now(),
 ): Promise<SigV4Result> {
   const authorization = header(req.headers, "authorization");
+  const queryAuth = new URL(req.url, "http://local").searchParams;
+  if (!authorization && queryAuth.get("X-Amz-Algorithm") === "AWS4-HMAC-SHA256") return verifyPresigned(req, queryAuth, expected, now);
   if (!authorization) {
     return { ok: false, failure: "MissingAuthentication", message: "Request is missing Authentication Token" };
   }
@@ -161,6 +167,64 @@ export async function verifySigV4(
     };
   }
   return { ok: true, service, region: region!, accessKeyId: accessKeyId! };
+}
+
+/**
+ * A presigned (query-string) request, as S3 checks it: the credential's scope, the expiry
+ * (X-Amz-Date + X-Amz-Expires), every signed header present, and the signature recomputed over
+ * the request without its X-Amz-Signature (the payload unsigned, as presigned uploads are).
+ */
+async function verifyPresigned(
+  req: SignedRequest,
+  params: URLSearchParams,
+  expected: { secretOf: (accessKeyId: string) => string | undefined; region: string; service: string },
+  now: number,
+): Promise<SigV4Result> {
+  const credential = CREDENTIAL.exec(params.get("X-Amz-Credential") ?? "");
+  const signingDate = parseAmzDate(params.get("X-Amz-Date") ?? "");
+  const expires = Number(params.get("X-Amz-Expires"));
+  const signature = params.get("X-Amz-Signature") ?? "";
+  const signedHeaderList = params.get("X-Amz-SignedHeaders");
+  if (!credential || !signingDate || !signedHeaderList || !/^[0-9a-f]{64}$/.test(signature) || !Number.isInteger(expires) || expires < 1 || expires > MAX_PRESIGNED_SECONDS) {
+    return { ok: false, failure: "IncompleteSignature", message: "Query-string authentication requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Date, X-Amz-Expires, X-Amz-SignedHeaders and X-Amz-Signature parameters." };
+  }
+  const [, accessKeyId, , region, service] = credential as unknown as string[];
+  const secretAccessKey = expected.secretOf(accessKeyId!);
+  if (secretAccessKey === undefined) {
+    return { ok: false, failure: "UnrecognizedClient", message: "The AWS Access Key Id you provided does not exist in our records." };
+  }
+  if (region !== expected.region || service !== expected.service) {
+    return { ok: false, failure: "SignatureDoesNotMatch", message: `Credential should be scoped to a valid region and service ('${expected.region}', '${expected.service}').` };
+  }
+  if (now > signingDate.getTime() + expires * 1000) return { ok: false, failure: "PresignedUrlExpired", message: "Request has expired" };
+
+  const signedHeaders = new Set(signedHeaderList.split(";"));
+  const headers: Record<string, string> = { "x-amz-content-sha256": "UNSIGNED-PAYLOAD" };
+  for (const name of signedHeaders) {
+    const value = header(req.headers, name);
+    if (value === undefined) return { ok: false, failure: "SignatureDoesNotMatch", message: `Signed header '${name}' is missing` };
+    headers[name] = value;
+  }
+  const parsed = new URL(req.url, "http://local");
+  const query: Record<string, string | string[]> = {};
+  for (const [k, v] of parsed.searchParams) {
+    if (k === "X-Amz-Signature") continue;
+    const prev = query[k];
+    query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  }
+  const signer = new SignatureV4({ credentials: { accessKeyId: accessKeyId!, secretAccessKey }, region: region!, service: service!, sha256: Sha256, uriEscapePath: false, applyChecksum: false });
+  // presign() adds the X-Amz-* parameters itself: give it the rest, and the same date and expiry.
+  for (const k of ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders"]) delete query[k];
+  const presigned = await signer.presign(
+    new HttpRequest({ method: req.method, protocol: "http:", hostname: "local", path: parsed.pathname, query, headers }),
+    { signingDate, expiresIn: expires, signableHeaders: signedHeaders, unsignableHeaders: unsignedOf(headers, signedHeaders), unhoistableHeaders: new Set(["x-amz-content-sha256"]) },
+  );
+  const recomputed = String(presigned.query?.["X-Amz-Signature"] ?? "");
+  const same = recomputed.length === signature.length && timingSafeEqual(Buffer.from(recomputed), Buffer.from(signature));
+  if (!same) {
+    return { ok: false, failure: "SignatureDoesNotMatch", message: "The request signature we calculated does not match the signature you provided. Check your key and signing method." };
+  }
+  return { ok: true, service: service!, region: region!, accessKeyId: accessKeyId! };
 }
 
 function unsignedOf(headers: Record<string, string>, signed: Set<string>): Set<string> {

@@ -68,11 +68,14 @@ export function forward(
     "content-length": String(req.body.length),
   };
   delete headers["transfer-encoding"];
+  let path = req.url;
   if (rewriteAccessKey && typeof headers.authorization === "string") {
     headers.authorization = headers.authorization.replace(/Credential=[^/]+\//, `Credential=${S3RVER_ACCESS_KEY}/`);
   }
+  // A presigned request, verified here: s3rver sees it as its own account's.
+  if (rewriteAccessKey) path = path.replace(/([?&]X-Amz-Credential=)[^%&/]+(%2F|\/)/i, `$1${S3RVER_ACCESS_KEY}$2`);
   return new Promise((resolve, reject) => {
-    const upstream = request({ host: "127.0.0.1", port, method: req.method, path: req.url, headers, agent: backendAgent }, (answer) => {
+    const upstream = request({ host: "127.0.0.1", port, method: req.method, path, headers, agent: backendAgent }, (answer) => {
       const replaced = replaceStatus?.(answer.statusCode ?? 502);
       if (replaced) {
         answer.resume();
