@@ -22,6 +22,7 @@ describe("batch jobs (errors)", () => {
     const { job_id } = AnalyzeAsyncResponse.parse(await res.json());
     const done = await waitForEnd(job_id);
     expect(done).toMatchObject({ status: "COMPLETED", result: { item_count: 2, failed_items: 2, distribution: { POSITIVE: 0, NEGATIVE: 0, NEUTRAL: 0, MIXED: 0 } } });
+    if (done.status !== "COMPLETED") throw new Error(`expected COMPLETED, got ${done.status}`);
     expect(done.result).not.toHaveProperty("sentiment");
     expect(done.result).not.toHaveProperty("scores");
   });
