@@ -4,7 +4,8 @@
  */
 import type { AsyncOptions, JobSummary } from "./schemas.ts";
 
-export const JOB_STATUSES = ["PENDING", "PROCESSING", "COMPLETED", "FAILED"] as const;
+/** AWAITING_UPLOAD: created by POST /v1/jobs, waiting for the caller's upload to its presigned URL. */
+export const JOB_STATUSES = ["AWAITING_UPLOAD", "PENDING", "PROCESSING", "COMPLETED", "FAILED"] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 /** Payload formats a job can be submitted in (the object's Content-Type). */
@@ -59,6 +60,9 @@ export interface JobRow {
   completed_at?: string;
   failed_at?: string;
   webhook_delivered_at?: string;
+  /** AWAITING_UPLOAD jobs: when the upload URL stops working, and the size it was signed for. */
+  upload_expires_at?: string;
+  upload_bytes?: number;
   /** Set by the first execution that prepares the job; a duplicate start finds it and stops. */
   prepared_at?: string;
   /** Epoch seconds: DynamoDB's TTL attribute. */
@@ -66,6 +70,20 @@ export interface JobRow {
 }
 
 export const jobPk = (jobId: string) => `job#${jobId}`;
+
+/**
+ * How long after its URL expires an upload may still be arriving: S3 checks the expiry when a
+ * PUT starts, and 5 GB takes a while. Past it, an AWAITING_UPLOAD job has ended (UPLOAD_EXPIRED)
+ * and prepare will not take it.
+ */
+export const UPLOAD_GRACE_MS = 60 * 60 * 1000;
+
+export function uploadExpired(job: Pick<JobRow, "status" | "upload_expires_at">, now: Date): boolean {
+  return job.status === "AWAITING_UPLOAD" && job.upload_expires_at !== undefined && now.getTime() > new Date(job.upload_expires_at).getTime() + UPLOAD_GRACE_MS;
+}
+
+/** The largest file one presigned PUT takes: S3's limit for a single PUT (5 GiB). */
+export const MAX_UPLOAD_BYTES = 5 * 1024 ** 3;
 
 /** Jobs and their results are kept 30 days (the bucket's processed/ lifecycle too). */
 export const JOB_RETENTION_DAYS = 30;

@@ -7,6 +7,7 @@ import { SENTIMENT_LABELS, SENTIMENT_LANGUAGES, characterCount } from "./compreh
 import { PII_TYPES } from "./engine/pii.ts";
 import { ITEM_ERROR_CODES } from "./pipeline/item-errors.ts";
 import { LANGUAGE_SOURCES } from "./pipeline/language.ts";
+import { MAX_UPLOAD_BYTES } from "./jobs.ts";
 
 /** Characters as a user counts them (code points), after trimming. */
 export const MAX_SYNC_CHARACTERS = 5_000;
@@ -264,6 +265,36 @@ export const AnalyzeAsyncResponse = z.object({
   estimated_completion: z.string(),
 });
 
+/** POST /v1/jobs: a job whose file the caller uploads straight to S3. */
+export const CreateJobRequest = z
+  .object({
+    format: z.enum(["csv", "jsonl"]).describe("csv: RFC 4180 with a header (a text column, an optional id); jsonl: one {\"id\"?, \"text\"} per line"),
+    bytes: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_UPLOAD_BYTES)
+      .describe(`The file's exact size: the upload URL is signed for this Content-Length (at most ${MAX_UPLOAD_BYTES} bytes, S3's single-PUT limit)`),
+    source_id: SourceId.optional(),
+    options: AsyncOptions.default({ pii: "redact" }),
+  })
+  .strict();
+export type CreateJobRequest = z.infer<typeof CreateJobRequest>;
+
+export const CreateJobResponse = z.object({
+  job_id: z.string(),
+  status: z.literal("AWAITING_UPLOAD"),
+  upload: z.object({
+    url: z.string().describe("A presigned S3 URL: PUT the file to it with exactly these headers"),
+    method: z.literal("PUT"),
+    headers: z.record(z.string(), z.string()),
+    expires_at: z.string().describe("After this the URL is refused and the job ends FAILED (UPLOAD_EXPIRED)"),
+  }),
+  status_url: z.string(),
+  created_at: z.string(),
+});
+export type CreateJobResponse = z.infer<typeof CreateJobResponse>;
+
 /** One line of a completed job's results: the item's id, and its analysis or its error. */
 export const JobItemResult = SentimentResult.partial()
   .extend({
@@ -289,6 +320,7 @@ export const JobSummary = z.object({
 export type JobSummary = z.infer<typeof JobSummary>;
 
 export const JobStatusResponse = z.discriminatedUnion("status", [
+  z.object({ status: z.literal("AWAITING_UPLOAD"), job_id: z.string(), created_at: z.string(), upload_expires_at: z.string() }),
   z.object({
     status: z.enum(["PENDING", "PROCESSING"]),
     job_id: z.string(),

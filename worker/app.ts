@@ -18,13 +18,14 @@ import { createApi, type Api, type RegisterRoute } from "./routes/contract.ts";
 import * as health from "./routes/health.ts";
 import * as index from "./routes/index.ts";
 import * as jobResults from "./routes/job-results.ts";
+import * as createJob from "./routes/jobs-create.ts";
 import * as jobStatus from "./routes/job-status.ts";
 import * as openapi from "./routes/openapi.ts";
 import * as usage from "./routes/usage.ts";
 import { createServiceRegistry } from "./services.ts";
 
 /** Every route of the API, in the order the OpenAPI document lists them. */
-const ROUTES: { register: RegisterRoute }[] = [index, health, analyzeSync, analyzeBatch, analyzeAsync, analyze, jobStatus, jobResults, usage, openapi];
+const ROUTES: { register: RegisterRoute }[] = [index, health, analyzeSync, analyzeBatch, analyzeAsync, analyze, createJob, jobStatus, jobResults, usage, openapi];
 
 export function createApp(): Api {
   const app = createApi();

@@ -33,6 +33,8 @@ const ConfigSchema = z.object({
   BREAKER_COOLDOWN_MS: integer(30_000, 100, 3_600_000),
   /** Largest batch payload accepted by /v1/analyze/async. */
   ASYNC_MAX_BYTES: integer(1024 * 1024, 1024, 100 * 1024 * 1024),
+  /** How long a POST /v1/jobs upload URL works (S3 allows up to 7 days; short is safer). */
+  UPLOAD_URL_TTL_SECONDS: integer(900, 1, 7 * 86_400),
   /** Local dev only: webhooks to 127.0.0.1 / localhost are accepted. */
   ALLOW_LOOPBACK_CALLBACKS: z
     .enum(["true", "false"])

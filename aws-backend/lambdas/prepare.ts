@@ -7,7 +7,7 @@
  */
 import { parseJobInput, InvalidInputError } from "../../shared/batch-input.ts";
 import type { SentimentLanguage } from "../../shared/comprehend.ts";
-import { jobIdOfUploadKey, processedKeys } from "../../shared/jobs.ts";
+import { UPLOAD_GRACE_MS, jobIdOfUploadKey, processedKeys } from "../../shared/jobs.ts";
 import { batchesByLanguage, sentimentParts } from "../../shared/pipeline/documents.ts";
 import { itemErrors } from "../../shared/pipeline/item-errors.ts";
 import { languageOf, type LanguageChoice } from "../../shared/pipeline/language.ts";
@@ -105,9 +105,10 @@ export async function prepare(deps: BatchDeps, input: PrepareInput): Promise<Pre
 async function claim(deps: BatchDeps, jobId: string, at: string): Promise<boolean> {
   try {
     await updateJob(deps, jobId, { prepared_at: at }, undefined, {
-      expression: "attribute_not_exists(prepared_at) AND #claim_status = :pending",
+      // PENDING (its body came through the Worker), or AWAITING_UPLOAD whose upload came in time.
+      expression: "attribute_not_exists(prepared_at) AND (#claim_status = :pending OR (#claim_status = :awaiting AND upload_expires_at > :cutoff))",
       names: { "#claim_status": "status" },
-      values: { ":pending": "PENDING" },
+      values: { ":pending": "PENDING", ":awaiting": "AWAITING_UPLOAD", ":cutoff": new Date(new Date(at).getTime() - UPLOAD_GRACE_MS).toISOString() },
     });
     return true;
   } catch (err) {

@@ -6,6 +6,19 @@ import { JOB_RETENTION_DAYS, S3_PREFIXES } from "../../shared/jobs.ts";
 
 export const UPLOAD_RETENTION_DAYS = 7;
 
+/**
+ * Browsers may PUT a file to a presigned upload URL (POST /v1/jobs) from any origin: the URL
+ * itself is the credential, bound to one key, size and type, and short-lived.
+ */
+export const UPLOAD_CORS: s3.CorsRule = {
+  id: "presigned-uploads",
+  allowedMethods: [s3.HttpMethods.PUT],
+  allowedOrigins: ["*"],
+  allowedHeaders: ["content-type"],
+  exposedHeaders: ["ETag"],
+  maxAge: 3_000,
+};
+
 export class JobsBucket extends Construct {
   readonly bucket: s3.Bucket;
 
@@ -16,6 +29,7 @@ export class JobsBucket extends Construct {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       eventBridgeEnabled: true,
+      cors: [UPLOAD_CORS],
       lifecycleRules: [
         { id: "uploads", prefix: S3_PREFIXES.uploads, expiration: Duration.days(UPLOAD_RETENTION_DAYS) },
         { id: "processed", prefix: S3_PREFIXES.processed, expiration: Duration.days(JOB_RETENTION_DAYS) },

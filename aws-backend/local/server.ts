@@ -18,6 +18,7 @@ import { LOCAL_DEFAULTS, LOCAL_RESOURCES } from "./resources.ts";
 import { accessDeniedMessage, Authorizer } from "./iam/authorizer.ts";
 import { stackIam } from "./iam/principals.ts";
 import { stackTemplate } from "./iam/template.ts";
+import { bucketCorsRules, preflightHeaders, responseCorsHeaders } from "./cors.ts";
 
 // The SDK warns that Node 20 support ends in 2027; these machines run Node 20 by design.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
@@ -114,9 +115,21 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   comprehend.warmUp();
   const sqs = new SqsService(() => url, region);
 
+  const corsRules = bucketCorsRules(stackTemplate(region));
+
   async function handleAws(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { service, operation, protocol } = route(req);
     try {
+      // A browser's CORS preflight is unsigned: S3 answers it from the bucket's CORS rules.
+      if (protocol === "s3" && req.method === "OPTIONS") {
+        req.resume();
+        const allowed = preflightHeaders(corsRules, req.headers.origin, req.headers["access-control-request-method"] as string | undefined, req.headers["access-control-request-headers"] as string | undefined);
+        if (!allowed) throw new AwsError(403, "AccessForbidden", "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.");
+        res.writeHead(200, allowed);
+        res.end();
+        return;
+      }
+      if (protocol === "s3") for (const [name, value] of Object.entries(responseCorsHeaders(corsRules, req.headers.origin, req.method ?? "GET"))) res.setHeader(name, value);
       const body = await readBody(req);
       const request = { method: req.method ?? "GET", url: req.url ?? "/", headers: req.headers, body };
       const verdict = await verifySigV4(request, { secretOf: (id) => authorizer.principalOf(id)?.secretAccessKey, region, service });

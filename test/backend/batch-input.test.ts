@@ -1,6 +1,7 @@
 /** Batch payloads into items: each format, and malformed input named by its line. */
 import { describe, expect, it } from "vitest";
 import { InvalidInputError, parseJobInput } from "../../shared/batch-input.ts";
+import { sentimentParts } from "../../shared/pipeline/documents.ts";
 import { utf8Bytes } from "../../shared/comprehend.ts";
 
 describe("parseJobInput", () => {
@@ -39,10 +40,11 @@ describe("parseJobInput", () => {
     expect(() => parseJobInput("jsonl", '{"text":"a"}\n{"id":"q"}\n')).toThrow(/^line 2: expected an object/);
   });
 
-  it("reads items JSON and splits a long text into parts Comprehend accepts", () => {
+  it("reads items JSON, and a long document as the one item it is (the pipeline cuts it into parts Comprehend accepts)", () => {
     expect(parseJobInput("items", '{"items":[{"id":7,"text":"a"}]}')).toEqual([{ id: "7", text: "a" }]);
     const text = "This sentence repeats for a long document. ".repeat(2_000);
-    const parts = parseJobInput("text", text);
+    expect(parseJobInput("text", text)).toEqual([{ id: "1", text }]);
+    const parts = sentimentParts(text, "en");
     expect(parts.length).toBeGreaterThan(10);
     expect(parts.map((p) => p.text).join("")).toBe(text);
     for (const p of parts) expect(utf8Bytes(p.text)).toBeLessThanOrEqual(5_000);

@@ -42,6 +42,14 @@ describe("jobs bucket", () => {
       },
     });
   });
+
+  it("lets browsers PUT to presigned upload URLs (CORS: PUT only, content-type, ETag exposed)", () => {
+    template.hasResourceProperties("AWS::S3::Bucket", {
+      CorsConfiguration: {
+        CorsRules: [{ Id: "presigned-uploads", AllowedMethods: ["PUT"], AllowedOrigins: ["*"], AllowedHeaders: ["content-type"], ExposedHeaders: ["ETag"], MaxAge: 3000 }],
+      },
+    });
+  });
 });
 
 describe("jobs table and dead-letter queue", () => {

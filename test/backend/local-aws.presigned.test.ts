@@ -1,7 +1,8 @@
 /**
  * Presigned (query-string SigV4) S3 requests, as S3 checks them: a URL signed by the official
  * presigner or by aws4fetch (what the Worker signs with) works until X-Amz-Expires, and a
- * tampered URL, a changed signed header or an expired URL is refused with S3's own error.
+ * tampered URL, a changed signed header or an expired URL is refused with S3's own error; and
+ * browsers' preflights are answered from the bucket's CORS rule in the stack.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
@@ -71,5 +72,24 @@ describe("presigned S3 requests", () => {
     const text = await res.text();
     expect(text).toContain("<Code>AccessDenied</Code>");
     expect(text).toContain("Request has expired");
+  });
+
+  it("answers a browser's preflight from the stack's CORS rule (PUT with a content type), and refuses others as S3 does", async () => {
+    const url = `${endpoint.url}/${bucket}/uploads/2026/12/01/job_${"e".repeat(32)}/input`;
+    const ok = await fetch(url, { method: "OPTIONS", headers: { origin: "https://app.example", "access-control-request-method": "PUT", "access-control-request-headers": "content-type" } });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get("access-control-allow-origin")).toBe("*");
+    expect(ok.headers.get("access-control-allow-methods")).toBe("PUT");
+    expect(ok.headers.get("access-control-allow-headers")).toBe("content-type");
+    const refused = await fetch(url, { method: "OPTIONS", headers: { origin: "https://app.example", "access-control-request-method": "DELETE" } });
+    expect(refused.status).toBe(403);
+    expect(await codeOf(refused)).toBe("AccessForbidden");
+    // The upload's own answer lets the page read it.
+    const body = "id,text\n1,from a browser\n";
+    const { url: signed, headers } = await workerPresignedPut(`uploads/2026/12/01/job_${"e".repeat(32)}/input`, body, 300);
+    const put = await fetch(signed, { method: "PUT", headers: { ...headers, origin: "https://app.example" }, body });
+    expect(put.status).toBe(200);
+    expect(put.headers.get("access-control-allow-origin")).toBe("*");
+    expect(put.headers.get("access-control-expose-headers")).toBe("ETag");
   });
 });

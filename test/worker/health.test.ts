@@ -86,6 +86,7 @@ describe("GET /openapi.json and /docs", () => {
       "/v1/analyze/async",
       "/v1/analyze/batch",
       "/v1/analyze/sync",
+      "/v1/jobs",
       "/v1/jobs/{job_id}/results",
       "/v1/status/{job_id}",
       "/v1/usage",

@@ -1,4 +1,7 @@
-/** Amazon S3, PutObject under uploads/ and GetObject under processed/ (all the Worker may do), with aws4fetch. */
+/**
+ * Amazon S3, PutObject under uploads/ and GetObject under processed/ (all the Worker may do), with
+ * aws4fetch; and presigned PUT URLs to uploads/, which carry the Worker's own permission.
+ */
 import type { AwsClient } from "aws4fetch";
 import type { Deadline } from "./deadline.ts";
 import { s3ObjectUrl } from "./endpoints.ts";
@@ -22,6 +25,16 @@ export class S3Client {
   async putObject(key: string, body: ArrayBuffer | string, contentType: string, deadline: Deadline): Promise<void> {
     const res = await this.send(key, { method: "PUT", body, headers: { "content-type": contentType } }, deadline);
     await res.body?.cancel();
+  }
+
+  /**
+   * A presigned PUT URL for `key` (query-string SigV4, valid `seconds`), with these headers
+   * signed too: the uploader must send exactly this Content-Type and Content-Length.
+   */
+  async presignPut(key: string, headers: Record<string, string>, seconds: number): Promise<string> {
+    const url = `${s3ObjectUrl(this.options.bucket, key, this.options.region, this.options.endpoint)}?X-Amz-Expires=${seconds}`;
+    const signed = await this.aws.sign(url, { method: "PUT", headers, aws: { signQuery: true, allHeaders: true } });
+    return signed.url;
   }
 
   /**

@@ -19,10 +19,18 @@ const JOB_STORAGE = "Job storage";
 export interface Submission {
   tenantId: string;
   format: JobFormat;
-  payload: string;
+  /** The body, stored now; or, for a file the caller uploads itself, its size and the URL's life. */
+  payload: string | { bytes: number; urlSeconds: number };
   options: AsyncOptions;
   sourceId?: string;
   idempotencyKey?: string;
+}
+
+export interface PresignedUpload {
+  url: string;
+  method: "PUT";
+  headers: Record<string, string>;
+  expires_at: string;
 }
 
 export class JobsService {
@@ -35,7 +43,9 @@ export class JobsService {
     const deadline = new Deadline(STORAGE_BUDGET_MS);
     const now = (this.deps.now ?? (() => new Date()))();
     const jobId = `job_${crypto.randomUUID().replace(/-/g, "")}`;
-    const bodySha = sha256Hex(`${submission.format}\n${JSON.stringify(submission.options)}\n${submission.sourceId ?? ""}\n${submission.payload}`);
+    const upload = typeof submission.payload === "string" ? undefined : submission.payload;
+    const body = upload ? `upload of ${upload.bytes} bytes` : (submission.payload as string);
+    const bodySha = sha256Hex(`${submission.format}\n${JSON.stringify(submission.options)}\n${submission.sourceId ?? ""}\n${body}`);
 
     if (submission.idempotencyKey) {
       const earlier = await this.claimIdempotencyKey(submission, jobId, bodySha, deadline);
@@ -46,10 +56,11 @@ export class JobsService {
       pk: jobPk(jobId),
       job_id: jobId,
       tenant_id: submission.tenantId,
-      status: "PENDING",
+      status: upload ? "AWAITING_UPLOAD" : "PENDING",
       format: submission.format,
       created_at: now.toISOString(),
       upload_key: uploadKey(jobId, now),
+      ...(upload ? { upload_bytes: upload.bytes, upload_expires_at: new Date(now.getTime() + upload.urlSeconds * 1000).toISOString() } : {}),
       options: {
         pii: submission.options.pii,
         language_code: submission.options.language_code,
@@ -62,8 +73,10 @@ export class JobsService {
       expires_at: Math.floor(now.getTime() / 1000) + JOB_RETENTION_DAYS * 86_400,
     };
     await this.storage(() => this.deps.dynamo.putItem(this.deps.table, job as never, deadline, true));
+    // The caller uploads the file itself: its arrival starts the job, as a stored body does.
+    if (upload) return { job, replayed: false };
     try {
-      await this.deps.s3.putObject(job.upload_key, submission.payload, JOB_FORMATS[submission.format], deadline);
+      await this.deps.s3.putObject(job.upload_key, body, JOB_FORMATS[submission.format], deadline);
     } catch {
       // The row must not stay PENDING: nothing will ever pick it up.
       const failedAt = new Date().toISOString();
@@ -73,6 +86,17 @@ export class JobsService {
       throw new ApiError("SERVICE_UNAVAILABLE", "The payload could not be stored; the job was not started. Try again.", { retryAfter: 5, upstream: "S3" });
     }
     return { job, replayed: false };
+  }
+
+  /**
+   * The URL an AWAITING_UPLOAD job's file goes to: a PUT of exactly its size and content type
+   * to its key, until the job's upload_expires_at (a replayed request gets the same deadline).
+   */
+  async uploadUrl(job: JobRow, now = new Date()): Promise<PresignedUpload> {
+    const expiresAt = new Date(job.upload_expires_at!);
+    const seconds = Math.max(1, Math.ceil((expiresAt.getTime() - now.getTime()) / 1000));
+    const headers = { "content-type": JOB_FORMATS[job.format], "content-length": String(job.upload_bytes) };
+    return { url: await this.deps.s3.presignPut(job.upload_key, headers, seconds), method: "PUT", headers, expires_at: expiresAt.toISOString() };
   }
 
   /** The job if it exists and belongs to `tenantId` (another tenant's job is simply not found). */

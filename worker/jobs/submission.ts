@@ -1,12 +1,13 @@
 /**
  * Starting a job from a request (POST /v1/analyze/async, and POST /v1/analyze in ASYNC mode):
- * the payload in the format it came in, the options, the Idempotency-Key, then 202.
+ * the payload in the format it came in, the options, the Idempotency-Key, then 202; or, for
+ * POST /v1/jobs, a job waiting for the caller's own upload to S3.
  */
 import type { Context } from "hono";
 import type { z } from "zod";
 import { callbackUrlProblem } from "../../shared/callback-url.ts";
 import type { JobFormat } from "../../shared/jobs.ts";
-import type { AnalyzeAsyncRequest, AnalyzeAsyncResponse, AsyncOptions } from "../../shared/schemas.ts";
+import type { AnalyzeAsyncRequest, AnalyzeAsyncResponse, AsyncOptions, CreateJobRequest, CreateJobResponse } from "../../shared/schemas.ts";
 import type { AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { estimatedCompletion } from "./status.ts";
@@ -27,21 +28,30 @@ export function jobRequestOfJson(body: AnalyzeAsyncRequest): JobRequest {
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
-/** Starts the job (or finds the one its Idempotency-Key started) and sets Location; the route answers 202 with the result. */
-export async function submitJob(c: Context<AppEnv>, request: JobRequest): Promise<z.infer<typeof AnalyzeAsyncResponse>> {
-  if (!request.payload.trim()) throw new ApiError("VALIDATION_ERROR", "body: must not be empty", { field: "body" });
-  if (request.options.callback_url) {
-    const problem = callbackUrlProblem(request.options.callback_url, { allowLoopback: c.get("config").ALLOW_LOOPBACK_CALLBACKS });
+/** The checks every job submission makes before any work: the callback URL and the Idempotency-Key. */
+function submissionChecks(c: Context<AppEnv>, options: AsyncOptions): string | undefined {
+  if (options.callback_url) {
+    const problem = callbackUrlProblem(options.callback_url, { allowLoopback: c.get("config").ALLOW_LOOPBACK_CALLBACKS });
     if (problem) throw new ApiError("VALIDATION_ERROR", `options.callback_url: ${problem}`, { field: "options.callback_url" });
   }
   const idempotencyKey = c.req.header("idempotency-key");
   if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
     throw new ApiError("VALIDATION_ERROR", "Idempotency-Key: 1..255 visible ASCII characters", { field: "Idempotency-Key" });
   }
+  return idempotencyKey;
+}
 
+/** The key's default language, unless the request names one: the job keeps it for short rows. */
+function withKeyDefaults(c: Context<AppEnv>, options: AsyncOptions): AsyncOptions {
+  return { ...options, default_language: options.default_language ?? c.get("apiKey").record.default_language };
+}
+
+/** Starts the job (or finds the one its Idempotency-Key started) and sets Location; the route answers 202 with the result. */
+export async function submitJob(c: Context<AppEnv>, request: JobRequest): Promise<z.infer<typeof AnalyzeAsyncResponse>> {
+  if (!request.payload.trim()) throw new ApiError("VALIDATION_ERROR", "body: must not be empty", { field: "body" });
+  const idempotencyKey = submissionChecks(c, request.options);
   const { record } = c.get("apiKey");
-  // The key's default language, unless the request names one: the job keeps it for short rows.
-  const options = { ...request.options, default_language: request.options.default_language ?? record.default_language };
+  const options = withKeyDefaults(c, request.options);
   const { job, replayed } = await c.get("services").jobs.submit({ tenantId: record.tenant_id, ...request, options, idempotencyKey });
   const answer: z.infer<typeof AnalyzeAsyncResponse> = {
     job_id: job.job_id,
@@ -50,6 +60,38 @@ export async function submitJob(c: Context<AppEnv>, request: JobRequest): Promis
     status_url: `/v1/status/${job.job_id}`,
     created_at: job.created_at,
     estimated_completion: estimatedCompletion(job, request.payload.length),
+  };
+  if (replayed) c.header("Idempotent-Replayed", "true");
+  c.header("Location", answer.status_url);
+  return answer;
+}
+
+/**
+ * POST /v1/jobs: the job's row (AWAITING_UPLOAD) and a presigned PUT for its file, which goes
+ * straight to S3; its arrival starts the job. A repeated Idempotency-Key gets the same job and
+ * a URL with the same deadline.
+ */
+export async function createUploadJob(c: Context<AppEnv>, request: CreateJobRequest): Promise<CreateJobResponse> {
+  const idempotencyKey = submissionChecks(c, request.options);
+  const { record } = c.get("apiKey");
+  const { jobs } = c.get("services");
+  const { job, replayed } = await jobs.submit({
+    tenantId: record.tenant_id,
+    format: request.format,
+    payload: { bytes: request.bytes, urlSeconds: c.get("config").UPLOAD_URL_TTL_SECONDS },
+    options: withKeyDefaults(c, request.options),
+    sourceId: request.source_id,
+    idempotencyKey,
+  });
+  if (job.status !== "AWAITING_UPLOAD") {
+    throw new ApiError("IDEMPOTENCY_CONFLICT", "This Idempotency-Key's job is no longer waiting for its upload.", { field: "Idempotency-Key" });
+  }
+  const answer: CreateJobResponse = {
+    job_id: job.job_id,
+    status: "AWAITING_UPLOAD",
+    upload: await jobs.uploadUrl(job),
+    status_url: `/v1/status/${job.job_id}`,
+    created_at: job.created_at,
   };
   if (replayed) c.header("Idempotent-Replayed", "true");
   c.header("Location", answer.status_url);
