@@ -71,17 +71,6 @@ export interface JobRow {
 
 export const jobPk = (jobId: string) => `job#${jobId}`;
 
-/**
- * How long after its URL expires an upload may still be arriving: S3 checks the expiry when a
- * PUT starts, and 5 GB takes a while. Past it, an AWAITING_UPLOAD job has ended (UPLOAD_EXPIRED)
- * and prepare will not take it.
- */
-export const UPLOAD_GRACE_MS = 60 * 60 * 1000;
-
-export function uploadExpired(job: Pick<JobRow, "status" | "upload_expires_at">, now: Date): boolean {
-  return job.status === "AWAITING_UPLOAD" && job.upload_expires_at !== undefined && now.getTime() > new Date(job.upload_expires_at).getTime() + UPLOAD_GRACE_MS;
-}
-
 /** The largest file one presigned PUT takes: S3's limit for a single PUT (5 GiB). */
 export const MAX_UPLOAD_BYTES = 5 * 1024 ** 3;
 

@@ -35,6 +35,10 @@ const ConfigSchema = z.object({
   ASYNC_MAX_BYTES: integer(1024 * 1024, 1024, 100 * 1024 * 1024),
   /** How long a POST /v1/jobs upload URL works (S3 allows up to 7 days; short is safer). */
   UPLOAD_URL_TTL_SECONDS: integer(900, 1, 7 * 86_400),
+  /** After the URL expires, how long an upload already under way may still arrive before the job ends. */
+  UPLOAD_GRACE_SECONDS: integer(3_600, 0, 86_400),
+  /** The upload-deadline state machine (stack output UploadDeadlineStateMachineArn). */
+  UPLOAD_DEADLINE_STATE_MACHINE_ARN: z.string().regex(/^arn:aws[\w-]*:states:[\w-]+:\d{12}:stateMachine:[\w-]+$/),
   /** Local dev only: webhooks to 127.0.0.1 / localhost are accepted. */
   ALLOW_LOOPBACK_CALLBACKS: z
     .enum(["true", "false"])

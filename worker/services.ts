@@ -19,6 +19,7 @@ import type { RetryPolicy } from "./aws/json-protocol.ts";
 import { SqsClient } from "./aws/sqs.ts";
 import { DynamoDbClient } from "./aws/dynamodb.ts";
 import { S3Client } from "./aws/s3.ts";
+import { StepFunctionsClient } from "./aws/step-functions.ts";
 import { JobsService } from "./jobs/jobs-service.ts";
 import { ResultCache } from "./cache/result-cache.ts";
 import { PermitPool } from "./rate-limiter/permits.ts";
@@ -108,6 +109,8 @@ function buildIsolateServices(config: Config): IsolateServices {
     jobs: new JobsService({
       dynamo: new DynamoDbClient({ credentials, region: config.AWS_REGION, endpoint: awsEndpoint("dynamodb", config.AWS_REGION, config.AWS_ENDPOINT_URL), retry: storageRetry }),
       s3: new S3Client({ credentials, region: config.AWS_REGION, endpoint: config.AWS_ENDPOINT_URL, bucket: config.JOBS_BUCKET }),
+      stepFunctions: new StepFunctionsClient({ credentials, region: config.AWS_REGION, endpoint: awsEndpoint("states", config.AWS_REGION, config.AWS_ENDPOINT_URL), retry: storageRetry }),
+      uploadDeadline: { stateMachineArn: config.UPLOAD_DEADLINE_STATE_MACHINE_ARN, graceSeconds: config.UPLOAD_GRACE_SECONDS },
       table: config.JOBS_TABLE,
     }),
     deadLetters: new DeadLetterQueue(sqs, config.DLQ_URL),

@@ -7,7 +7,7 @@
  */
 import { parseJobInput, InvalidInputError } from "../../shared/batch-input.ts";
 import type { SentimentLanguage } from "../../shared/comprehend.ts";
-import { UPLOAD_GRACE_MS, jobIdOfUploadKey, processedKeys } from "../../shared/jobs.ts";
+import { jobIdOfUploadKey, processedKeys } from "../../shared/jobs.ts";
 import { batchesByLanguage, sentimentParts } from "../../shared/pipeline/documents.ts";
 import { itemErrors } from "../../shared/pipeline/item-errors.ts";
 import { languageOf, type LanguageChoice } from "../../shared/pipeline/language.ts";
@@ -105,10 +105,11 @@ export async function prepare(deps: BatchDeps, input: PrepareInput): Promise<Pre
 async function claim(deps: BatchDeps, jobId: string, at: string): Promise<boolean> {
   try {
     await updateJob(deps, jobId, { prepared_at: at }, undefined, {
-      // PENDING (its body came through the Worker), or AWAITING_UPLOAD whose upload came in time.
-      expression: "attribute_not_exists(prepared_at) AND (#claim_status = :pending OR (#claim_status = :awaiting AND upload_expires_at > :cutoff))",
+      // PENDING (its body came through the Worker) or AWAITING_UPLOAD (its file came): not a job
+      // its upload deadline has already ended FAILED, so a late object cannot revive it.
+      expression: "attribute_not_exists(prepared_at) AND (#claim_status = :pending OR #claim_status = :awaiting)",
       names: { "#claim_status": "status" },
-      values: { ":pending": "PENDING", ":awaiting": "AWAITING_UPLOAD", ":cutoff": new Date(new Date(at).getTime() - UPLOAD_GRACE_MS).toISOString() },
+      values: { ":pending": "PENDING", ":awaiting": "AWAITING_UPLOAD" },
     });
     return true;
   } catch (err) {

@@ -6,6 +6,7 @@ import { DeadLetterQueue } from "./dead-letter-queue.ts";
 import { JobsBucket } from "./jobs-bucket.ts";
 import { JobsTable } from "./jobs-table.ts";
 import { Monitoring } from "./monitoring.ts";
+import { UploadDeadline } from "./upload-deadline.ts";
 import { WorkerIdentity } from "./worker-identity.ts";
 
 export interface AuraStreamStackProps extends StackProps {
@@ -22,7 +23,8 @@ export class AuraStreamStack extends Stack {
     const { table } = new JobsTable(this, "JobsTable");
     const { queue: deadLetterQueue } = new DeadLetterQueue(this, "DeadLetters");
     this.pipeline = new BatchPipeline(this, "BatchPipeline", { bucket, table, deadLetterQueue, maxConcurrency: props.maxConcurrency ?? 10 });
-    const worker = new WorkerIdentity(this, "Worker", { bucket, table, deadLetterQueue });
+    const uploadDeadline = new UploadDeadline(this, "UploadDeadline", { table });
+    const worker = new WorkerIdentity(this, "Worker", { bucket, table, deadLetterQueue, uploadDeadline: uploadDeadline.stateMachine });
     new Monitoring(this, "Monitoring", {
       stateMachine: this.pipeline.stateMachine,
       deadLetterQueue,
@@ -36,6 +38,7 @@ export class AuraStreamStack extends Stack {
     new CfnOutput(this, "Region", { value: this.region, description: "AWS_REGION" });
     new CfnOutput(this, "WorkerUserName", { value: worker.user.userName, description: "create its access key for AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY" });
     new CfnOutput(this, "StateMachineArn", { value: this.pipeline.stateMachine.stateMachineArn });
+    new CfnOutput(this, "UploadDeadlineStateMachineArn", { value: uploadDeadline.stateMachine.stateMachineArn, description: "UPLOAD_DEADLINE_STATE_MACHINE_ARN" });
     new CfnOutput(this, "WebhookSecretArn", { value: this.pipeline.webhookSecret.secretArn, description: "the key webhook signatures are made with" });
   }
 }

@@ -7,6 +7,7 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import type * as s3 from "aws-cdk-lib/aws-s3";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
+import type * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
 import { S3_PREFIXES } from "../../shared/jobs.ts";
 
@@ -24,6 +25,7 @@ export interface WorkerIdentityProps {
   bucket: s3.IBucket;
   table: dynamodb.ITable;
   deadLetterQueue: sqs.IQueue;
+  uploadDeadline: sfn.IStateMachine;
 }
 
 export class WorkerIdentity extends Construct {
@@ -43,6 +45,8 @@ export class WorkerIdentity extends Construct {
           resources: [props.table.tableArn],
         }),
         new iam.PolicyStatement({ sid: "DeadLetters", actions: ["sqs:SendMessage"], resources: [props.deadLetterQueue.queueArn] }),
+        // The deadline of each POST /v1/jobs job.
+        new iam.PolicyStatement({ sid: "UploadDeadlines", actions: ["states:StartExecution"], resources: [props.uploadDeadline.stateMachineArn] }),
       ],
     });
     policy.attachToUser(this.user);

@@ -40,6 +40,8 @@ export interface LocalAwsOptions {
   comprehend?: ComprehendOptions;
   /** Called after each object written (S3's "Object Created" event, as EventBridge would carry it). */
   onObjectCreated?: (event: { bucket: string; key: string }) => void;
+  /** Step Functions' StartExecution (the local runner); absent: no state machine exists here. */
+  onStartExecution?: (request: { stateMachineArn: string; name?: string; input?: string }) => { executionArn: string; startDate: number };
 }
 
 export interface LocalAws {
@@ -64,6 +66,7 @@ function route(req: IncomingMessage): { service: string; operation: string; prot
     if (prefix === COMPREHEND_TARGET_PREFIX) return { service: "comprehend", operation, protocol: "json" };
     if (prefix === "DynamoDB_20120810") return { service: "dynamodb", operation, protocol: "json" };
     if (prefix === "AmazonSQS") return { service: "sqs", operation, protocol: "json" };
+    if (prefix === "AWSStepFunctions") return { service: "states", operation, protocol: "json" };
   }
   return { service: "s3", operation: s3Operation(req), protocol: "s3" };
 }
@@ -154,6 +157,11 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
           return sendJson(res, 200, await sqs.handle(operation, json!), "application/x-amz-json-1.0");
         case "dynamodb":
           return await forward(backends.dynamoPort, request, res);
+        case "states": {
+          if (operation !== "StartExecution") throw new AwsError(400, "UnknownOperationException", `Unknown operation ${operation}`);
+          if (!options.onStartExecution) throw new AwsError(400, "StateMachineDoesNotExist", `State Machine Does Not Exist: '${String(json!.stateMachineArn)}'`);
+          return sendJson(res, 200, options.onStartExecution(json as { stateMachineArn: string; name?: string; input?: string }), "application/x-amz-json-1.0");
+        }
         default: {
           const hidesMissing = authorizer.hidesMissingKey(principal, call);
           await forward(backends.s3Port, request, res, true, (status) =>

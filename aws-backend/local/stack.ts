@@ -30,7 +30,14 @@ export async function startLocalStack(
 ): Promise<LocalStack> {
   let stepFunctions: LocalStepFunctions | undefined;
   const events = new LocalEventBus<{ bucket: string; key: string }>((event) => stepFunctions?.onObjectCreated(event), options.events);
-  const endpoint = await startLocalAws({ ...options, onObjectCreated: (event) => events.publish(event) });
+  const endpoint = await startLocalAws({
+    ...options,
+    onObjectCreated: (event) => events.publish(event),
+    onStartExecution: (request) => {
+      if (!stepFunctions) throw new Error("the runner is not ready");
+      return stepFunctions.startExecution(request);
+    },
+  });
   const deps = new Map<LambdaName, BatchDeps>();
   stepFunctions = new LocalStepFunctions({
     depsFor: (fn) => deps.get(fn) ?? deps.set(fn, localBatchDeps(endpoint, fn)).get(fn)!,
@@ -40,6 +47,12 @@ export async function startLocalStack(
     log: options.log,
   });
   const runner = stepFunctions;
+  // Closing the endpoint also stops the executions still waiting on a deadline (their timers).
+  const close = endpoint.close.bind(endpoint);
+  endpoint.close = async () => {
+    runner.stopWaiting();
+    await close();
+  };
   return {
     endpoint,
     stepFunctions: runner,

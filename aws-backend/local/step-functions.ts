@@ -13,7 +13,7 @@ import { BatchDetectSentimentCommand, ComprehendClient, type BatchDetectSentimen
 import { DynamoDBClient, UpdateItemCommand, type UpdateItemCommandInput } from "@aws-sdk/client-dynamodb";
 import { withResolvers } from "../../shared/deferred.ts";
 import { S3_PREFIXES } from "../../shared/jobs.ts";
-import { ASL_PATH } from "../lib/batch-pipeline-paths.ts";
+import { ASL_PATH, UPLOAD_DEADLINE_ASL_PATH, UPLOAD_DEADLINE_STATE_MACHINE_NAME } from "../lib/batch-pipeline-paths.ts";
 import { aggregate } from "../lambdas/aggregate.ts";
 import type { BatchDeps } from "../lambdas/deps.ts";
 import { loadBatch } from "../lambdas/load-batch.ts";
@@ -24,10 +24,16 @@ import { deliverWebhook } from "../lambdas/webhook.ts";
 import type { LambdaName } from "../lib/batch-pipeline.ts";
 import type { LocalEndpoint } from "./batch-deps.ts";
 import { ExecutionLimits, type ExecutionLimitOptions, type LimitBreach } from "./execution-limits.ts";
+import { AwsError } from "./protocol.ts";
 import { localCredentials } from "./resources.ts";
 
 // aws-local-stepfunctions 3 uses Promise.withResolvers (Node 22); Node 20 lacks it.
 if (!("withResolvers" in Promise)) Object.assign(Promise, { withResolvers });
+
+/** The upload-deadline definition (state-machine/upload-deadline.asl.json) with its table's local name. */
+export function localUploadDeadlineDefinition(jobsTable: string): unknown {
+  return JSON.parse(readFileSync(UPLOAD_DEADLINE_ASL_PATH, "utf8").replace(/\$\{JobsTableName\}/g, jobsTable));
+}
 
 /** Placeholders get local names; the Task states are answered by state name, not by ARN. */
 export function localDefinition(jobsTable: string): unknown {
@@ -133,6 +139,66 @@ export class LocalStepFunctions {
     await markFailed(this.options.depsFor("mark-failed"), event).catch((err: Error) =>
       console.error(JSON.stringify({ level: "error", event: "execution_failure_not_recorded", error: err.name })),
     );
+  }
+
+  /** Upload-deadline executions by name: Step Functions answers a repeated name and input with the same one. */
+  private readonly deadlines = new Map<string, { input: string; executionArn: string; startDate: number; abort: () => void }>();
+
+  /**
+   * StartExecution, as Step Functions answers it, for the stack's upload-deadline state machine:
+   * the execution waits (really) until its input's deadline, then runs its DynamoDB update
+   * signed as its own role. Not counted in `idle()`: it may wait for hours.
+   */
+  startExecution = (request: { stateMachineArn: string; name?: string; input?: string }): { executionArn: string; startDate: number } => {
+    const { region } = this.options.endpoint;
+    const arn = `arn:aws:states:${region}:000000000000:stateMachine:${UPLOAD_DEADLINE_STATE_MACHINE_NAME}`;
+    if (request.stateMachineArn !== arn) throw new AwsError(400, "StateMachineDoesNotExist", `State Machine Does Not Exist: '${request.stateMachineArn}'`);
+    const name = request.name ?? crypto.randomUUID();
+    const input = request.input ?? "{}";
+    const known = this.deadlines.get(name);
+    if (known) {
+      if (known.input !== input) throw new AwsError(400, "ExecutionAlreadyExists", `Execution Already Exists: '${known.executionArn}'`);
+      return { executionArn: known.executionArn, startDate: known.startDate };
+    }
+    const executionArn = `arn:aws:states:${region}:000000000000:execution:${UPLOAD_DEADLINE_STATE_MACHINE_NAME}:${name}`;
+    const entry = { input, executionArn, startDate: Date.now() / 1000, abort: () => {} };
+    this.deadlines.set(name, entry);
+    void this.runUploadDeadline(JSON.parse(input) as unknown, entry);
+    return { executionArn, startDate: entry.startDate };
+  };
+
+  private async runUploadDeadline(input: unknown, entry: { abort: () => void }): Promise<void> {
+    const { StateMachine } = await import("aws-local-stepfunctions");
+    const dynamo = new DynamoDBClient({ endpoint: this.options.endpoint.url, region: this.options.endpoint.region, credentials: localCredentials("upload-deadline"), maxAttempts: 1 });
+    const machine = new StateMachine(localUploadDeadlineDefinition(this.options.depsFor("prepare").table) as never, { validationOptions: { checkArn: false } as never });
+    const execution = machine.run(input as never, {
+      overrides: {
+        taskResourceLocalHandlers: {
+          ExpireUnlessUploaded: async (params: UpdateItemCommandInput) => {
+            try {
+              const { $metadata: _metadata, ...out } = await dynamo.send(new UpdateItemCommand(params));
+              return out;
+            } catch (err) {
+              throw named(`DynamoDB.${(err as Error).name}`, (err as Error).message);
+            }
+          },
+        } as never,
+        ...(this.options.retryIntervalMs === undefined ? {} : { retryIntervalOverrides: { ExpireUnlessUploaded: this.options.retryIntervalMs } }),
+      },
+      noThrowOnAbort: true,
+    });
+    entry.abort = execution.abort;
+    try {
+      await execution.result;
+      this.options.log?.("[step-functions] upload deadline passed");
+    } catch (err) {
+      this.options.log?.(`[step-functions] upload deadline failed: ${(err as Error).name} ${((err as Error & { cause?: Error }).cause ?? (err as Error)).name}: ${((err as Error & { cause?: Error }).cause ?? (err as Error)).message}`);
+    }
+  }
+
+  /** Stops the executions still waiting (the endpoint is closing). */
+  stopWaiting(): void {
+    for (const entry of this.deadlines.values()) entry.abort();
   }
 
   get runningCount(): number {

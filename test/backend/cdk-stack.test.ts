@@ -10,6 +10,7 @@ import { Match, Template } from "aws-cdk-lib/assertions";
 import aslValidator from "asl-validator";
 import { AuraStreamStack } from "../../aws-backend/lib/aurastream-stack.ts";
 import { ASL_PATH } from "../../aws-backend/lib/batch-pipeline.ts";
+import { UPLOAD_DEADLINE_ASL_PATH, UPLOAD_DEADLINE_STATE_MACHINE_NAME } from "../../aws-backend/lib/batch-pipeline-paths.ts";
 
 let template: Template;
 beforeAll(() => {
@@ -73,7 +74,7 @@ describe("jobs table and dead-letter queue", () => {
 
 describe("state machine and Lambdas", () => {
   it("deploys the ASL file byte for byte, with substitutions, STANDARD, logged and traced", () => {
-    const [machine] = resourcesOf("AWS::StepFunctions::StateMachine");
+    const machine = resourcesOf("AWS::StepFunctions::StateMachine").find((m) => m.Properties.DefinitionSubstitutions.PrepareFunctionArn);
     expect(machine!.Properties.DefinitionString).toBe(readFileSync(ASL_PATH, "utf8"));
     expect(Object.keys(machine!.Properties.DefinitionSubstitutions).sort()).toEqual(
       ["AggregateFunctionArn", "JobsTableName", "LoadBatchFunctionArn", "MarkFailedFunctionArn", "PrepareFunctionArn", "SaveBatchFunctionArn", "WebhookFunctionArn"],
@@ -91,6 +92,24 @@ describe("state machine and Lambdas", () => {
     for (const name of ["Prepare", "MarkProcessing", "AnalyzeBatches", "Aggregate"]) {
       expect(definition.States[name].Catch[0]).toMatchObject({ ErrorEquals: ["States.ALL"], Next: "MarkFailed" });
     }
+  });
+
+  it("deploys the upload-deadline machine byte for byte, named, valid, its role only updating the jobs table", () => {
+    const machine = resourcesOf("AWS::StepFunctions::StateMachine").find((m) => m.Properties.StateMachineName === UPLOAD_DEADLINE_STATE_MACHINE_NAME);
+    const text = readFileSync(UPLOAD_DEADLINE_ASL_PATH, "utf8");
+    expect(machine!.Properties.DefinitionString).toBe(text);
+    expect(Object.keys(machine!.Properties.DefinitionSubstitutions)).toEqual(["JobsTableName"]);
+    const definition = JSON.parse(text);
+    expect(aslValidator(definition)).toMatchObject({ isValid: true, errors: [] });
+    expect(definition.States.WaitForUpload).toMatchObject({ Type: "Wait", TimestampPath: "$.deadline" });
+    expect(definition.States.ExpireUnlessUploaded.Parameters.ConditionExpression).toBe("#status = :awaiting");
+    const statements = resourcesOf("AWS::IAM::Policy")
+      .filter((p) => JSON.stringify(p.Properties.Roles ?? []).includes("UploadDeadline"))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[] }[]);
+    const actions = statements.flatMap((st) => [st.Action].flat());
+    // The table update, and only the log-delivery calls Step Functions' logging needs.
+    expect(actions).toContain("dynamodb:UpdateItem");
+    expect(actions.filter((a) => !a.startsWith("logs:"))).toEqual(["dynamodb:UpdateItem"]);
   });
 
   it("bundles six Lambdas for Node 22 on arm64, given the configured concurrency", () => {
@@ -135,6 +154,7 @@ describe("the Worker's identity", () => {
       Results: ["s3:GetObject"],
       Jobs: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
       DeadLetters: ["sqs:SendMessage"],
+      UploadDeadlines: ["states:StartExecution"],
     });
     for (const s of statements) for (const a of [s.Action].flat()) expect(a).not.toMatch(/\*/);
     const resources = Object.fromEntries(statements.map((s) => [s.Sid, JSON.stringify(s.Resource)]));

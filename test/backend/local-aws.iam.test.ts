@@ -27,7 +27,7 @@ const table = LOCAL_RESOURCES.jobsTable;
 describe("IAM from the stack's policies", () => {
   it("knows every principal of the stack: the Worker, each Lambda's role, the state machine's role", () => {
     const names = endpoint.authorizer.principals.map((p) => p.name).sort();
-    expect(names).toEqual(["admin", "state-machine", "worker", ...LAMBDA_NAMES].sort());
+    expect(names).toEqual(["admin", "state-machine", "upload-deadline", "worker", ...LAMBDA_NAMES].sort());
   });
 
   it("lets the Worker do what its policy allows, and refuses the rest with AWS's errors", async () => {

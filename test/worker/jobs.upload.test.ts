@@ -1,8 +1,9 @@
 /**
  * POST /v1/jobs: a job whose file goes straight to S3 through a presigned PUT (the local
  * endpoint verifies it as S3 does), started by the upload's arrival; a URL used with another
- * size is refused; a job whose upload never comes ends FAILED (UPLOAD_EXPIRED), and a late
- * upload does not revive it.
+ * size is refused; a job whose upload never comes is ended FAILED (UPLOAD_EXPIRED) by its
+ * deadline execution (the stack's upload-deadline state machine, run by the local runner), and a
+ * late upload does not revive it.
  */
 import { env } from "cloudflare:workers";
 import { inject, describe, expect, it } from "vitest";
@@ -12,20 +13,12 @@ import { call, jobStatus, localAws, waitForJobEnd } from "./helpers.ts";
 const csv = "id,text\nu1,I love this product\nu2,The app crashes every time\nu3,It arrived on Monday\n";
 const create = (body: unknown, headers: Record<string, string> = {}) => call("/v1/jobs", { body, headers });
 
-/** Sets a job row's field directly, as time passing would. */
-async function setField(jobId: string, field: string, value: string) {
-  const res = await localAws("dynamodb").fetch(inject("awsEndpoint"), {
-    method: "POST",
-    headers: { "content-type": "application/x-amz-json-1.0", "x-amz-target": "DynamoDB_20120810.UpdateItem" },
-    body: JSON.stringify({
-      TableName: env.JOBS_TABLE,
-      Key: { pk: { S: `job#${jobId}` } },
-      UpdateExpression: "SET #f = :v",
-      ExpressionAttributeNames: { "#f": field },
-      ExpressionAttributeValues: { ":v": { S: value } },
-    }),
-  });
-  expect(res.status).toBe(200);
+async function until(check: () => Promise<boolean>, ms: number) {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 describe("POST /v1/jobs (presigned uploads)", () => {
@@ -57,21 +50,31 @@ describe("POST /v1/jobs (presigned uploads)", () => {
     expect((await jobStatus(job.job_id)).status).toBe("AWAITING_UPLOAD");
   });
 
-  it("ends a job whose upload never came FAILED (UPLOAD_EXPIRED), and a late upload does not revive it", async () => {
-    const job = CreateJobResponse.parse(await (await create({ format: "jsonl", bytes: 30 })).json());
-    // Two hours on: past the URL's expiry and the grace an upload in flight gets.
-    await setField(job.job_id, "upload_expires_at", new Date(Date.now() - 2 * 3_600_000).toISOString());
+  it("ends a job whose upload never came FAILED (UPLOAD_EXPIRED) by its deadline execution, and a late upload does not revive it", async () => {
+    // A URL valid 1 s, a grace of 1 s: the deadline execution acts about 2 s after creation.
+    const res = await call("/v1/jobs", { body: { format: "jsonl", bytes: 30 }, env: { UPLOAD_URL_TTL_SECONDS: "1", UPLOAD_GRACE_SECONDS: "1" } });
+    const job = CreateJobResponse.parse(await res.json());
+    expect((await jobStatus(job.job_id)).status).toBe("AWAITING_UPLOAD");
+    await until(async () => (await jobStatus(job.job_id)).status === "FAILED", 8_000);
     expect(await jobStatus(job.job_id)).toMatchObject({ status: "FAILED", error: { code: "UPLOAD_EXPIRED" } });
-    // An object arriving now anyway (put by an operator): prepare does not take the job.
-    const key = (await (await localAws("dynamodb").fetch(inject("awsEndpoint"), {
-      method: "POST",
-      headers: { "content-type": "application/x-amz-json-1.0", "x-amz-target": "DynamoDB_20120810.GetItem" },
-      body: JSON.stringify({ TableName: env.JOBS_TABLE, Key: { pk: { S: `job#${job.job_id}` } } }),
-    })).json()) as { Item: { upload_key: { S: string } } };
-    const late = await localAws("s3").fetch(`${inject("awsEndpoint")}/${env.JOBS_BUCKET}/${key.Item.upload_key.S}`, { method: "PUT", body: '{"text":"late"}\n' });
+    // The URL is refused now, as S3 refuses it.
+    const put = await fetch(job.upload.url, { method: "PUT", headers: job.upload.headers, body: "x".repeat(30) });
+    expect(put.status).toBe(403);
+    // An object arriving anyway (put by an operator): prepare does not take the job.
+    const key = new URL(job.upload.url).pathname.split("/").slice(2).join("/");
+    const late = await localAws("s3").fetch(`${inject("awsEndpoint")}/${env.JOBS_BUCKET}/${key}`, { method: "PUT", body: '{"text":"late"}\n' });
     expect(late.status).toBe(200);
     await new Promise((r) => setTimeout(r, 1_500));
     expect(await jobStatus(job.job_id)).toMatchObject({ status: "FAILED", error: { code: "UPLOAD_EXPIRED" } });
+  });
+
+  it("leaves a job whose file came in time alone when its deadline passes", async () => {
+    const res = await call("/v1/jobs", { body: { format: "csv", bytes: csv.length, options: { language_code: "en" } }, env: { UPLOAD_URL_TTL_SECONDS: "2", UPLOAD_GRACE_SECONDS: "0" } });
+    const job = CreateJobResponse.parse(await res.json());
+    expect((await fetch(job.upload.url, { method: "PUT", headers: job.upload.headers, body: csv })).status).toBe(200);
+    expect(await waitForJobEnd(job.job_id)).toMatchObject({ status: "COMPLETED" });
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect((await jobStatus(job.job_id)).status).toBe("COMPLETED");
   });
 
   it("gives the same job, and a URL with the same deadline, for a repeated Idempotency-Key", async () => {

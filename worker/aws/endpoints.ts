@@ -3,7 +3,7 @@
  * endpoint, one port for every service) everything goes there; without one, AWS's public
  * regional endpoints.
  */
-export type AwsService = "comprehend" | "sqs" | "dynamodb";
+export type AwsService = "comprehend" | "sqs" | "dynamodb" | "states";
 
 export function awsEndpoint(service: AwsService, region: string, override?: string): string {
   return override ?? `https://${service}.${region}.amazonaws.com`;

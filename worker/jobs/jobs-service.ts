@@ -11,6 +11,7 @@ import { Deadline } from "../aws/deadline.ts";
 import type { DynamoDbClient } from "../aws/dynamodb.ts";
 import { AwsCallError } from "../aws/json-protocol.ts";
 import type { S3Client } from "../aws/s3.ts";
+import type { StepFunctionsClient } from "../aws/step-functions.ts";
 import { ApiError, apiErrorOf } from "../errors.ts";
 
 const STORAGE_BUDGET_MS = 10_000;
@@ -35,7 +36,15 @@ export interface PresignedUpload {
 
 export class JobsService {
   constructor(
-    private readonly deps: { dynamo: DynamoDbClient; s3: S3Client; table: string; now?: () => Date },
+    private readonly deps: {
+      dynamo: DynamoDbClient;
+      s3: S3Client;
+      /** Starts each upload job's deadline (the stack's upload-deadline state machine). */
+      stepFunctions: StepFunctionsClient;
+      uploadDeadline: { stateMachineArn: string; graceSeconds: number };
+      table: string;
+      now?: () => Date;
+    },
   ) {}
 
   /** The new (or, for a repeated idempotency key, the earlier) job. */
@@ -73,16 +82,23 @@ export class JobsService {
       expires_at: Math.floor(now.getTime() / 1000) + JOB_RETENTION_DAYS * 86_400,
     };
     await this.storage(() => this.deps.dynamo.putItem(this.deps.table, job as never, deadline, true));
-    // The caller uploads the file itself: its arrival starts the job, as a stored body does.
-    if (upload) return { job, replayed: false };
+    // The caller uploads the file itself: its arrival starts the job, as a stored body does, and
+    // AWS keeps its deadline. Without a deadline the job could wait forever: then it is not made.
+    if (upload) {
+      const deadlineAt = new Date(new Date(job.upload_expires_at!).getTime() + this.deps.uploadDeadline.graceSeconds * 1000);
+      try {
+        await this.deps.stepFunctions.startExecution(this.deps.uploadDeadline.stateMachineArn, jobId, { job_id: jobId, deadline: deadlineAt.toISOString() }, deadline);
+      } catch {
+        await this.markFailed(job, { code: "UPLOAD_DEADLINE_FAILED", message: "the upload's deadline could not be set" });
+        throw new ApiError("SERVICE_UNAVAILABLE", "The job could not be created; try again.", { retryAfter: 5, upstream: "StepFunctions" });
+      }
+      return { job, replayed: false };
+    }
     try {
       await this.deps.s3.putObject(job.upload_key, body, JOB_FORMATS[submission.format], deadline);
     } catch {
       // The row must not stay PENDING: nothing will ever pick it up.
-      const failedAt = new Date().toISOString();
-      await this.deps.dynamo
-        .setFields(this.deps.table, { pk: job.pk }, { status: "FAILED", error: { code: "UPLOAD_FAILED", message: "the payload could not be stored" }, failed_at: failedAt }, new Deadline(STORAGE_BUDGET_MS))
-        .catch(() => console.error(JSON.stringify({ level: "error", event: "job_left_pending", job_id: jobId })));
+      await this.markFailed(job, { code: "UPLOAD_FAILED", message: "the payload could not be stored" });
       throw new ApiError("SERVICE_UNAVAILABLE", "The payload could not be stored; the job was not started. Try again.", { retryAfter: 5, upstream: "S3" });
     }
     return { job, replayed: false };
@@ -97,6 +113,13 @@ export class JobsService {
     const seconds = Math.max(1, Math.ceil((expiresAt.getTime() - now.getTime()) / 1000));
     const headers = { "content-type": JOB_FORMATS[job.format], "content-length": String(job.upload_bytes) };
     return { url: await this.deps.s3.presignPut(job.upload_key, headers, seconds), method: "PUT", headers, expires_at: expiresAt.toISOString() };
+  }
+
+  /** A job that cannot start is FAILED at once, not left waiting for what will never come. */
+  private async markFailed(job: JobRow, error: { code: string; message: string }): Promise<void> {
+    await this.deps.dynamo
+      .setFields(this.deps.table, { pk: job.pk }, { status: "FAILED", error, failed_at: new Date().toISOString() }, new Deadline(STORAGE_BUDGET_MS))
+      .catch(() => console.error(JSON.stringify({ level: "error", event: "job_left_waiting", job_id: job.job_id })));
   }
 
   /** The job if it exists and belongs to `tenantId` (another tenant's job is simply not found). */

@@ -1,6 +1,6 @@
 /** A job's row as the contract's status answer. */
 import type { z } from "zod";
-import { uploadExpired, type JobRow } from "../../shared/jobs.ts";
+import type { JobRow } from "../../shared/jobs.ts";
 import type { JobStatusResponse } from "../../shared/schemas.ts";
 
 /** A rough promise: a few seconds, plus about 50 KB of text per second. */
@@ -8,18 +8,10 @@ export function estimatedCompletion(job: Pick<JobRow, "created_at">, payloadByte
   return new Date(new Date(job.created_at).getTime() + 5_000 + Math.ceil(payloadBytes / 50_000) * 1_000).toISOString();
 }
 
-export function jobStatus(job: JobRow, now = new Date()): z.infer<typeof JobStatusResponse> {
+export function jobStatus(job: JobRow): z.infer<typeof JobStatusResponse> {
   switch (job.status) {
+    // Until the file arrives; the upload-deadline state machine ends it FAILED (UPLOAD_EXPIRED) if it never does.
     case "AWAITING_UPLOAD":
-      // An upload that never came: the URL no longer works, so the job has ended.
-      if (uploadExpired(job, now)) {
-        return {
-          status: "FAILED",
-          job_id: job.job_id,
-          error: { code: "UPLOAD_EXPIRED", message: "The file was not uploaded before the upload URL expired; create a new job." },
-          failed_at: job.upload_expires_at!,
-        };
-      }
       return { status: "AWAITING_UPLOAD", job_id: job.job_id, created_at: job.created_at, upload_expires_at: job.upload_expires_at! };
     case "COMPLETED":
       return { status: "COMPLETED", job_id: job.job_id, result: job.summary!, completed_at: job.completed_at! };

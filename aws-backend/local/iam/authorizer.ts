@@ -40,6 +40,8 @@ export function neededFor(call: AwsCall, region: string): Needed[] {
       return [{ action: `comprehend:${operation}`, resource: "*" }];
     case "dynamodb":
       return [{ action: `dynamodb:${operation}`, resource: `arn:aws:dynamodb:${region}:${LOCAL_ACCOUNT}:table/${String(json.TableName ?? "")}` }];
+    case "states":
+      return [{ action: `states:${operation}`, resource: String(json.stateMachineArn ?? "") }];
     case "sqs": {
       const name = typeof json.QueueUrl === "string" ? json.QueueUrl.split("/").pop() : typeof json.QueueName === "string" ? json.QueueName : "*";
       const action = SQS_BATCH[operation as keyof typeof SQS_BATCH] ?? operation;

@@ -27,6 +27,7 @@ export interface StackIam {
 function principalName(path: string): string | undefined {
   if (path === "AuraStream/Worker/User/Resource") return "worker";
   if (path === "AuraStream/BatchPipeline/StateMachine/Role/Resource") return "state-machine";
+  if (path === "AuraStream/UploadDeadline/StateMachine/Role/Resource") return "upload-deadline";
   const fn = /^AuraStream\/BatchPipeline\/(\w+)Function\/ServiceRole\/Resource$/.exec(path)?.[1];
   return fn?.replace(/[A-Z]/g, (c, i: number) => (i ? "-" : "") + c.toLowerCase());
 }
@@ -46,6 +47,12 @@ export function stackIam(template: Template, region: string): StackIam {
       case "AWS::SQS::Queue":
         names[id] = { ref: LOCAL_RESOURCES.deadLetterQueue, arn: `arn:aws:sqs:${region}:${LOCAL_ACCOUNT}:${LOCAL_RESOURCES.deadLetterQueue}` };
         break;
+      case "AWS::StepFunctions::StateMachine": {
+        // Ref of a state machine is its ARN.
+        const arn = `arn:aws:states:${region}:${LOCAL_ACCOUNT}:stateMachine:${p.StateMachineName ?? id}`;
+        names[id] = { ref: arn, arn };
+        break;
+      }
       case "AWS::Lambda::Function":
         names[id] = { ref: id, arn: `arn:aws:lambda:${region}:${LOCAL_ACCOUNT}:function:${id}` };
         break;
