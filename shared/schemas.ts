@@ -324,6 +324,10 @@ export const JobStatusResponse = z.discriminatedUnion("status", [
   z.object({
     status: z.enum(["PENDING", "PROCESSING"]),
     job_id: z.string(),
+    stage: z
+      .enum(["queued", "preparing", "analysing", "aggregating"])
+      .describe("queued: the file is stored; preparing: reading rows, redacting, finding languages; analysing: Comprehend batches; aggregating: writing results"),
+    items: z.number().int().optional().describe("Rows read from the file, once preparation is done"),
     created_at: z.string(),
     estimated_completion: z.string(),
     progress: z.object({ batches_done: z.number().int(), batch_count: z.number().int(), percent: z.number() }).optional(),

@@ -39,6 +39,8 @@ const ConfigSchema = z.object({
   UPLOAD_GRACE_SECONDS: integer(3_600, 0, 86_400),
   /** The upload-deadline state machine (stack output UploadDeadlineStateMachineArn). */
   UPLOAD_DEADLINE_STATE_MACHINE_ARN: z.string().regex(/^arn:aws[\w-]*:states:[\w-]+:\d{12}:stateMachine:[\w-]+$/),
+  /** Results (JSON lines) larger than this are answered with a redirect to a presigned S3 GET. */
+  RESULTS_REDIRECT_BYTES: integer(8 * 1024 * 1024, 0, 1024 * 1024 * 1024),
   /** Local dev only: webhooks to 127.0.0.1 / localhost are accepted. */
   ALLOW_LOOPBACK_CALLBACKS: z
     .enum(["true", "false"])

@@ -6,6 +6,8 @@ import { MemoryCache } from "../../shared/memory-cache.ts";
 import { chunkText } from "../../shared/pipeline/chunk.ts";
 import { utf8Bytes } from "../../shared/comprehend.ts";
 import { CircuitBreaker, CircuitOpenError } from "../../worker/aws/circuit-breaker.ts";
+import { jobStatus } from "../../worker/jobs/status.ts";
+import type { JobRow } from "../../shared/jobs.ts";
 
 describe("MemoryCache", () => {
   it("forgets entries when they expire and evicts the least recently used beyond its size", () => {
@@ -98,5 +100,28 @@ describe("apiErrorOf: AWS failures as API errors", () => {
     const mapped = apiErrorOf(err, "Job storage");
     expect([mapped.code, mapped.status, mapped.details.retryAfter]).toEqual([code, status, retryAfter]);
     expect(mapped.message).not.toContain("boom");
+  });
+});
+
+describe("jobStatus: a job's stage a person can read", () => {
+  const base: JobRow = {
+    pk: "job#job_x",
+    job_id: "job_x",
+    tenant_id: "t",
+    status: "PENDING",
+    format: "csv",
+    created_at: "2026-12-01T00:00:00.000Z",
+    upload_key: "uploads/2026/12/01/job_x/input",
+    options: { pii: "redact" },
+    expires_at: 0,
+  };
+  it.each([
+    [{ status: "PENDING" }, { status: "PENDING", stage: "queued" }],
+    [{ status: "PENDING", prepared_at: "2026-12-01T00:00:01.000Z" }, { status: "PENDING", stage: "preparing" }],
+    [{ status: "PROCESSING", item_count: 40, batch_count: 2, batches_done: 1 }, { status: "PROCESSING", stage: "analysing", items: 40, progress: { batches_done: 1, batch_count: 2, percent: 50 } }],
+    [{ status: "PROCESSING", item_count: 40, batch_count: 2, batches_done: 2 }, { status: "PROCESSING", stage: "aggregating", items: 40 }],
+    [{ status: "AWAITING_UPLOAD", upload_expires_at: "2026-12-01T00:15:00.000Z" }, { status: "AWAITING_UPLOAD", upload_expires_at: "2026-12-01T00:15:00.000Z" }],
+  ] as [Partial<JobRow>, Record<string, unknown>][])("%j -> %j", (row, expected) => {
+    expect(jobStatus({ ...base, ...row })).toMatchObject(expected);
   });
 });

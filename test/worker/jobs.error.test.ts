@@ -66,7 +66,7 @@ describe("batch jobs (errors)", () => {
       await new Promise((r) => setTimeout(r, 50));
       running = await statusOf(job_id);
     }
-    expect(running).toMatchObject({ status: "PROCESSING", progress: { batches_done: 0, batch_count: 1, percent: 0 } });
+    expect(running).toMatchObject({ status: "PROCESSING", stage: "analysing", items: 1, progress: { batches_done: 0, batch_count: 1, percent: 0 } });
     const early = await call(`/v1/jobs/${job_id}/results`);
     expect(early.status).toBe(409);
     expect(early.headers.get("retry-after")).toBe("5");

@@ -58,6 +58,23 @@ describe("batch jobs (happy)", () => {
     expect(JSON.parse(lines[0]!)).toMatchObject({ id: "1", sentiment: expect.any(String) });
   });
 
+  it("redirects large JSON-lines results to a presigned S3 GET, and still converts CSV itself", async () => {
+    const res = await call("/v1/analyze/async", { body: "id,text\nb1,Great value\nb2,Terrible packaging\n", contentType: "text/csv" });
+    const { job_id } = AnalyzeAsyncResponse.parse(await res.json());
+    expect((await waitForEnd(job_id)).status).toBe("COMPLETED");
+    const small = { RESULTS_REDIRECT_BYTES: "10" };
+    const redirected = await call(`/v1/jobs/${job_id}/results`, { env: small });
+    expect(redirected.status).toBe(302);
+    const location = redirected.headers.get("location")!;
+    expect(location).toContain("X-Amz-Signature=");
+    const direct = await fetch(location);
+    expect(direct.status).toBe(200);
+    expect((await direct.text()).trim().split("\n").map((l) => JSON.parse(l).id)).toEqual(["b1", "b2"]);
+    const csv = await call(`/v1/jobs/${job_id}/results`, { env: small, headers: { accept: "text/csv" } });
+    expect(csv.status).toBe(200);
+    expect((await csv.text()).split("\r\n")[0]).toMatch(/^id,sentiment/);
+  });
+
   it("returns the same job for the same Idempotency-Key and body", async () => {
     const body = { text: "Idempotent feedback text", options: { language_code: "en" } };
     const headers = { "idempotency-key": `idem-${crypto.randomUUID()}` };

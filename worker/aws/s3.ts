@@ -32,8 +32,17 @@ export class S3Client {
    * signed too: the uploader must send exactly this Content-Type and Content-Length.
    */
   async presignPut(key: string, headers: Record<string, string>, seconds: number): Promise<string> {
+    return this.presign("PUT", key, headers, seconds);
+  }
+
+  /** A presigned GET URL for `key` (under processed/, what the Worker may read), valid `seconds`. */
+  async presignGet(key: string, seconds: number): Promise<string> {
+    return this.presign("GET", key, {}, seconds);
+  }
+
+  private async presign(method: "GET" | "PUT", key: string, headers: Record<string, string>, seconds: number): Promise<string> {
     const url = `${s3ObjectUrl(this.options.bucket, key, this.options.region, this.options.endpoint)}?X-Amz-Expires=${seconds}`;
-    const signed = await this.aws.sign(url, { method: "PUT", headers, aws: { signQuery: true, allHeaders: true } });
+    const signed = await this.aws.sign(url, { method, headers, aws: { signQuery: true, allHeaders: true } });
     return signed.url;
   }
 

@@ -129,6 +129,11 @@ export class JobsService {
     return row && row.tenant_id === tenantId ? row : null;
   }
 
+  /** A URL that reads the completed job's results.jsonl straight from S3 for `seconds`. */
+  async resultsUrl(jobId: string, seconds: number): Promise<string> {
+    return this.deps.s3.presignGet(processedKeys(jobId).results, seconds);
+  }
+
   /** The completed job's results.jsonl as a streaming response, or null. */
   async results(jobId: string, deadline: Deadline): Promise<Response | null> {
     return this.storage(() => this.deps.s3.getObject(processedKeys(jobId).results, deadline));

@@ -28,9 +28,13 @@ export function jobStatus(job: JobRow): z.infer<typeof JobStatusResponse> {
         job.status === "PROCESSING" && job.batch_count
           ? { batches_done: done, batch_count: job.batch_count, percent: Math.round((done / job.batch_count) * 1000) / 10 }
           : undefined;
+      const stage =
+        job.status === "PENDING" ? (job.prepared_at ? "preparing" : "queued") : job.batch_count !== undefined && done >= job.batch_count ? "aggregating" : "analysing";
       return {
         status: job.status as "PENDING" | "PROCESSING",
         job_id: job.job_id,
+        stage,
+        ...(job.item_count !== undefined ? { items: job.item_count } : {}),
         created_at: job.created_at,
         estimated_completion: estimatedCompletion(job, (job.item_count ?? 1) * 200),
         ...(progress ? { progress } : {}),

@@ -1,4 +1,8 @@
-/** GET /v1/jobs/{job_id}/results: a completed job's per-item results, JSON lines or (Accept: text/csv) CSV. */
+/**
+ * GET /v1/jobs/{job_id}/results: a completed job's per-item results, JSON lines or (Accept:
+ * text/csv) CSV. JSON lines over RESULTS_REDIRECT_BYTES are a 302 to a presigned S3 GET (valid
+ * 15 minutes), so a big file does not stream through the Worker.
+ */
 import { z } from "zod";
 import { JobIdParams } from "../../shared/schemas.ts";
 import { Deadline } from "../aws/deadline.ts";
@@ -10,6 +14,7 @@ import { rateLimit } from "../rate-limiter/middleware.ts";
 import { API_KEY_SECURITY, AUTHENTICATED_ERRORS, createRoute, errorResponses, type Api } from "./contract.ts";
 
 const RESULTS_BUDGET_MS = 10_000;
+const RESULTS_URL_SECONDS = 900;
 
 export const jobResultsRoute = createRoute({
   method: "get",
@@ -23,6 +28,7 @@ export const jobResultsRoute = createRoute({
       description: "One JSON object per item: id, sentiment, score, scores, confidence, language_code, pii_detected, pii_types, or error",
       content: { "application/x-ndjson": { schema: z.string() }, "text/csv": { schema: z.string() } },
     },
+    302: { description: "JSON lines over RESULTS_REDIRECT_BYTES: Location is a presigned S3 GET, valid 15 minutes" },
     ...errorResponses([...AUTHENTICATED_ERRORS, "NOT_FOUND", "JOB_NOT_READY", "SERVICE_UNAVAILABLE"]),
   },
 });
@@ -37,6 +43,11 @@ export function register(app: Api): void {
     const object = await c.get("services").jobs.results(job.job_id, new Deadline(RESULTS_BUDGET_MS));
     if (!object?.body) throw new ApiError("SERVICE_UNAVAILABLE", "The results could not be read; try again shortly.", { retryAfter: 5 });
     const wantsCsv = (c.req.header("accept") ?? "").includes("text/csv");
+    const size = Number(object.headers.get("content-length") ?? "0");
+    if (!wantsCsv && size > c.get("config").RESULTS_REDIRECT_BYTES) {
+      await object.body.cancel();
+      return c.redirect(await c.get("services").jobs.resultsUrl(job.job_id, RESULTS_URL_SECONDS), 302);
+    }
     if (!wantsCsv) return c.body(object.body, 200, { "content-type": "application/x-ndjson; charset=utf-8" });
     const csv = object.body.pipeThrough(new TextDecoderStream()).pipeThrough(jsonLinesToCsv()).pipeThrough(new TextEncoderStream());
     return c.body(csv, 200, { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="${job.job_id}.csv"` });
