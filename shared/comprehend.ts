@@ -73,10 +73,6 @@ export interface BatchSentimentAnswer {
   ErrorList: BatchItemError[];
 }
 
-export interface BatchLanguageAnswer {
-  ResultList: { Index: number; Languages: DominantLanguage[] }[];
-  ErrorList: BatchItemError[];
-}
 
 const encoder = new TextEncoder();
 

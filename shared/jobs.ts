@@ -71,8 +71,5 @@ export interface JobRow {
 
 export const jobPk = (jobId: string) => `job#${jobId}`;
 
-/** The largest file one presigned PUT takes: S3's limit for a single PUT (5 GiB). */
-export const MAX_UPLOAD_BYTES = 5 * 1024 ** 3;
-
 /** Jobs and their results are kept 30 days (the bucket's processed/ lifecycle too). */
 export const JOB_RETENTION_DAYS = 30;

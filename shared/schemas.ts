@@ -7,7 +7,6 @@ import { SENTIMENT_LABELS, SENTIMENT_LANGUAGES, characterCount } from "./compreh
 import { PII_TYPES } from "./engine/pii.ts";
 import { ITEM_ERROR_CODES } from "./pipeline/item-errors.ts";
 import { LANGUAGE_SOURCES } from "./pipeline/language.ts";
-import { MAX_UPLOAD_BYTES } from "./jobs.ts";
 
 /** Characters as a user counts them (code points), after trimming. */
 export const MAX_SYNC_CHARACTERS = 5_000;
@@ -226,6 +225,8 @@ export const ErrorResponse = z.object({
 // ---- Batch jobs -------------------------------------------------------------------------------
 
 export const MAX_ASYNC_ITEMS = 10_000;
+/** The largest file one presigned PUT takes (POST /v1/jobs): S3's limit for a single PUT, 5 GiB. */
+export const MAX_UPLOAD_BYTES = 5 * 1024 ** 3;
 
 export const AsyncOptions = z
   .object({
