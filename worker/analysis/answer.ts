@@ -29,7 +29,8 @@ export async function answerText(c: Context<AppEnv>, request: AnalyzeSyncRequest
   const allowFallback = options.fallback && record.fallback !== false;
 
   const spans = options.sentences ? sentencesOf(request.text, options.language_code) : [];
-  const analysed = prepareText(trimmed, options.pii).analysed;
+  // Only for targets: the text as Comprehend will see it, and its language (checked before any call).
+  const analysed = options.targets ? prepareText(trimmed, options.pii).analysed : "";
   const language = options.targets ? languageOf(analysed, options.language_code, options.default_language ?? record.default_language).language : undefined;
   if (language) checkTargetsLanguage(language);
 
