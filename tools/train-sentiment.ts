@@ -23,6 +23,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { emojiEmotion } from "emoji-emotion";
 import { featuresOf, type Lexicon } from "../shared/engine/sentiment/features.ts";
+import { seededRandom, shuffle } from "../shared/random.ts";
 import type { ClassWeights, LanguageModel, SentimentModel } from "../shared/engine/sentiment/model.ts";
 import { SENTIMENT_FILES, TRAINED, readMultilingual, readSentimentFile, type LabelledText, type Polarity } from "../test/datasets.ts";
 
@@ -183,7 +184,7 @@ function train(examples: Example[], seed: number): { bias: ClassWeights; weights
   const squares = new Map<string, ClassWeights>();
   const bias: ClassWeights = [0, 0, 0];
   const biasSquares: ClassWeights = [1e-8, 1e-8, 1e-8];
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const order = examples.map((_, i) => i);
   // Each class weighs the same in the loss, however many examples it has.
   const counts = [0, 0, 0];
@@ -303,22 +304,6 @@ const accuracy = (m: LanguageModel, language: string, rows: LabelledText[]) => {
 console.log(`valid: ${Object.entries(languages).map(([l, m]) => accuracy(m, l, readMultilingual(l, "valid"))).join(", ")}`);
 const sizes = Object.entries(languages).map(([l, m]) => `${l} ${Object.keys(m.weights).length}`);
 console.log(`wrote ${OUT} (${(json.length / 1024).toFixed(0)} KiB): weights per language ${sizes.join(", ")}`);
-
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function shuffle<T>(items: T[], random: () => number): void {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [items[i], items[j]] = [items[j]!, items[i]!];
-  }
-}
 
 /** Every other row of VADER's rated sets (the other half stays for `npm run eval`). */
 function vaderTrainingHalf(): LabelledText[] {

@@ -4,6 +4,8 @@
  * delay, and a configurable share of them arrives twice, from a seeded generator so a test's
  * run can be repeated exactly.
  */
+import { seededRandom } from "../../shared/random.ts";
+
 export interface EventDeliveryOptions {
   /** Delay before an event is delivered (ms), drawn uniformly in [min, max]. */
   minDelayMs?: number;
@@ -15,18 +17,6 @@ export interface EventDeliveryOptions {
 
 /** What `npm run dev` and the benches use: EventBridge's usual sub-second lag, 5% delivered twice. */
 export const DEFAULT_EVENT_DELIVERY: Required<EventDeliveryOptions> = { minDelayMs: 50, maxDelayMs: 500, duplicateShare: 0.05, seed: 1 };
-
-/** mulberry32: small, fast, and the same sequence for the same seed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 export class LocalEventBus<E> {
   private readonly options: Required<EventDeliveryOptions>;
@@ -40,7 +30,7 @@ export class LocalEventBus<E> {
     options: EventDeliveryOptions = {},
   ) {
     this.options = { ...DEFAULT_EVENT_DELIVERY, ...options };
-    this.random = seeded(this.options.seed);
+    this.random = seededRandom(this.options.seed);
   }
 
   publish(event: E): void {

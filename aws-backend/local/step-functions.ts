@@ -24,6 +24,7 @@ import { deliverWebhook } from "../lambdas/webhook.ts";
 import type { LambdaName } from "../lib/batch-pipeline.ts";
 import type { LocalEndpoint } from "./batch-deps.ts";
 import { ExecutionLimits, type ExecutionLimitOptions, type LimitBreach } from "./execution-limits.ts";
+import { LOCAL_ACCOUNT } from "./iam/template.ts";
 import { AwsError } from "./protocol.ts";
 import { localCredentials } from "./resources.ts";
 
@@ -151,7 +152,7 @@ export class LocalStepFunctions {
    */
   startExecution = (request: { stateMachineArn: string; name?: string; input?: string }): { executionArn: string; startDate: number } => {
     const { region } = this.options.endpoint;
-    const arn = `arn:aws:states:${region}:000000000000:stateMachine:${UPLOAD_DEADLINE_STATE_MACHINE_NAME}`;
+    const arn = `arn:aws:states:${region}:${LOCAL_ACCOUNT}:stateMachine:${UPLOAD_DEADLINE_STATE_MACHINE_NAME}`;
     if (request.stateMachineArn !== arn) throw new AwsError(400, "StateMachineDoesNotExist", `State Machine Does Not Exist: '${request.stateMachineArn}'`);
     const name = request.name ?? crypto.randomUUID();
     const input = request.input ?? "{}";
@@ -160,7 +161,7 @@ export class LocalStepFunctions {
       if (known.input !== input) throw new AwsError(400, "ExecutionAlreadyExists", `Execution Already Exists: '${known.executionArn}'`);
       return { executionArn: known.executionArn, startDate: known.startDate };
     }
-    const executionArn = `arn:aws:states:${region}:000000000000:execution:${UPLOAD_DEADLINE_STATE_MACHINE_NAME}:${name}`;
+    const executionArn = `arn:aws:states:${region}:${LOCAL_ACCOUNT}:execution:${UPLOAD_DEADLINE_STATE_MACHINE_NAME}:${name}`;
     const entry = { input, executionArn, startDate: Date.now() / 1000, abort: () => {} };
     this.deadlines.set(name, entry);
     void this.runUploadDeadline(JSON.parse(input) as unknown, entry);

@@ -15,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import { localCredentials } from "../../aws-backend/local/resources.ts";
 import { startLocalAws } from "../../aws-backend/local/server.ts";
 import { billingUnits } from "../../shared/comprehend.ts";
+import { seededRandom, shuffle } from "../../shared/random.ts";
 import { createKey } from "../../worker/auth/api-keys.ts";
 import { SENTIMENT_FILES, readLangid, readSentimentFile } from "../datasets.ts";
 
@@ -115,7 +116,7 @@ const miss = misses[0]!;
 
 // Misses with no language_code, on real sentences in 11 languages (lingua's test data): the
 // language is chosen for each, and every Comprehend unit the endpoint billed is counted.
-const sentences = shuffled(readLangid().filter((r) => r.kind === "sentences").map((r) => r.text), mulberry32(20261201));
+const sentences = shuffled(readLangid().filter((r) => r.kind === "sentences").map((r) => r.text), seededRandom(20261201));
 const unitsBefore = endpoint.usage.snapshot().comprehend.units;
 let s = 0;
 let answered = 0;
@@ -149,7 +150,7 @@ console.log(`cache miss p99: ${misses.map((m, i) => `${m.p99} ms @ ${MISS_RATES[
 // suffix keeps the previous runs' cache entries from serving it), failures counted per run.
 endpoint.faults.clear();
 const texts = [...new Set(SENTIMENT_FILES.flatMap((f) => readSentimentFile(f).map((r) => r.text.trim())).filter(Boolean))];
-const random = mulberry32(20261122);
+const random = seededRandom(20261122);
 shuffle(texts, random);
 const draw = zipfSampler(texts.length, ZIPF_EXPONENT, random);
 const sequence = Array.from({ length: ZIPF_REQUESTS }, () => texts[draw()]!).filter((t) => [...t].length <= 4_990);
@@ -218,26 +219,10 @@ console.log(`Comprehend down: p50 ${down.p50} ms, p99 ${down.p99} ms   (target <
 await mf.dispose();
 await endpoint.close();
 
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function shuffled<T>(items: T[], random: () => number): T[] {
   const copy = [...items];
   shuffle(copy, random);
   return copy;
-}
-
-function shuffle<T>(items: T[], random: () => number): void {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [items[i], items[j]] = [items[j]!, items[i]!];
-  }
 }
 
 /** Ranks 0..n-1 with P(k) proportional to 1 / (k+1)^s, by inverse transform on the CDF. */
