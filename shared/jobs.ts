@@ -30,12 +30,15 @@ export function jobIdOfUploadKey(key: string): string | null {
   return /^uploads\/\d{4}\/\d{2}\/\d{2}\/([A-Za-z0-9_-]{8,64})\/input$/.exec(key)?.[1] ?? null;
 }
 
+/** A job's results (the Worker serves them); its work files are the batch backend's own (lambdas/work/layout.ts). */
 export const processedKeys = (jobId: string) => ({
   results: `${S3_PREFIXES.processed}${jobId}/results.jsonl`,
-  items: `${S3_PREFIXES.processed}${jobId}/work/items.json`,
-  batch: (index: number) => `${S3_PREFIXES.processed}${jobId}/work/batch-${String(index).padStart(5, "0")}.json`,
-  batchResult: (index: number) => `${S3_PREFIXES.processed}${jobId}/work/result-${String(index).padStart(5, "0")}.json`,
 });
+
+/** The job id of a key under processed/<job_id>/, or null. */
+export function jobIdOfWorkKey(key: string): string | null {
+  return /^processed\/([A-Za-z0-9_-]{8,64})\//.exec(key)?.[1] ?? null;
+}
 
 export const failedKey = (jobId: string) => `${S3_PREFIXES.failed}${jobId}/input`;
 

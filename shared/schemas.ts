@@ -300,6 +300,7 @@ export type CreateJobResponse = z.infer<typeof CreateJobResponse>;
 export const JobItemResult = SentimentResult.partial()
   .extend({
     id: z.string(),
+    line: z.number().int().optional().describe("The line of the job's file the row starts on"),
     pii_detected: z.boolean(),
     pii_types: PiiTypeCounts,
     error: ItemError.optional(),
@@ -315,6 +316,8 @@ export const JobSummary = z.object({
   languages: z.record(z.string(), z.number().int()).describe("Analysed items per language"),
   item_count: z.number().int(),
   failed_items: z.number().int(),
+  units_billed: z.number().int().optional().describe("Comprehend units the job's distinct texts were billed (100 characters a unit, at least 3 a text)"),
+  route: z.enum(["fast", "async"]).optional().describe("fast: BatchDetectSentiment per 25 texts; async: Comprehend's asynchronous jobs"),
   distribution: z.record(SentimentLabel, z.number().int()),
   processing_time_ms: z.number().int(),
 });

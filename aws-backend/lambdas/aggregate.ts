@@ -1,78 +1,143 @@
 /**
- * aggregate: per-item results to processed/<job_id>/results.jsonl and the job's summary
- * (overall sentiment, mean scores, distribution, language mix, counts) on its row, COMPLETED.
+ * aggregate: the documents' answers joined back to the job's rows, streamed: every answer is
+ * read into DocumentAnswers (fast route: the batches' results; async route: each Comprehend
+ * job's output.tar.gz), then the items are read part by part and each row's result written to
+ * processed/<job_id>/results.jsonl as a multipart upload. The summary (counts, distribution,
+ * languages, mean scores, units billed) is counted on the way and kept on the job's row,
+ * COMPLETED; a job with more than `maxFailedRowShare` of its rows failed ends FAILED instead.
  */
 import { SENTIMENT_LABELS, type SentimentLabel, type SentimentScore } from "../../shared/comprehend.ts";
+import { lines, utf8Chunks } from "../../shared/batch-input.ts";
 import { processedKeys } from "../../shared/jobs.ts";
-import { itemErrors, type ItemError } from "../../shared/pipeline/item-errors.ts";
+import type { ItemError } from "../../shared/pipeline/item-errors.ts";
 import { aggregateScores, resultOfParts } from "../../shared/pipeline/scores.ts";
-import type { JobItemResult, JobSummary } from "../../shared/schemas.ts";
+import type { JobItemResult, JobSummary, Scores } from "../../shared/schemas.ts";
 import { ITEMS_ANALYSED_METRIC } from "../lib/monitoring-metrics.ts";
 import { lambdaDeps, type BatchDeps } from "./deps.ts";
-import { getJob, readJson, updateJob, writeObject } from "./storage.ts";
-import type { WorkBatchResult, WorkManifest } from "./work.ts";
+import { getJob, listKeys, readJson, readStream, updateJob, writeStream } from "./storage.ts";
+import { DocumentAnswers } from "./work/answers.ts";
+import { sentimentOutputLines } from "./work/comprehend-output.ts";
+import { partIndexOfFile, workKeys, type WorkBatchResult, type WorkItem, type WorkManifest } from "./work/layout.ts";
+
+export class TooManyFailedRowsError extends Error {
+  override readonly name = "TooManyFailedRowsError";
+}
+
+const BATCH_DOCUMENTS = 25;
 
 export async function aggregate(deps: BatchDeps, input: { job_id: string }): Promise<{ status: "COMPLETED"; item_count: number }> {
-  const keys = processedKeys(input.job_id);
+  const keys = workKeys(input.job_id);
   const job = await getJob(deps, input.job_id);
-  const manifest = await readJson<WorkManifest>(deps, keys.items);
+  const manifest = await readJson<WorkManifest>(deps, keys.manifest);
+  const answers = new DocumentAnswers(manifest.languages);
+  if (manifest.route === "fast") await readBatchResults(deps, input.job_id, manifest, answers);
+  else await readComprehendOutputs(deps, input.job_id, manifest, answers);
 
-  // Each document's answer, or Comprehend's refusal of it.
-  const answerOf = new Map<number, SentimentScore | ItemError>();
-  for (let index = 0; index < manifest.batch_count; index++) {
-    const result = await readJson<WorkBatchResult>(deps, keys.batchResult(index));
-    for (const r of result.ResultList) answerOf.set(result.docs[r.Index]!, r.SentimentScore);
-    for (const e of result.ErrorList) answerOf.set(result.docs[e.Index]!, itemErrors.refusedByComprehend(e.ErrorCode));
-  }
-
-  const results: JobItemResult[] = manifest.items.map((item) => {
-    const pii = { pii_detected: Object.keys(item.pii_types).length > 0, pii_types: item.pii_types };
-    if (item.error) return { id: item.id, ...pii, error: item.error };
-    const parts = item.docs.map((d) => answerOf.get(d));
-    const refused = parts.find((p): p is ItemError => p !== undefined && "code" in p);
-    if (refused || parts.includes(undefined)) {
-      return { id: item.id, ...pii, error: refused ?? { code: "INTERNAL_ERROR", message: "The text was not analysed." } };
+  const summary = new SummaryCounter();
+  const results = writeStream(deps, processedKeys(input.job_id).results, "application/x-ndjson");
+  for (let part = 0; part < manifest.item_parts; part++) {
+    for await (const { text } of lines(utf8Chunks(await readStream(deps, keys.itemsPart(part))))) {
+      if (!text) continue;
+      const result = resultOf(JSON.parse(text) as WorkItem, answers);
+      summary.add(result);
+      await results.write(JSON.stringify(result) + "\n");
     }
-    const scores = parts.map((score, i) => ({ score: score as SentimentScore, weight: item.weights[i]! }));
-    return { id: item.id, ...resultOfParts(scores, { language: item.language_code!, source: item.language_source ?? "given" }), ...pii };
-  });
-  await writeObject(deps, keys.results, results.map((r) => JSON.stringify(r)).join("\n") + "\n", "application/x-ndjson");
-
-  const analysed = results.filter((r) => r.sentiment);
-  const overall = aggregateScores(analysed.map((r) => ({ scores: r.scores!, weight: 1 })));
-  const distribution = Object.fromEntries(SENTIMENT_LABELS.map((label) => [label, 0])) as Record<SentimentLabel, number>;
-  const languages: Record<string, number> = {};
-  for (const r of analysed) {
-    distribution[r.sentiment!]++;
-    languages[r.language_code!] = (languages[r.language_code!] ?? 0) + 1;
   }
+  await results.close();
+
   const completedAt = deps.now();
-  const summary: JobSummary = {
-    // With no item analysed there is no overall sentiment to give (a mean of nothing is not POSITIVE).
-    ...(analysed.length > 0
-      ? {
-          sentiment: overall.sentiment,
-          score: overall.score,
-          scores: overall.scores,
-          language_code: Object.entries(languages).sort((a, b) => b[1] - a[1])[0]![0],
-        }
-      : {}),
-    languages,
-    item_count: results.length,
-    failed_items: results.length - analysed.length,
-    distribution,
+  const units = manifest.languages.reduce((n, l) => n + l.units, 0);
+  const jobSummary: JobSummary = {
+    ...summary.result(),
+    units_billed: units,
+    route: manifest.route,
     processing_time_ms: completedAt.getTime() - new Date(job?.created_at ?? manifest.started_at).getTime(),
   };
-  await updateJob(deps, input.job_id, { status: "COMPLETED", summary, completed_at: completedAt.toISOString() });
+  if (jobSummary.item_count > 0 && jobSummary.failed_items / jobSummary.item_count > deps.maxFailedRowShare) {
+    const share = Math.round((jobSummary.failed_items / jobSummary.item_count) * 100);
+    throw new TooManyFailedRowsError(
+      `${jobSummary.failed_items} of ${jobSummary.item_count} rows failed (${share}%), more than the ${Math.round(deps.maxFailedRowShare * 100)}% allowed; each row's reason is in its result line`,
+    );
+  }
+  await updateJob(deps, input.job_id, { status: "COMPLETED", summary: jobSummary, completed_at: completedAt.toISOString() });
   // CloudWatch embedded metric format: one line, picked up from the log.
   console.log(
     JSON.stringify({
       _aws: { Timestamp: completedAt.getTime(), CloudWatchMetrics: [{ Namespace: ITEMS_ANALYSED_METRIC.namespace, Dimensions: [[]], Metrics: [{ Name: ITEMS_ANALYSED_METRIC.metricName, Unit: "Count" }] }] },
-      [ITEMS_ANALYSED_METRIC.metricName]: analysed.length,
+      [ITEMS_ANALYSED_METRIC.metricName]: jobSummary.item_count - jobSummary.failed_items,
       job_id: input.job_id,
     }),
   );
-  return { status: "COMPLETED", item_count: results.length };
+  return { status: "COMPLETED", item_count: jobSummary.item_count };
 }
 
-export const handler = (event: { job_id: string }) => aggregate(lambdaDeps(), event);
+/** fast: each batch's result file; a batch whose child execution failed has none (its rows fail). */
+async function readBatchResults(deps: BatchDeps, jobId: string, manifest: WorkManifest, answers: DocumentAnswers): Promise<void> {
+  const keys = workKeys(jobId);
+  for (const { language, docs } of manifest.languages) {
+    for (let first = 0; first < docs; first += BATCH_DOCUMENTS) {
+      const result = await readJson<WorkBatchResult>(deps, keys.batchResult(language, first)).catch((err: Error) => {
+        if (err.name === "NoSuchKey") return undefined;
+        throw err;
+      });
+      if (!result) continue;
+      for (const r of result.ResultList) answers.answer(language, first + r.Index, r.SentimentScore);
+      for (const e of result.ErrorList) answers.refuse(language, first + e.Index, e.ErrorCode);
+    }
+  }
+}
+
+/** async: each language's output.tar.gz; a line is `File` (the input part) and `Line` (0-based in it). */
+async function readComprehendOutputs(deps: BatchDeps, jobId: string, manifest: WorkManifest, answers: DocumentAnswers): Promise<void> {
+  const keys = workKeys(jobId);
+  for (const { language, parts } of manifest.languages) {
+    const archives = (await listKeys(deps, keys.comprehendOutput(language))).filter((k) => k.endsWith("/output/output.tar.gz"));
+    for (const archive of archives) {
+      for await (const line of sentimentOutputLines(await readStream(deps, archive))) {
+        const part = partIndexOfFile(line.File);
+        if (part === undefined || parts[part] === undefined) continue;
+        const seq = parts[part]! + line.Line;
+        if (line.SentimentScore) answers.answer(language, seq, line.SentimentScore);
+        else answers.refuse(language, seq, line.ErrorCode ?? "UNKNOWN");
+      }
+    }
+  }
+}
+
+function resultOf(item: WorkItem, answers: DocumentAnswers): JobItemResult {
+  const base = { id: item.id, line: item.line, pii_detected: Object.keys(item.pii_types).length > 0, pii_types: item.pii_types };
+  if (item.error) return { ...base, error: item.error };
+  const parts = item.docs.map((seq) => answers.of(item.language_code!, seq));
+  const failed = parts.find((p): p is ItemError => "code" in p);
+  if (failed) return { ...base, error: failed };
+  const scores = parts.map((score, i) => ({ score: score as SentimentScore, weight: item.weights[i]! }));
+  return { ...base, ...resultOfParts(scores, { language: item.language_code!, source: item.language_source ?? "given" }) };
+}
+
+/** The job's summary, counted one result at a time. */
+class SummaryCounter {
+  private items = 0;
+  private analysed = 0;
+  private readonly sums: Scores = { positive: 0, negative: 0, neutral: 0, mixed: 0 };
+  private readonly distribution = Object.fromEntries(SENTIMENT_LABELS.map((label) => [label, 0])) as Record<SentimentLabel, number>;
+  private readonly languages: Record<string, number> = {};
+
+  add(result: JobItemResult): void {
+    this.items++;
+    if (!result.sentiment) return;
+    this.analysed++;
+    this.distribution[result.sentiment]++;
+    this.languages[result.language_code!] = (this.languages[result.language_code!] ?? 0) + 1;
+    for (const k of Object.keys(this.sums) as (keyof Scores)[]) this.sums[k] += result.scores![k];
+  }
+
+  result(): Omit<JobSummary, "processing_time_ms"> {
+    const counts = { languages: this.languages, item_count: this.items, failed_items: this.items - this.analysed, distribution: this.distribution };
+    // With no item analysed there is no overall sentiment to give (a mean of nothing is not POSITIVE).
+    if (this.analysed === 0) return counts;
+    const mean = Object.fromEntries(Object.entries(this.sums).map(([k, v]) => [k, v / this.analysed])) as Scores;
+    const overall = aggregateScores([{ scores: mean, weight: 1 }]);
+    const language = Object.entries(this.languages).sort((a, b) => b[1] - a[1])[0]![0];
+    return { sentiment: overall.sentiment, score: overall.score, scores: overall.scores, language_code: language, ...counts };
+  }
+}

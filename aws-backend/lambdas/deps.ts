@@ -16,6 +16,10 @@ export interface BatchDeps {
   bucket: string;
   table: string;
   maxConcurrency: number;
+  /** Uploads larger than this go through Comprehend's asynchronous jobs (the async route). */
+  asyncMinBytes: number;
+  /** A job with a larger share of failed rows ends FAILED (TOO_MANY_FAILED_ROWS) instead of COMPLETED. */
+  maxFailedRowShare: number;
   /** The HMAC key webhook signatures are made with. */
   webhookSecret: () => Promise<string>;
   /** Local dev only: callbacks to 127.0.0.1 / localhost are allowed. */
@@ -24,13 +28,32 @@ export interface BatchDeps {
   now: () => Date;
 }
 
+/**
+ * 5 MiB (about 25,000-50,000 rows of reviews): above it, a job goes to Comprehend's asynchronous
+ * jobs. The fast path's BatchDetectSentiment shares the account's 10 requests/s (250 documents/s)
+ * with real time; a 5 MiB job is 1,000-2,000 of those requests, minutes of the whole quota. An
+ * asynchronous job costs the same per unit, draws on none of that quota, and its start-up
+ * (minutes) is small against such a job's analysis time. See the README ("Batch routes").
+ */
+export const ASYNC_JOB_MIN_BYTES = 5 * 1024 * 1024;
+
+/**
+ * More than half the rows failing means the file (the wrong column, the wrong format) or the
+ * service is wrong, not a few rows: the job is then FAILED, its rows' reasons still written.
+ */
+export const MAX_FAILED_ROW_SHARE = 0.5;
+
 /** The variables every batch Lambda gets from the stack (lib/batch-pipeline.ts), checked at cold start. */
 export const LambdaEnvironment = z.object({
   JOBS_BUCKET: z.string().min(3),
   JOBS_TABLE: z.string().min(3),
   MAX_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(10),
   WEBHOOK_SECRET_ARN: z.string().startsWith("arn:"),
+  ASYNC_JOB_MIN_BYTES: z.coerce.number().int().min(0).default(ASYNC_JOB_MIN_BYTES),
+  MAX_FAILED_ROW_SHARE: z.coerce.number().min(0).max(1).default(MAX_FAILED_ROW_SHARE),
 });
+
+
 
 /** The environment, or an error naming the first variable that is missing or malformed. */
 export function lambdaEnvironment(env: NodeJS.ProcessEnv = process.env): z.infer<typeof LambdaEnvironment> {
@@ -52,6 +75,8 @@ export function depsFromEnvironment(env: NodeJS.ProcessEnv = process.env): Batch
     bucket: vars.JOBS_BUCKET,
     table: vars.JOBS_TABLE,
     maxConcurrency: vars.MAX_CONCURRENCY,
+    asyncMinBytes: vars.ASYNC_JOB_MIN_BYTES,
+    maxFailedRowShare: vars.MAX_FAILED_ROW_SHARE,
     webhookSecret: () =>
       (secret ??= secrets.send(new GetSecretValueCommand({ SecretId: vars.WEBHOOK_SECRET_ARN })).then((out) => out.SecretString ?? "")),
     allowLoopbackCallbacks: false,

@@ -1,12 +1,11 @@
-/** load-batch: one batch's documents, in the shape BatchDetectSentiment takes. */
-import { processedKeys } from "../../shared/jobs.ts";
+/** load-batch: one fast-route batch (an entry of the Distributed Map's listing) in the shape BatchDetectSentiment takes. */
 import { lambdaDeps, type BatchDeps } from "./deps.ts";
 import { readJson } from "./storage.ts";
-import type { BatchRef, WorkBatch } from "./work.ts";
+import type { BatchListing, WorkBatch } from "./work/layout.ts";
 
-export async function loadBatch(deps: BatchDeps, ref: BatchRef) {
-  const batch = await readJson<WorkBatch>(deps, processedKeys(ref.job_id).batch(ref.index));
-  return { job_id: ref.job_id, index: ref.index, LanguageCode: batch.language, TextList: batch.texts };
+export async function loadBatch(deps: BatchDeps, listing: BatchListing) {
+  const batch = await readJson<WorkBatch>(deps, listing.Key);
+  return { key: listing.Key, LanguageCode: batch.language, TextList: batch.texts };
 }
 
-export const handler = (event: BatchRef) => loadBatch(lambdaDeps(), event);
+export const handler = (event: BatchListing) => loadBatch(lambdaDeps(), event);

@@ -26,6 +26,9 @@ export interface MarkFailedInput {
 /** Error names -> the job's error code. */
 export function errorCodeOf(name: string | undefined, cause?: string): string {
   if (name === "InvalidInputError") return "INVALID_INPUT";
+  if (name === "TooManyFailedRowsError") return "TOO_MANY_FAILED_ROWS";
+  if (name === "ComprehendJobFailed") return "COMPREHEND_JOB_FAILED";
+  if (name === "States.ExceedToleratedFailureThreshold") return "TOO_MANY_FAILED_ROWS";
   if (name === "States.DataLimitExceeded") return "PAYLOAD_LIMIT_EXCEEDED";
   if (name === "States.Runtime" && /history/i.test(cause ?? "")) return "HISTORY_LIMIT_EXCEEDED";
   if (name === "JobNotFoundError") return "JOB_NOT_FOUND";
@@ -38,7 +41,9 @@ export function errorMessageOf(error: MarkFailedInput["error"]): string {
   const code = errorCodeOf(error?.Error, error?.Cause);
   if (code === "PAYLOAD_LIMIT_EXCEEDED") return "the job is too large for one execution: a state's data passed Step Functions' 256 KiB quota";
   if (code === "HISTORY_LIMIT_EXCEEDED") return "the job is too large for one execution: it passed Step Functions' 25,000 history events quota";
-  if (code === "INVALID_INPUT") {
+  if (code === "COMPREHEND_JOB_FAILED") return `a Comprehend sentiment job failed: ${(error?.Cause ?? "no reason given").slice(0, 300)}`;
+  if (name_is(error, "States.ExceedToleratedFailureThreshold")) return "more of the job's batches failed than the share of failed rows allowed";
+  if (code === "INVALID_INPUT" || code === "TOO_MANY_FAILED_ROWS") {
     try {
       return String((JSON.parse(error?.Cause ?? "{}") as { errorMessage?: string }).errorMessage ?? "the input is not valid").slice(0, 300);
     } catch {
@@ -49,6 +54,8 @@ export function errorMessageOf(error: MarkFailedInput["error"]): string {
   if (code === "COMPREHEND_ERROR") return `Comprehend failed (${error?.Error?.slice("Comprehend.".length)})`;
   return "the job could not be processed";
 }
+
+const name_is = (error: MarkFailedInput["error"], name: string) => error?.Error === name;
 
 /** The rule's event as the Catch's input: the upload's bucket and key, and the execution's error. */
 function fromStatusChange(event: ExecutionStatusChange): MarkFailedInput {

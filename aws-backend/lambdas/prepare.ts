@@ -1,104 +1,233 @@
 /**
- * prepare: an upload becomes Comprehend batches, on the shared text pipeline. Reads the job's
- * row and payload, parses it (InvalidInputError names the line), prepares each text (PII,
- * normalise), finds the language of each distinct text (given, or detected in-process from its
- * sample, as the Worker does), cuts it into parts at the sentence bounds of that language, analyses identical
- * parts once, and writes batches of at most 25 documents of one language.
+ * prepare: an upload becomes the job's analysis inputs, on the shared text pipeline, streamed:
+ * the object is read chunk by chunk and parsed row by row (a malformed row is that row's error),
+ * each text prepared (PII, normalise), its language found in-process (given, or detected as the
+ * Worker does: no Comprehend call to learn it), cut into parts Comprehend accepts at sentence
+ * bounds, and each distinct part of a language kept once for the whole job (TextIndex). Memory
+ * holds the current batch or part of each language and the de-duplication table, never the file.
+ *
+ * The route is chosen from the object's size before reading it: up to `asyncMinBytes`, batch
+ * files for the Distributed Map's BatchDetectSentiment children (fast); above, one-document-a-line
+ * input parts for one Comprehend sentiment job per language (async).
  */
-import { parseJobInput, InvalidInputError } from "../../shared/batch-input.ts";
-import type { SentimentLanguage } from "../../shared/comprehend.ts";
-import { jobIdOfUploadKey, processedKeys } from "../../shared/jobs.ts";
-import { batchesByLanguage, sentimentParts } from "../../shared/pipeline/documents.ts";
+import { GetObjectCommand } from "@aws-sdk/client-s3";
+import { readJobRows, InvalidInputError, utf8Chunks } from "../../shared/batch-input.ts";
+import { billingUnits, type SentimentLanguage } from "../../shared/comprehend.ts";
+import { jobIdOfUploadKey } from "../../shared/jobs.ts";
+import { sentimentParts } from "../../shared/pipeline/documents.ts";
 import { itemErrors } from "../../shared/pipeline/item-errors.ts";
-import { languageOf, type LanguageChoice } from "../../shared/pipeline/language.ts";
+import { languageOf } from "../../shared/pipeline/language.ts";
 import { prepareText } from "../../shared/pipeline/text.ts";
 import { lambdaDeps, type BatchDeps } from "./deps.ts";
-import { getJob, readText, updateJob, writeObject } from "./storage.ts";
-import type { BatchRef, WorkBatch, WorkItem, WorkManifest } from "./work.ts";
+import { getJob, updateJob, writeObject } from "./storage.ts";
+import { workKeys, type LanguageDocs, type WorkBatch, type WorkItem, type WorkManifest, type WorkRoute } from "./work/layout.ts";
+import { PartWriter } from "./work/part-writer.ts";
+import { TextIndex } from "./work/text-index.ts";
 
 export interface PrepareInput {
   bucket: string;
   key: string;
 }
 
+/** One Comprehend sentiment job of the async route (the state machine starts and polls it). */
+export interface ComprehendJobSpec {
+  job_id: string;
+  language: SentimentLanguage;
+  input_uri: string;
+  output_uri: string;
+  /** Idempotency token: a retried start does not start a second job. */
+  token: string;
+  name: string;
+}
+
 export interface PrepareOutput {
   job_id: string;
   /** Another execution already took this job (S3 and EventBridge deliver at least once). */
   duplicate: boolean;
+  route: WorkRoute;
   item_count: number;
+  doc_count: number;
+  /** Units of work the status page counts: fast, batches; async, Comprehend jobs. */
   batch_count: number;
-  batches: BatchRef[];
   max_concurrency: number;
+  /** Child executions of the fast route's Map allowed to fail (their rows fail, not the job). */
+  tolerated_failure_percent: number;
   has_callback: boolean;
+  bucket: string;
+  batches_prefix: string;
+  map_results_prefix: string;
+  comprehend_jobs: ComprehendJobSpec[];
 }
 
 export class JobNotFoundError extends Error {
   override readonly name = "JobNotFoundError";
 }
 
+/** BatchDetectSentiment's limit, and the size of an async input part and of an items part. */
+const BATCH_DOCUMENTS = 25;
+const PART_BYTES = 4 * 1024 * 1024;
+
 export async function prepare(deps: BatchDeps, input: PrepareInput): Promise<PrepareOutput> {
   const jobId = jobIdOfUploadKey(input.key);
   if (!jobId) throw new JobNotFoundError(`not a job upload: ${input.key}`);
   const job = await getJob(deps, jobId);
   if (!job) throw new JobNotFoundError(`no job row for ${jobId}`);
+  const keys = workKeys(jobId);
   const started = deps.now().toISOString();
+  const base = {
+    job_id: jobId,
+    max_concurrency: deps.maxConcurrency,
+    tolerated_failure_percent: Math.round(deps.maxFailedRowShare * 100),
+    has_callback: Boolean(job.options.callback_url),
+    bucket: deps.bucket,
+    batches_prefix: keys.batchesPrefix,
+    map_results_prefix: keys.mapResultsPrefix,
+  };
   if (!(await claim(deps, jobId, started))) {
-    return { job_id: jobId, duplicate: true, item_count: 0, batch_count: 0, batches: [], max_concurrency: 1, has_callback: false };
+    return { ...base, duplicate: true, route: "fast", item_count: 0, doc_count: 0, batch_count: 0, comprehend_jobs: [] };
   }
 
-  const parsed = parseJobInput(job.format, await readText(deps, input.key));
-  if (parsed.length === 0) throw new InvalidInputError("no items to analyse");
+  const object = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: input.key }));
+  const route: WorkRoute = (object.ContentLength ?? 0) > deps.asyncMinBytes ? "async" : "fast";
+  const output = route === "fast" ? new FastBatches(deps, jobId) : new AsyncInputs(deps, jobId);
+  const items = new PartWriter((i, body) => writeObject(deps, keys.itemsPart(i), body, "application/x-ndjson"), PART_BYTES);
+  const index = new TextIndex();
 
-  const prepared = parsed.map(({ id, text }) => ({ id, ...prepareText(text, job.options.pii) }));
-  // The language of each distinct text, chosen once.
-  const choices = new Map<string, LanguageChoice>();
-  const choiceOf = (text: string) => {
-    let choice = choices.get(text);
-    if (!choice) choices.set(text, (choice = languageOf(text, job.options.language_code, job.options.default_language)));
-    return choice;
-  };
-
-  // Documents: distinct parts of one language, shared by every item (and text) that has them.
-  const docIndex = new Map<string, number>();
-  const docs: { language: SentimentLanguage; text: string }[] = [];
-  const items: WorkItem[] = prepared.map(({ id, analysed, pii }) => {
-    const item: WorkItem = { id, docs: [], weights: [], pii_types: pii.types };
-    if (!analysed) return { ...item, error: itemErrors.emptyText() };
-    const choice = choiceOf(analysed);
-    item.language_code = choice.language;
-    item.language_source = choice.source;
-    for (const part of sentimentParts(analysed, choice.language)) {
-      const docKey = `${choice.language}\n${part.text}`;
-      let doc = docIndex.get(docKey);
-      if (doc === undefined) {
-        doc = docs.push({ language: choice.language, text: part.text }) - 1;
-        docIndex.set(docKey, doc);
-      }
-      item.docs.push(doc);
-      item.weights.push(part.weight);
+  for await (const row of readJobRows(job.format, utf8Chunks(object.Body as AsyncIterable<Uint8Array>))) {
+    if ("error" in row) {
+      await items.add(JSON.stringify({ line: row.line, id: row.id, docs: [], weights: [], pii_types: {}, error: itemErrors.invalidRow(row.error) } satisfies WorkItem));
+      continue;
     }
-    return item;
-  });
+    const { analysed, pii } = prepareText(row.text, job.options.pii);
+    const item: WorkItem = { line: row.line, id: row.id, docs: [], weights: [], pii_types: pii.types };
+    if (!analysed) {
+      item.error = itemErrors.emptyText();
+    } else {
+      const choice = languageOf(analysed, job.options.language_code, job.options.default_language);
+      item.language_code = choice.language;
+      item.language_source = choice.source;
+      for (const part of sentimentParts(analysed, choice.language)) {
+        item.docs.push(await output.documentOf(choice.language, part.text, index));
+        item.weights.push(part.weight);
+      }
+    }
+    await items.add(JSON.stringify(item));
+  }
+  if (items.count === 0) throw new InvalidInputError("no items to analyse");
 
-  const batches: WorkBatch[] = batchesByLanguage(docs.keys(), (d) => docs[d]!.language).map((b) => ({
-    language: b.language,
-    docs: b.docs,
-    texts: b.docs.map((d) => docs[d]!.text),
-  }));
-
-  const keys = processedKeys(jobId);
-  const manifest: WorkManifest = { items, batch_count: batches.length, started_at: started };
-  await writeObject(deps, keys.items, JSON.stringify(manifest));
-  await Promise.all(batches.map((b, i) => writeObject(deps, keys.batch(i), JSON.stringify(b))));
+  const languages = await output.close();
+  const manifest: WorkManifest = { route, started_at: started, item_count: items.count, item_parts: await items.close(), languages };
+  await writeObject(deps, keys.manifest, JSON.stringify(manifest));
+  const docCount = languages.reduce((n, l) => n + l.docs, 0);
+  const s3Uri = (key: string) => `s3://${deps.bucket}/${key}`;
   return {
-    job_id: jobId,
+    ...base,
     duplicate: false,
-    item_count: items.length,
-    batch_count: batches.length,
-    batches: batches.map((_, index) => ({ job_id: jobId, index })),
-    max_concurrency: deps.maxConcurrency,
-    has_callback: Boolean(job.options.callback_url),
+    route,
+    item_count: items.count,
+    doc_count: docCount,
+    batch_count: route === "fast" ? languages.reduce((n, l) => n + Math.ceil(l.docs / BATCH_DOCUMENTS), 0) : languages.length,
+    comprehend_jobs:
+      route === "async"
+        ? languages.map(({ language }) => ({
+            job_id: jobId,
+            language,
+            input_uri: s3Uri(keys.comprehendInput(language)),
+            output_uri: s3Uri(keys.comprehendOutput(language)),
+            token: `${jobId}-${language}`.slice(0, 64),
+            name: `aurastream-${jobId}-${language}`.slice(0, 256),
+          }))
+        : [],
   };
+}
+
+/** Where each language's distinct documents go, numbered in order of first appearance. */
+interface DocumentSink {
+  documentOf(language: SentimentLanguage, text: string, index: TextIndex): Promise<number>;
+  close(): Promise<LanguageDocs[]>;
+}
+
+/** fast: batch files of at most 25 documents of one language, a few written at a time. */
+class FastBatches implements DocumentSink {
+  private readonly open = new Map<SentimentLanguage, { docs: number; units: number; batch: WorkBatch }>();
+  private readonly inFlight = new Set<Promise<void>>();
+  constructor(
+    private readonly deps: BatchDeps,
+    private readonly jobId: string,
+  ) {}
+
+  async documentOf(language: SentimentLanguage, text: string, index: TextIndex): Promise<number> {
+    let lang = this.open.get(language);
+    if (!lang) this.open.set(language, (lang = { docs: 0, units: 0, batch: { language, first: 0, texts: [] } }));
+    const state = lang;
+    let added = false;
+    const seq = index.numberOf(`${language}\n${text}`, () => {
+      added = true;
+      return state.docs++;
+    });
+    if (added) {
+      state.units += billingUnits(text);
+      state.batch.texts.push(text);
+      if (state.batch.texts.length === BATCH_DOCUMENTS) {
+        await this.write(state.batch);
+        state.batch = { language, first: state.docs, texts: [] };
+      }
+    }
+    return seq;
+  }
+
+  private async write(batch: WorkBatch): Promise<void> {
+    while (this.inFlight.size >= 8) await Promise.race(this.inFlight);
+    const put = writeObject(this.deps, workKeys(this.jobId).batch(batch.language, batch.first), JSON.stringify(batch)).finally(() => this.inFlight.delete(put));
+    this.inFlight.add(put);
+  }
+
+  async close(): Promise<LanguageDocs[]> {
+    for (const { batch } of this.open.values()) if (batch.texts.length > 0) await this.write(batch);
+    await Promise.all(this.inFlight);
+    return [...this.open].map(([language, { docs, units }]) => ({ language, docs, units, parts: [] }));
+  }
+}
+
+/** async: per language, documents one a line in part files (Comprehend's ONE_DOC_PER_LINE input). */
+class AsyncInputs implements DocumentSink {
+  private readonly open = new Map<SentimentLanguage, { docs: number; units: number; parts: number[]; writer: PartWriter }>();
+  constructor(
+    private readonly deps: BatchDeps,
+    private readonly jobId: string,
+  ) {}
+
+  async documentOf(language: SentimentLanguage, text: string, index: TextIndex): Promise<number> {
+    let lang = this.open.get(language);
+    if (!lang) {
+      const key = workKeys(this.jobId).comprehendInputPart;
+      const writer = new PartWriter((i, body) => writeObject(this.deps, key(language, i), body, "text/plain; charset=utf-8"), PART_BYTES);
+      this.open.set(language, (lang = { docs: 0, units: 0, parts: [], writer }));
+    }
+    const state = lang;
+    let added = false;
+    const seq = index.numberOf(`${language}\n${text}`, () => {
+      added = true;
+      return state.docs++;
+    });
+    if (added) {
+      state.units += billingUnits(text);
+      // A part starts here when the writer is about to begin a new one.
+      if (state.parts.length === state.writer.parts) state.parts.push(seq);
+      // Comprehend ends a document at a line break: the document's own breaks become spaces.
+      await state.writer.add(text.replace(/[\r\n]+/g, " "));
+    }
+    return seq;
+  }
+
+  async close(): Promise<LanguageDocs[]> {
+    const languages: LanguageDocs[] = [];
+    for (const [language, { docs, units, parts, writer }] of this.open) {
+      await writer.close();
+      languages.push({ language, docs, units, parts });
+    }
+    return languages;
+  }
 }
 
 /** Marks the job as taken by this execution; false when another one already has it. */

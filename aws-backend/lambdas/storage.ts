@@ -1,5 +1,7 @@
 /** Reading and writing a job's objects and row (the one place the Lambdas touch S3 and DynamoDB). */
-import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import { PassThrough } from "node:stream";
 import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { jobPk, type JobRow } from "../../shared/jobs.ts";
 import type { BatchDeps } from "./deps.ts";
@@ -7,6 +9,48 @@ import type { BatchDeps } from "./deps.ts";
 export async function readText(deps: BatchDeps, key: string): Promise<string> {
   const out = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: key }));
   return (await out.Body?.transformToString("utf-8")) ?? "";
+}
+
+/** An object's bytes as they arrive (never the whole object in memory). */
+export async function readStream(deps: BatchDeps, key: string): Promise<AsyncIterable<Uint8Array>> {
+  const out = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: key }));
+  return out.Body as AsyncIterable<Uint8Array>;
+}
+
+/** The keys under a prefix, in S3's (lexical) order. */
+export async function listKeys(deps: BatchDeps, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const out = await deps.s3.send(new ListObjectsV2Command({ Bucket: deps.bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const o of out.Contents ?? []) if (o.Key) keys.push(o.Key);
+    token = out.NextContinuationToken;
+  } while (token);
+  return keys;
+}
+
+/**
+ * One object written as it is produced: a multipart upload of 5 MiB parts (S3's smallest), one
+ * part in flight, so memory stays at about two parts whatever the object's size.
+ */
+export function writeStream(deps: BatchDeps, key: string, contentType: string) {
+  const body = new PassThrough();
+  const upload = new Upload({ client: deps.s3, params: { Bucket: deps.bucket, Key: key, Body: body, ContentType: contentType }, partSize: 5 * 1024 * 1024, queueSize: 1 });
+  const done = upload.done();
+  done.catch(() => {});
+  return {
+    /** Resolves when the stream can take more (backpressure). */
+    async write(text: string): Promise<void> {
+      if (!body.write(text)) await new Promise<void>((resolve, reject) => {
+        body.once("drain", resolve);
+        done.catch(reject);
+      });
+    },
+    async close(): Promise<void> {
+      body.end();
+      await done;
+    },
+  };
 }
 
 export async function readJson<T>(deps: BatchDeps, key: string): Promise<T> {

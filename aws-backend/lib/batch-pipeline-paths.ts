@@ -8,3 +8,6 @@ export const UPLOAD_DEADLINE_ASL_PATH = fileURLToPath(new URL("../state-machine/
 
 /** Its name (fixed, so the Worker's configuration can name its ARN before deploying). */
 export const UPLOAD_DEADLINE_STATE_MACHINE_NAME = "aurastream-upload-deadline";
+
+/** The batch job's state machine (named: its Distributed Maps start children of itself). */
+export const BATCH_STATE_MACHINE_NAME = "aurastream-batch-job";

@@ -3,7 +3,7 @@
  * loaded from state-machine/batch-job.asl.json (the file the local runner also runs) and the
  * EventBridge rule that starts it when a payload lands under uploads/.
  */
-import { Duration } from "aws-cdk-lib";
+import { ArnFormat, Duration, Stack } from "aws-cdk-lib";
 import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as iam from "aws-cdk-lib/aws-iam";
@@ -19,7 +19,7 @@ import { Construct } from "constructs";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { S3_PREFIXES } from "../../shared/jobs.ts";
-import { ASL_PATH } from "./batch-pipeline-paths.ts";
+import { ASL_PATH, BATCH_STATE_MACHINE_NAME } from "./batch-pipeline-paths.ts";
 
 export { ASL_PATH };
 const LAMBDAS = fileURLToPath(new URL("../lambdas/", import.meta.url));
@@ -54,6 +54,7 @@ export class BatchPipeline extends Construct {
   readonly rule: events.Rule;
   readonly executionFailedRule: events.Rule;
   readonly webhookSecret: secretsmanager.Secret;
+  readonly comprehendDataAccessRole: iam.Role;
 
   constructor(scope: Construct, id: string, props: BatchPipelineProps) {
     super(scope, id);
@@ -84,10 +85,11 @@ export class BatchPipeline extends Construct {
         bundling: { minify: true, sourceMap: true, target: "node22" },
       });
     this.functions = {
-      prepare: make("prepare", Duration.minutes(5)),
+      // Streaming a 1M-row file takes minutes; 15 is Lambda's most.
+      prepare: make("prepare", Duration.minutes(15)),
       "load-batch": make("load-batch", Duration.seconds(30)),
       "save-batch": make("save-batch", Duration.seconds(30)),
-      aggregate: make("aggregate", Duration.minutes(5)),
+      aggregate: make("aggregate", Duration.minutes(15)),
       webhook: make("webhook", Duration.seconds(30)),
       "mark-failed": make("mark-failed", Duration.minutes(1)),
     };
@@ -108,8 +110,19 @@ export class BatchPipeline extends Construct {
     }
     this.webhookSecret.grantRead(f.webhook);
 
+    // Comprehend's asynchronous jobs read their input and write their output as this role, and
+    // only under the work folders of jobs (processed/<job_id>/work/comprehend/).
+    this.comprehendDataAccessRole = new iam.Role(this, "ComprehendDataAccessRole", {
+      description: "Comprehend sentiment jobs: read a job's input part files, write its output",
+      assumedBy: new iam.ServicePrincipal("comprehend.amazonaws.com", { conditions: { StringEquals: { "aws:SourceAccount": Stack.of(this).account } } }),
+    });
+    bucket.grantRead(this.comprehendDataAccessRole, `${S3_PREFIXES.processed}*/work/comprehend/input/*`);
+    bucket.grantPut(this.comprehendDataAccessRole, `${S3_PREFIXES.processed}*/work/comprehend/output/*`);
+
     const logGroup = new logs.LogGroup(this, "StateMachineLogs", { retention: logs.RetentionDays.ONE_MONTH });
     this.stateMachine = new sfn.StateMachine(this, "StateMachine", {
+      // Named, so its role can be allowed to start its own Distributed Map children.
+      stateMachineName: BATCH_STATE_MACHINE_NAME,
       stateMachineType: sfn.StateMachineType.STANDARD,
       // Inline, as the file's exact text: what is deployed is what the local runner loads.
       definitionBody: sfn.DefinitionBody.fromString(readFileSync(ASL_PATH, "utf8")),
@@ -121,13 +134,34 @@ export class BatchPipeline extends Construct {
         WebhookFunctionArn: f.webhook.functionArn,
         MarkFailedFunctionArn: f["mark-failed"].functionArn,
         JobsTableName: table.tableName,
+        ComprehendDataAccessRoleArn: this.comprehendDataAccessRole.roleArn,
       },
       logs: { destination: logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false },
       tracingEnabled: true,
       timeout: Duration.hours(6),
     });
     for (const fn of Object.values(f)) fn.grantInvoke(this.stateMachine);
-    this.stateMachine.addToRolePolicy(new iam.PolicyStatement({ actions: ["comprehend:BatchDetectSentiment"], resources: ["*"] }));
+    const sm = this.stateMachine;
+    sm.addToRolePolicy(new iam.PolicyStatement({ actions: ["comprehend:BatchDetectSentiment", "comprehend:StartSentimentDetectionJob", "comprehend:DescribeSentimentDetectionJob"], resources: ["*"] }));
+    sm.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ["iam:PassRole"], resources: [this.comprehendDataAccessRole.roleArn], conditions: { StringEquals: { "iam:PassedToService": "comprehend.amazonaws.com" } } }),
+    );
+    // The Distributed Maps: list the batch files, write the Map Runs' results, run child executions.
+    sm.addToRolePolicy(new iam.PolicyStatement({ actions: ["s3:ListBucket"], resources: [bucket.bucketArn] }));
+    sm.addToRolePolicy(new iam.PolicyStatement({ actions: ["s3:PutObject"], resources: [bucket.arnForObjects(`${S3_PREFIXES.processed}*/work/map-runs/*`)] }));
+    const stack = Stack.of(this);
+    sm.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ["states:StartExecution"],
+        resources: [stack.formatArn({ service: "states", resource: "stateMachine", resourceName: BATCH_STATE_MACHINE_NAME, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      }),
+    );
+    sm.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ["states:DescribeExecution", "states:StopExecution"],
+        resources: [stack.formatArn({ service: "states", resource: "execution", resourceName: `${BATCH_STATE_MACHINE_NAME}/*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      }),
+    );
     this.stateMachine.addToRolePolicy(new iam.PolicyStatement({ actions: ["dynamodb:UpdateItem"], resources: [table.tableArn] }));
 
     // An execution that fails past its Catch (a terminal error such as States.DataLimitExceeded,

@@ -6,7 +6,7 @@ import { ComprehendClient } from "@aws-sdk/client-comprehend";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import type { BatchDeps } from "../lambdas/deps.ts";
+import { ASYNC_JOB_MIN_BYTES, MAX_FAILED_ROW_SHARE, type BatchDeps } from "../lambdas/deps.ts";
 import type { LambdaName } from "../lib/batch-pipeline.ts";
 import { LOCAL_RESOURCES, localCredentials } from "./resources.ts";
 
@@ -33,6 +33,8 @@ export function localBatchDeps(endpoint: LocalEndpoint, fn?: LambdaName, overrid
     bucket: LOCAL_RESOURCES.bucket,
     table: LOCAL_RESOURCES.jobsTable,
     maxConcurrency: 4,
+    asyncMinBytes: ASYNC_JOB_MIN_BYTES,
+    maxFailedRowShare: MAX_FAILED_ROW_SHARE,
     webhookSecret: async () => LOCAL_WEBHOOK_SECRET,
     allowLoopbackCallbacks: true,
     fetch: globalThis.fetch,

@@ -9,7 +9,8 @@
  * execution's start and end; a state's entry and exit; a Task's scheduled, started and
  * completed (3 more per attempt); a Map's started and succeeded; each Map iteration's started
  * and ended. (The runner shows no Task-level events, so those are implied by each entry and
- * retry; the counts of our state machine's happy path match AWS's: 27 + 17 per batch.)
+ * retry.) A Distributed Map (distributed-map.ts) runs as one Task in its parent's history; each
+ * child is an execution of its own, with its own quotas (Express children keep no history).
  */
 export const STEP_FUNCTIONS_QUOTAS = { payloadBytes: 262_144, historyEvents: 25_000 } as const;
 
@@ -32,6 +33,8 @@ export class ExecutionLimits {
   readonly payloadBytes: number;
   readonly historyEvents: number;
   events = 0;
+  /** The largest state input or output seen (bytes), for tests of how far inside the quota a job stays. */
+  largestPayload = 0;
   breach?: LimitBreach;
 
   constructor(options: ExecutionLimitOptions = {}, private readonly onBreach: (breach: LimitBreach) => void) {
@@ -42,6 +45,7 @@ export class ExecutionLimits {
   /** A state's input (after Parameters) or a connector's output, as it crosses into or out of a state. */
   checkPayload(stateName: string, what: "input" | "output", value: unknown): boolean {
     const size = Buffer.byteLength(JSON.stringify(value ?? null));
+    this.largestPayload = Math.max(this.largestPayload, size);
     if (size <= this.payloadBytes) return true;
     const which = what === "input" ? "was given an input" : "returned a result";
     this.trip({ Error: "States.DataLimitExceeded", Cause: `The state/task '${stateName}' ${which} with a size exceeding the maximum number of bytes service limit.` });

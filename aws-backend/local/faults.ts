@@ -2,7 +2,8 @@
  * Fault injection for reliability tests: for an operation (or "*"), fail the next N calls with
  * throttling or a 5xx, or add latency, optionally only for calls whose body contains a marker;
  * or (`document-error`, Comprehend's Batch* operations) answer the documents that contain the
- * marker with an ErrorList entry, as Comprehend does for a document it cannot process. Set at
+ * marker with an ErrorList entry, as Comprehend does for a document it cannot process; or
+ * (`job-failure`) end the next asynchronous sentiment jobs FAILED, as a job Comprehend gives up on. Set at
  * run time through POST /_local/faults.
  */
 import { z } from "zod";
@@ -11,7 +12,7 @@ import { AwsError } from "./protocol.ts";
 export const FaultSchema = z.object({
   /** `Operation` or `service:Operation` (e.g. `DetectSentiment`, `s3:PutObject`), or `*`. */
   operation: z.string().min(1),
-  kind: z.enum(["throttle", "error", "latency", "document-error"]),
+  kind: z.enum(["throttle", "error", "latency", "document-error", "job-failure"]),
   /** For `document-error`: the ErrorList entry's ErrorCode. */
   errorCode: z.string().regex(/^[A-Z_]{1,64}$/).default("INTERNAL_SERVER_ERROR"),
   /** How many matching calls it affects; omitted: every call until cleared. */
@@ -65,11 +66,21 @@ export class FaultInjector {
     return fault.errorCode;
   }
 
+  /** Whether a `job-failure` fault ends the job being started (it counts as one use). */
+  jobFailure(): boolean {
+    const fault = this.faults.find((f) => f.kind === "job-failure" && f.remaining > 0);
+    if (!fault) return false;
+    fault.remaining--;
+    this.faults = this.faults.filter((f) => f.remaining > 0);
+    return true;
+  }
+
   /** Applies the faults that match this call: waits for latency, throws the first failure. */
   async apply(service: string, operation: string, body: Buffer): Promise<void> {
     const matching = this.faults.filter(
       (f) =>
         f.kind !== "document-error" &&
+        f.kind !== "job-failure" &&
         f.remaining > 0 &&
         (f.operation === "*" || f.operation === operation || f.operation === `${service}:${operation}`) &&
         (f.match === undefined || body.includes(f.match)),

@@ -12,6 +12,9 @@ import { AwsError, parseJsonBody, readBody, sendError, sendJson, type Protocol }
 import { FaultInjector, FaultSchema } from "./faults.ts";
 import { Usage } from "./usage.ts";
 import { ComprehendService, type ComprehendOptions } from "./services/comprehend.ts";
+import { SentimentJobs } from "./services/comprehend-jobs.ts";
+import { S3Client } from "@aws-sdk/client-s3";
+import { LOCAL_ACCOUNT } from "./iam/template.ts";
 import { SqsService } from "./services/sqs.ts";
 import { forward, startBackends } from "./services/backends.ts";
 import { LOCAL_DEFAULTS, LOCAL_RESOURCES } from "./resources.ts";
@@ -55,6 +58,8 @@ export interface LocalAws {
   usage: Usage;
   faults: FaultInjector;
   comprehend: ComprehendService;
+  /** Comprehend's asynchronous sentiment jobs. */
+  comprehendJobs: SentimentJobs;
   close(): Promise<void>;
 }
 
@@ -72,10 +77,16 @@ function route(req: IncomingMessage): { service: string; operation: string; prot
 }
 
 function s3Operation(req: IncomingMessage): string {
-  const path = (req.url ?? "/").split("?")[0]!;
+  const [path = "/", query = ""] = (req.url ?? "/").split("?");
+  const params = new URLSearchParams(query);
   const isObject = path.split("/").filter(Boolean).length > 1;
   const verb = { GET: "Get", PUT: "Put", HEAD: "Head", DELETE: "Delete", POST: "Post" }[req.method ?? "GET"] ?? "Get";
   if (!isObject) return req.method === "GET" ? "ListObjects" : `${verb}Bucket`;
+  // Multipart uploads (lib-storage's Upload writes large results this way).
+  if (req.method === "POST" && params.has("uploads")) return "CreateMultipartUpload";
+  if (req.method === "PUT" && params.has("uploadId")) return "UploadPart";
+  if (req.method === "POST" && params.has("uploadId")) return "CompleteMultipartUpload";
+  if (req.method === "DELETE" && params.has("uploadId")) return "AbortMultipartUpload";
   return `${verb}Object`;
 }
 
@@ -113,7 +124,21 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   const faults = new FaultInjector();
   const backends = await startBackends({ buckets: [LOCAL_RESOURCES.bucket], dataDir: options.s3Directory });
   let url = "";
-  const comprehend = new ComprehendService(usage, { documentError: (op, text) => faults.documentError(op, text), ...options.comprehend });
+  const comprehendJobs = new SentimentJobs({
+    region,
+    account: LOCAL_ACCOUNT,
+    usage,
+    // Comprehend assumes the job's role: its S3 calls come back through this endpoint, signed as that role.
+    s3AsRole: (roleArn) => {
+      const role = authorizer.principals.find((p) => p.arn === roleArn);
+      if (!role && options.iam !== false) return undefined;
+      const credentials = role ? { accessKeyId: role.accessKeyId, secretAccessKey: role.secretAccessKey } : authorizer.principals[0]!;
+      return new S3Client({ endpoint: url, region, credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey }, forcePathStyle: true, requestChecksumCalculation: "WHEN_REQUIRED" });
+    },
+    injectedFailure: () => faults.jobFailure(),
+    documentError: (op, text) => faults.documentError(op, text),
+  });
+  const comprehend = new ComprehendService(usage, { documentError: (op, text) => faults.documentError(op, text), jobs: comprehendJobs, ...options.comprehend });
   // Load the engines' models now, not on the first call (about 1.5 s, longer than a deadline).
   comprehend.warmUp();
   const sqs = new SqsService(() => url, region);
@@ -167,7 +192,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
           await forward(backends.s3Port, request, res, true, (status) =>
             status === 404 && hidesMissing ? new AwsError(403, "AccessDenied", "Access Denied") : undefined,
           );
-          if (operation === "PutObject" && res.statusCode < 300 && options.onObjectCreated) {
+          if ((operation === "PutObject" || operation === "CompleteMultipartUpload") && res.statusCode < 300 && options.onObjectCreated) {
             const [bucket, ...key] = (req.url ?? "/").split("?")[0]!.split("/").filter(Boolean).map(decodeURIComponent);
             if (bucket && key.length) options.onObjectCreated({ bucket, key: key.join("/") });
           }
@@ -249,6 +274,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     usage,
     faults,
     comprehend,
+    comprehendJobs,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

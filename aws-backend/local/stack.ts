@@ -23,6 +23,10 @@ export interface LocalStack {
 export async function startLocalStack(
   options: Omit<LocalAwsOptions, "onObjectCreated"> & {
     retryIntervalMs?: number;
+    /** Wait states' pause (ms) instead of the ASL's seconds (tests; dev keeps the real ones). */
+    waitMs?: number;
+    /** Settings of the batch Lambdas (e.g. asyncMinBytes), over the local defaults. */
+    batch?: Partial<Pick<BatchDeps, "asyncMinBytes" | "maxFailedRowShare" | "maxConcurrency">>;
     log?: (line: string) => void;
     events?: EventDeliveryOptions;
     limits?: ExecutionLimitOptions;
@@ -40,9 +44,10 @@ export async function startLocalStack(
   });
   const deps = new Map<LambdaName, BatchDeps>();
   stepFunctions = new LocalStepFunctions({
-    depsFor: (fn) => deps.get(fn) ?? deps.set(fn, localBatchDeps(endpoint, fn)).get(fn)!,
+    depsFor: (fn) => deps.get(fn) ?? deps.set(fn, localBatchDeps(endpoint, fn, options.batch)).get(fn)!,
     endpoint,
     retryIntervalMs: options.retryIntervalMs,
+    waitMs: options.waitMs,
     limits: options.limits,
     log: options.log,
   });

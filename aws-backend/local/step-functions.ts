@@ -9,7 +9,16 @@
  * does on AWS: hands the event to the mark-failed Lambda.
  */
 import { readFileSync } from "node:fs";
-import { BatchDetectSentimentCommand, ComprehendClient, type BatchDetectSentimentCommandInput } from "@aws-sdk/client-comprehend";
+import {
+  BatchDetectSentimentCommand,
+  ComprehendClient,
+  DescribeSentimentDetectionJobCommand,
+  StartSentimentDetectionJobCommand,
+  type BatchDetectSentimentCommandInput,
+  type DescribeSentimentDetectionJobCommandInput,
+  type StartSentimentDetectionJobCommandInput,
+} from "@aws-sdk/client-comprehend";
+import { S3Client } from "@aws-sdk/client-s3";
 import { DynamoDBClient, UpdateItemCommand, type UpdateItemCommandInput } from "@aws-sdk/client-dynamodb";
 import { withResolvers } from "../../shared/deferred.ts";
 import { S3_PREFIXES } from "../../shared/jobs.ts";
@@ -23,6 +32,7 @@ import { saveBatch } from "../lambdas/save-batch.ts";
 import { deliverWebhook } from "../lambdas/webhook.ts";
 import type { LambdaName } from "../lib/batch-pipeline.ts";
 import type { LocalEndpoint } from "./batch-deps.ts";
+import { named, runDistributedMap, withLocalDistributedMaps, type ChildOutcome, type DistributedMapSpec, type MapRunParameters } from "./distributed-map.ts";
 import { ExecutionLimits, type ExecutionLimitOptions, type LimitBreach } from "./execution-limits.ts";
 import { LOCAL_ACCOUNT } from "./iam/template.ts";
 import { AwsError } from "./protocol.ts";
@@ -38,11 +48,16 @@ export function localUploadDeadlineDefinition(jobsTable: string): unknown {
 
 /** Placeholders get local names; the Task states are answered by state name, not by ARN. */
 export function localDefinition(jobsTable: string): unknown {
-  const text = readFileSync(ASL_PATH, "utf8").replace(/\$\{(\w+)\}/g, (_, name: string) =>
-    name === "JobsTableName" ? jobsTable : `arn:aws:lambda:us-east-1:000000000000:function:${name.replace(/FunctionArn$/, "")}`,
-  );
+  const text = readFileSync(ASL_PATH, "utf8").replace(/\$\{(\w+)\}/g, (_, name: string) => {
+    if (name === "JobsTableName") return jobsTable;
+    if (name === "ComprehendDataAccessRoleArn") return COMPREHEND_DATA_ACCESS_ROLE_ARN;
+    return `arn:aws:lambda:us-east-1:${LOCAL_ACCOUNT}:function:${name.replace(/FunctionArn$/, "")}`;
+  });
   return JSON.parse(text);
 }
+
+/** The stack's data-access role as the local endpoint names it (iam/principals.ts). */
+export const COMPREHEND_DATA_ACCESS_ROLE_ARN = `arn:aws:iam::${LOCAL_ACCOUNT}:role/comprehend-data-access`;
 
 export interface LocalRunnerOptions {
   /** Each Lambda's deps, its clients signed as its own role. */
@@ -50,6 +65,8 @@ export interface LocalRunnerOptions {
   endpoint: LocalEndpoint;
   /** Retry waits (ms) instead of the ASL's seconds: tests pass a few ms; dev keeps the real ones. */
   retryIntervalMs?: number;
+  /** Wait states' pause (ms) instead of the ASL's seconds: tests; dev keeps the real ones. */
+  waitMs?: number;
   /** Step Functions' quotas (default: AWS's); tests lower them to trip them with small jobs. */
   limits?: ExecutionLimitOptions;
   log?: (line: string) => void;
@@ -59,6 +76,8 @@ export interface LocalRunnerOptions {
 export interface ExecutionRecord {
   status: "SUCCEEDED" | "FAILED";
   historyEvents: number;
+  /** The largest state input or output of the execution, in bytes. */
+  largestPayloadBytes: number;
   error?: string;
 }
 
@@ -67,6 +86,8 @@ export class LocalStepFunctions {
   // Service integrations make one call per attempt; the state's Retry does the retrying.
   private readonly dynamo: DynamoDBClient;
   private readonly comprehend: ComprehendClient;
+  /** The Map Runs' reads of their items and writes of their results. */
+  private readonly s3: S3Client;
 
   constructor(private readonly options: LocalRunnerOptions) {
     const { endpoint } = options;
@@ -74,6 +95,7 @@ export class LocalStepFunctions {
     const common = { endpoint: endpoint.url, region: endpoint.region, credentials: localCredentials("state-machine"), maxAttempts: 1 };
     this.dynamo = new DynamoDBClient(common);
     this.comprehend = new ComprehendClient(common);
+    this.s3 = new S3Client({ ...common, forcePathStyle: true, requestChecksumCalculation: "WHEN_REQUIRED" });
   }
 
   /** The EventBridge rule's job: objects under uploads/ of the jobs bucket start an execution. */
@@ -92,17 +114,46 @@ export class LocalStepFunctions {
   }
 
   readonly executions: ExecutionRecord[] = [];
+  /** The Distributed Maps' child executions, as they ended. */
+  readonly children: ExecutionRecord[] = [];
 
   private async execute(input: unknown): Promise<unknown> {
-    const { StateMachine } = await import("aws-local-stepfunctions");
-    const machine = new StateMachine(localDefinition(this.options.depsFor("prepare").table) as never, { validationOptions: { checkArn: false } as never });
-    const names = ["Prepare", "MarkProcessing", "LoadBatch", "DetectSentiment", "SaveBatch", "Aggregate", "Webhook", "MarkFailed"];
-    const retryIntervalOverrides =
-      this.options.retryIntervalMs === undefined ? undefined : Object.fromEntries(names.map((n) => [n, this.options.retryIntervalMs!]));
+    const { definition, maps } = withLocalDistributedMaps(localDefinition(this.options.depsFor("prepare").table) as never);
+    const outcome = await this.run(definition, maps, input, true);
+    this.executions.push({ status: outcome.status, historyEvents: outcome.historyEvents, largestPayloadBytes: outcome.largestPayloadBytes, error: outcome.error });
+    this.children.push(...outcome.children);
+    if (outcome.status === "SUCCEEDED") {
+      this.options.log?.(`[step-functions] execution succeeded`);
+      return outcome.output;
+    }
+    this.options.log?.(`[step-functions] execution failed: ${outcome.error}`);
+    await this.executionFailed(input, { Error: outcome.error!, Cause: outcome.cause ?? "" });
+    return { error: outcome.error };
+  }
+
+  /**
+   * One execution of a definition (the state machine, or a Distributed Map's child), its Task
+   * states answered in process and held to Step Functions' quotas: payloads always, the history
+   * for Standard executions (Express ones keep none).
+   */
+  private async run(
+    definition: unknown,
+    maps: Map<string, DistributedMapSpec>,
+    input: unknown,
+    countHistory: boolean,
+  ): Promise<ChildOutcome & { historyEvents: number; largestPayloadBytes: number; children: ExecutionRecord[] }> {
+    const children: ExecutionRecord[] = [];
+    const machine = await this.machineOf(definition);
+    const names = stateNames(definition);
+    const ms = this.options.retryIntervalMs;
     let abort = () => {};
-    const limits = new ExecutionLimits(this.options.limits, () => abort());
+    const limits = new ExecutionLimits(countHistory ? this.options.limits : { ...this.options.limits, historyEvents: Number.MAX_SAFE_INTEGER }, () => abort());
     const execution = machine.run(input as never, {
-      overrides: { taskResourceLocalHandlers: this.handlers(limits) as never, ...(retryIntervalOverrides ? { retryIntervalOverrides } : {}) },
+      overrides: {
+        taskResourceLocalHandlers: { ...this.handlers(limits), ...this.mapHandlers(maps, limits, children) } as never,
+        ...(ms === undefined ? {} : { retryIntervalOverrides: Object.fromEntries(names.map((n) => [n, ms])) }),
+        ...(this.options.waitMs === undefined ? {} : { waitTimeOverrides: Object.fromEntries(names.map((n) => [n, this.options.waitMs!])) }),
+      },
       noThrowOnAbort: true,
     });
     abort = execution.abort;
@@ -120,14 +171,38 @@ export class LocalStepFunctions {
     }
     await counted.catch(() => {});
     failure = limits.breach ?? failure;
-    this.executions.push({ status: failure ? "FAILED" : "SUCCEEDED", historyEvents: limits.events, error: failure?.Error });
-    if (!failure) {
-      this.options.log?.(`[step-functions] execution succeeded`);
-      return output;
+    const counts = { historyEvents: limits.events, largestPayloadBytes: limits.largestPayload, children };
+    if (failure) return { status: "FAILED", error: failure.Error, cause: failure.Cause, ...counts };
+    return { status: "SUCCEEDED", output, ...counts };
+  }
+
+  /** One runner per definition: validating it costs more than a small child execution. */
+  private readonly machines = new WeakMap<object, Promise<import("aws-local-stepfunctions").StateMachine>>();
+  private machineOf(definition: unknown) {
+    let machine = this.machines.get(definition as object);
+    if (!machine) {
+      machine = import("aws-local-stepfunctions").then(({ StateMachine }) => new StateMachine(definition as never, { validationOptions: { checkArn: false } as never }));
+      this.machines.set(definition as object, machine);
     }
-    this.options.log?.(`[step-functions] execution failed: ${failure.Error}`);
-    await this.executionFailed(input, failure);
-    return { error: failure.Error };
+    return machine;
+  }
+
+  /** Each Distributed Map state: its Map Run, children run as executions of their own. */
+  private mapHandlers(maps: Map<string, DistributedMapSpec>, limits: ExecutionLimits, children: ExecutionRecord[]) {
+    return Object.fromEntries(
+      [...maps].map(([name, spec]) => [
+        name,
+        async (params: MapRunParameters) => {
+          if (!limits.checkPayload(name, "input", params)) return new Promise<never>(() => {});
+          const runChild = async (item: unknown) => {
+            const outcome = await this.run(spec.processor, new Map(), item, spec.executionType === "STANDARD");
+            children.push({ status: outcome.status, historyEvents: outcome.historyEvents, largestPayloadBytes: outcome.largestPayloadBytes, error: outcome.error });
+            return outcome;
+          };
+          return runDistributedMap(spec, params, this.s3, runChild);
+        },
+      ]),
+    );
   }
 
   /** The stack's rule on "Step Functions Execution Status Change" (FAILED): the event, to mark-failed. */
@@ -248,17 +323,31 @@ export class LocalStepFunctions {
       Prepare: lambda("prepare", prepare),
       LoadBatch: lambda("load-batch", loadBatch),
       SaveBatch: lambda("save-batch", saveBatch),
+      SaveFailedBatch: lambda("save-batch", saveBatch),
       Aggregate: lambda("aggregate", aggregate),
       Webhook: lambda("webhook", deliverWebhook),
       MarkFailed: lambda("mark-failed", markFailed),
       DetectSentiment: service("Comprehend", (input: BatchDetectSentimentCommandInput) => this.comprehend.send(new BatchDetectSentimentCommand(input))),
+      StartSentimentJob: service("Comprehend", (input: StartSentimentDetectionJobCommandInput) => this.comprehend.send(new StartSentimentDetectionJobCommand(input))),
+      DescribeSentimentJob: service("Comprehend", async (input: DescribeSentimentDetectionJobCommandInput) =>
+        // Dates as the JSON Step Functions passes on (the SDK hands back Date objects).
+        JSON.parse(JSON.stringify(await this.comprehend.send(new DescribeSentimentDetectionJobCommand(input)))),
+      ),
       MarkProcessing: service("DynamoDB", (input: UpdateItemCommandInput) => this.dynamo.send(new UpdateItemCommand(input))),
+      CountSentimentJob: service("DynamoDB", (input: UpdateItemCommandInput) => this.dynamo.send(new UpdateItemCommand(input))),
     };
   }
 }
 
-function named(name: string, message: string): Error {
-  const err = new Error(message);
-  err.name = name;
-  return err;
+/** Every state's name, the Map children's too (for the tests' short waits and retries). */
+function stateNames(definition: unknown): string[] {
+  const names: string[] = [];
+  const visit = (d: { States?: Record<string, { ItemProcessor?: unknown; Iterator?: unknown }> }) => {
+    for (const [name, state] of Object.entries(d.States ?? {})) {
+      names.push(name);
+      if (state.ItemProcessor) visit(state.ItemProcessor as never);
+    }
+  };
+  visit(definition as never);
+  return names;
 }

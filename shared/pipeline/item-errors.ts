@@ -16,6 +16,12 @@ export interface ItemError {
 export const itemErrors = {
   emptyText: (field = "text"): ItemError => ({ code: "VALIDATION_ERROR", message: `${field}: must not be empty or only whitespace`, field }),
 
+  /** A row of a job's file that is not an item (a stray quote, a wrong field count, a line that is not JSON). */
+  invalidRow: (reason: string): ItemError => ({ code: "VALIDATION_ERROR", message: `row: ${reason}`, field: "row" }),
+
+  /** The text's analysis did not come back (its batch failed past its retries). */
+  notAnalysed: (): ItemError => ({ code: "SERVICE_UNAVAILABLE", message: "The text could not be analysed: Comprehend did not answer for it." }),
+
   /** Comprehend refused this one document (a Batch* ErrorList entry). */
   refusedByComprehend: (errorCode: string): ItemError => ({
     code: "INTERNAL_ERROR",

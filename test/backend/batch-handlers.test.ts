@@ -15,7 +15,8 @@ import { aggregate } from "../../aws-backend/lambdas/aggregate.ts";
 import { markFailed } from "../../aws-backend/lambdas/mark-failed.ts";
 import { deliverWebhook } from "../../aws-backend/lambdas/webhook.ts";
 import { verifyWebhook } from "../../aws-backend/lambdas/webhook-signature.ts";
-import { getJob } from "../../aws-backend/lambdas/storage.ts";
+import { getJob, listKeys } from "../../aws-backend/lambdas/storage.ts";
+import { workKeys } from "../../aws-backend/lambdas/work/layout.ts";
 import type { BatchDeps } from "../../aws-backend/lambdas/deps.ts";
 import type { LambdaName } from "../../aws-backend/lib/batch-pipeline.ts";
 import { putJobRow, startLocalAws, type LocalAws } from "./local-aws.ts";
@@ -37,14 +38,16 @@ async function submit(format: JobFormat, body: string, options: Partial<JobRow["
   return { jobId, key };
 }
 
-/** What the state machine does between prepare and aggregate, done here by hand. */
-async function runBatches(jobId: string, batches: { job_id: string; index: number }[]) {
-  for (const ref of batches) {
-    const loaded = await loadBatch(as("load-batch"), ref);
+/** What the state machine's fast route does between prepare and aggregate, done here by hand: each listed batch file. */
+async function runBatches(jobId: string) {
+  for (const Key of await batchKeys(jobId)) {
+    const loaded = await loadBatch(as("load-batch"), { Key });
     const out = await deps.comprehend.send(new BatchDetectSentimentCommand({ TextList: loaded.TextList, LanguageCode: loaded.LanguageCode as "en" }));
-    await saveBatch(as("save-batch"), { job_id: jobId, index: ref.index, ResultList: out.ResultList as never, ErrorList: (out.ErrorList ?? []) as never });
+    await saveBatch(as("save-batch"), { key: loaded.key, ResultList: out.ResultList as never, ErrorList: (out.ErrorList ?? []) as never });
   }
 }
+
+const batchKeys = async (jobId: string) => listKeys(deps, workKeys(jobId).batchesPrefix);
 
 const text = async (key: string) =>
   (await (await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: key }))).Body!.transformToString("utf-8"));
@@ -54,14 +57,15 @@ describe("batch handlers", () => {
     const csv = "id,text\nr1,I love this product\nr2,Terrible support and a broken box\nr3,I love this product\nr4,Write to ann@example.com today\nr5,\n";
     const { jobId, key } = await submit("csv", csv, { language_code: "en" });
     const prepared = await prepare(as("prepare"), { bucket: deps.bucket, key });
-    expect(prepared).toMatchObject({ job_id: jobId, duplicate: false, item_count: 5, batch_count: 1, max_concurrency: 4, has_callback: false });
+    expect(prepared).toMatchObject({ job_id: jobId, duplicate: false, route: "fast", item_count: 5, doc_count: 3, batch_count: 1, max_concurrency: 4, has_callback: false });
     // The same upload announced twice: the second start finds the job taken.
-    expect(await prepare(as("prepare"), { bucket: deps.bucket, key })).toMatchObject({ job_id: jobId, duplicate: true, batches: [] });
-    const batch = await loadBatch(as("load-batch"), prepared.batches[0]!);
+    expect(await prepare(as("prepare"), { bucket: deps.bucket, key })).toMatchObject({ job_id: jobId, duplicate: true, item_count: 0 });
+    const [batchKey] = await batchKeys(jobId);
+    const batch = await loadBatch(as("load-batch"), { Key: batchKey! });
     expect(batch.TextList).toHaveLength(3); // r1 and r3 are one document; r5 is empty
     expect(batch.TextList).toContain("Write to [EMAIL] today");
 
-    await runBatches(jobId, prepared.batches);
+    await runBatches(jobId);
     expect(await aggregate(as("aggregate"), { job_id: jobId })).toEqual({ status: "COMPLETED", item_count: 5 });
 
     const lines = (await text(processedKeys(jobId).results)).trim().split("\n").map((l) => JSON.parse(l));
@@ -93,7 +97,7 @@ describe("batch handlers", () => {
     const { jobId, key } = await submit("items", items);
     const prepared = await prepare(as("prepare"), { bucket: deps.bucket, key });
     expect(prepared.batch_count).toBe(2);
-    await runBatches(jobId, prepared.batches);
+    await runBatches(jobId);
     await aggregate(as("aggregate"), { job_id: jobId });
     expect((await getJob(deps, jobId))?.summary?.languages).toEqual({ en: 1, es: 1 });
   });
@@ -125,7 +129,7 @@ describe("batch handlers", () => {
       const { jobId, key } = await submit("text", "Lovely product. Fast shipping.", { language_code: "en", callback_url: `http://127.0.0.1:${port}/hook` });
       const prepared = await prepare(as("prepare"), { bucket: deps.bucket, key });
       expect(prepared.has_callback).toBe(true);
-      await runBatches(jobId, prepared.batches);
+      await runBatches(jobId);
       await aggregate(as("aggregate"), { job_id: jobId });
       expect(await deliverWebhook(as("webhook"), { job_id: jobId })).toEqual({ delivered: true, status: 204 });
       const [call] = received;

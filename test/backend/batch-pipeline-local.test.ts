@@ -54,12 +54,14 @@ describe("batch pipeline, run locally", () => {
     expect(endpoint.faults.list().filter((f) => f.match === marker)).toHaveLength(0);
   });
 
-  it("ends FAILED with COMPREHEND_THROTTLED when throttling never stops, input kept under failed/", async () => {
+  it("fails the rows Comprehend kept throttling past the retries, and the job (TOO_MANY_FAILED_ROWS) when they are too many, input kept under failed/", async () => {
     const marker = `zq${crypto.randomUUID().slice(0, 8)}`;
     endpoint.faults.add({ operation: "BatchDetectSentiment", kind: "throttle", match: marker, status: 500, latencyMs: 0 });
     try {
       const { jobId, job } = await submit("jsonl", `{"id":"1","text":"Great ${marker}"}\n`, { language_code: "en" });
-      expect(job).toMatchObject({ status: "FAILED", error: { code: "COMPREHEND_THROTTLED" } });
+      expect(job).toMatchObject({ status: "FAILED", error: { code: "TOO_MANY_FAILED_ROWS", message: expect.stringMatching(/^1 of 1 rows failed \(100%\)/) } });
+      const results = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: `processed/${jobId}/results.jsonl` }));
+      expect(JSON.parse(await results.Body!.transformToString())).toMatchObject({ id: "1", line: 1, error: { message: expect.stringContaining("Comprehend.ThrottlingException") } });
       const kept = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: `failed/${jobId}/input` }));
       expect(await kept.Body!.transformToString()).toContain(marker);
     } finally {

@@ -77,7 +77,7 @@ describe("state machine and Lambdas", () => {
     const machine = resourcesOf("AWS::StepFunctions::StateMachine").find((m) => m.Properties.DefinitionSubstitutions.PrepareFunctionArn);
     expect(machine!.Properties.DefinitionString).toBe(readFileSync(ASL_PATH, "utf8"));
     expect(Object.keys(machine!.Properties.DefinitionSubstitutions).sort()).toEqual(
-      ["AggregateFunctionArn", "JobsTableName", "LoadBatchFunctionArn", "MarkFailedFunctionArn", "PrepareFunctionArn", "SaveBatchFunctionArn", "WebhookFunctionArn"],
+      ["AggregateFunctionArn", "ComprehendDataAccessRoleArn", "JobsTableName", "LoadBatchFunctionArn", "MarkFailedFunctionArn", "PrepareFunctionArn", "SaveBatchFunctionArn", "WebhookFunctionArn"],
     );
     expect(machine!.Properties).toMatchObject({ StateMachineType: "STANDARD", TracingConfiguration: { Enabled: true } });
     expect(machine!.Properties.LoggingConfiguration.Destinations).toHaveLength(1);
@@ -92,6 +92,40 @@ describe("state machine and Lambdas", () => {
     for (const name of ["Prepare", "MarkProcessing", "AnalyzeBatches", "Aggregate"]) {
       expect(definition.States[name].Catch[0]).toMatchObject({ ErrorEquals: ["States.ALL"], Next: "MarkFailed" });
     }
+  });
+
+  it("runs the batches as a Distributed Map over the batch files and the large inputs as Comprehend jobs polled by Wait states", () => {
+    const definition = JSON.parse(readFileSync(ASL_PATH, "utf8"));
+    expect(definition.States.AnalyzeBatches).toMatchObject({
+      ItemReader: { Resource: "arn:aws:states:::s3:listObjectsV2" },
+      ItemProcessor: { ProcessorConfig: { Mode: "DISTRIBUTED", ExecutionType: "EXPRESS" } },
+      ToleratedFailurePercentagePath: "$.job.tolerated_failure_percent",
+      ResultWriter: { Resource: "arn:aws:states:::s3:putObject" },
+    });
+    const jobs = definition.States.AnalyzeWithComprehendJobs.ItemProcessor;
+    expect(jobs.ProcessorConfig).toEqual({ Mode: "DISTRIBUTED", ExecutionType: "STANDARD" });
+    expect(jobs.States.StartSentimentJob.Parameters).toMatchObject({ InputDataConfig: { InputFormat: "ONE_DOC_PER_LINE" }, DataAccessRoleArn: "${ComprehendDataAccessRoleArn}" });
+    // The account's 10-job limit answers TooManyRequestsException: waited out, not failed.
+    expect(jobs.States.StartSentimentJob.Retry[0]).toMatchObject({ ErrorEquals: expect.arrayContaining(["Comprehend.TooManyRequestsException"]), MaxAttempts: 40 });
+    expect(jobs.States.WaitForSentimentJob).toMatchObject({ Type: "Wait", Next: "DescribeSentimentJob" });
+    expect(definition.States.AnalyzeWithComprehendJobs.Catch[0].Next).toBe("ComprehendJobsFailed");
+  });
+
+  it("gives Comprehend a data-access role that reads job inputs and writes job outputs only, passable only to Comprehend", () => {
+    const role = Object.entries(template.findResources("AWS::IAM::Role")).find(([, r]) => JSON.stringify(r).includes("comprehend.amazonaws.com"));
+    expect(role).toBeDefined();
+    const [roleId] = role!;
+    const statements = resourcesOf("AWS::IAM::Policy")
+      .filter((p) => JSON.stringify(p.Properties.Roles ?? []).includes(roleId))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+    const objects = statements.flatMap((st) => [st.Resource].flat()).map((r) => JSON.stringify(r)).filter((r) => r.includes("/processed/"));
+    expect(objects.every((r) => r.includes("/work/comprehend/input/") || r.includes("/work/comprehend/output/"))).toBe(true);
+    expect(statements.flatMap((st) => [st.Action].flat())).not.toContain("s3:DeleteObject*");
+    const passRole = resourcesOf("AWS::IAM::Policy")
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown; Condition?: unknown }[])
+      .filter((st) => [st.Action].flat().includes("iam:PassRole"));
+    expect(passRole).toHaveLength(1);
+    expect(passRole[0]).toMatchObject({ Resource: { "Fn::GetAtt": [roleId, "Arn"] }, Condition: { StringEquals: { "iam:PassedToService": "comprehend.amazonaws.com" } } });
   });
 
   it("deploys the upload-deadline machine byte for byte, named, valid, its role only updating the jobs table", () => {

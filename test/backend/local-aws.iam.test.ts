@@ -25,9 +25,9 @@ const bucket = LOCAL_RESOURCES.bucket;
 const table = LOCAL_RESOURCES.jobsTable;
 
 describe("IAM from the stack's policies", () => {
-  it("knows every principal of the stack: the Worker, each Lambda's role, the state machine's role", () => {
+  it("knows every principal of the stack: the Worker, each Lambda's role, the state machines' roles, Comprehend's data-access role", () => {
     const names = endpoint.authorizer.principals.map((p) => p.name).sort();
-    expect(names).toEqual(["admin", "state-machine", "upload-deadline", "worker", ...LAMBDA_NAMES].sort());
+    expect(names).toEqual(["admin", "comprehend-data-access", "state-machine", "upload-deadline", "worker", ...LAMBDA_NAMES].sort());
   });
 
   it("lets the Worker do what its policy allows, and refuses the rest with AWS's errors", async () => {

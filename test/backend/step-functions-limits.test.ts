@@ -3,7 +3,9 @@
  * payload quota fails the execution with States.DataLimitExceeded (which States.ALL does not
  * catch), a history past its quota fails it too, and in both cases the job ends FAILED with a
  * code through the execution-status rule, never stranded PROCESSING. The quotas are lowered
- * here so that small jobs trip them; the history is counted as AWS counts it (27 + 17 per batch).
+ * here so that small jobs trip them. With the batches in a Distributed Map, an execution's
+ * history and its largest state do not grow with the file: a job of 100 batches looks like a job
+ * of one, and each child stays far inside its own quotas.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
@@ -38,21 +40,31 @@ describe("Step Functions quotas", () => {
     history = await stackWith({ historyEvents: 300 });
   });
 
-  it("counts an execution's history as AWS does: 27 events plus 17 per batch", async () => {
-    const { job, execution } = await runJob(history, 250); // 10 batches
-    expect(job?.status).toBe("COMPLETED");
-    expect(execution).toEqual({ status: "SUCCEEDED", historyEvents: 27 + 17 * 10, error: undefined });
+  it("keeps an execution's history and largest state the same for 1 batch and for 40 (the Distributed Map's children are executions of their own)", async () => {
+    const small = await runJob(history, 25);
+    const large = await runJob(history, 1_000);
+    expect(small.job?.status).toBe("COMPLETED");
+    expect(large.job?.status).toBe("COMPLETED");
+    expect(large.execution.historyEvents).toBe(small.execution.historyEvents);
+    expect(large.execution.historyEvents).toBeLessThan(40);
+    // Only counts' digits differ; far inside 256 KiB.
+    expect(Math.abs(large.execution.largestPayloadBytes - small.execution.largestPayloadBytes)).toBeLessThan(16);
+    expect(large.execution.largestPayloadBytes).toBeLessThan(STEP_FUNCTIONS_QUOTAS.payloadBytes / 100);
+    // A child carries at most 25 documents of at most 5,000 bytes: bounded whatever the file.
+    const children = history.stepFunctions.children.slice(-100);
+    expect(children.every((c) => c.status === "SUCCEEDED")).toBe(true);
   });
 
   it("fails an execution whose history passes the quota, and the job ends FAILED (HISTORY_LIMIT_EXCEEDED)", async () => {
-    const { job, execution } = await runJob(history, 500); // 20 batches: 367 events > 300
+    const stack = await stackWith({ historyEvents: 20 });
+    const { job, execution } = await runJob(stack, 25);
     expect(execution).toMatchObject({ status: "FAILED", error: "States.Runtime" });
     expect(job).toMatchObject({ status: "FAILED", error: { code: "HISTORY_LIMIT_EXCEEDED" } });
   });
 
   it("fails with States.DataLimitExceeded past the payload quota, not caught by States.ALL, and the job ends FAILED", async () => {
-    const stack = await stackWith({ payloadBytes: 4_096 });
-    const { job, execution } = await runJob(stack, 2_500); // 100 batch refs in prepare's output: ~5 KiB
+    const stack = await stackWith({ payloadBytes: 400 });
+    const { job, execution } = await runJob(stack, 25); // prepare's output (~550 bytes) is over it
     expect(execution).toMatchObject({ status: "FAILED", error: "States.DataLimitExceeded" });
     // Had the Catch (States.ALL) taken it, the execution would end in the Fail state "JobFailed".
     expect(job).toMatchObject({ status: "FAILED", error: { code: "PAYLOAD_LIMIT_EXCEEDED" } });

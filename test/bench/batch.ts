@@ -1,26 +1,43 @@
 /**
- * `npm run bench:batch`: a 10,000-row CSV of real review texts (drawn with replacement from
- * ../shared/datasets/sentiment/, so some repeat, as feedback does) and a 1 MiB text, each through
- * the local pipeline: the ASL file in aws-local-stepfunctions, the real handlers, s3rver,
- * dynalite and the embedded Comprehend, as strict as AWS: IAM from the stack (each Lambda and the
- * state machine sign as their own roles) and Comprehend throttling at the default rates
- * (BatchDetectSentiment 10 requests/s), with the ASL's own retry intervals. Prints each job's
- * outcome, wall time, items/s, throttled calls (retries spent), the peak memory of prepare and
- * aggregate, and Comprehend units billed and saved by de-duplication.
+ * `npm run bench:batch`: batch jobs through the local pipeline as strict as AWS (the ASL file in
+ * aws-local-stepfunctions with its Distributed Maps run by aws-backend/local/distributed-map.ts,
+ * the real handlers, s3rver, dynalite, the embedded Comprehend and its asynchronous jobs, IAM from
+ * the stack, Comprehend throttling at the default rates, the ASL's own waits and retries):
+ * - a 10,000-row CSV of real review texts (drawn with replacement, so some repeat): the fast route;
+ * - a 1 MiB text (one item cut into parts);
+ * - CSVs of 100,000 and 1,000,000 rows, each row two short dataset sentences joined (nearly every
+ *   row distinct; about 100 MB at 1M), uploaded through a presigned PUT URL as a client would:
+ *   the async route (Comprehend sentiment jobs).
+ * Prints each job's outcome, wall time, rows/s, units billed against rows x 3, the upload's time,
+ * the process's peak RSS and heap during the job, and each heavy handler's (prepare, aggregate)
+ * peak heap growth run again alone on the same job. `-- --quick` runs the first two only;
+ * `-- --rows 100000` runs one large CSV of that size.
  */
-import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { once } from "node:events";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { startLocalStack } from "../../aws-backend/local/stack.ts";
 import { localBatchDeps } from "../../aws-backend/local/batch-deps.ts";
+import { localCredentials } from "../../aws-backend/local/resources.ts";
 import { prepare } from "../../aws-backend/lambdas/prepare.ts";
 import { aggregate } from "../../aws-backend/lambdas/aggregate.ts";
 import { getJob } from "../../aws-backend/lambdas/storage.ts";
 import { billingUnits } from "../../shared/comprehend.ts";
-import { jobPk, type JobFormat } from "../../shared/jobs.ts";
+import { JOB_FORMATS, jobPk, type JobFormat } from "../../shared/jobs.ts";
+import { S3Client as WorkerS3 } from "../../worker/aws/s3.ts";
 import { putJobRow } from "../backend/local-aws.ts";
 import { SENTIMENT_FILES, readSentimentFile } from "../datasets.ts";
 
-const ROWS = 10_000;
+const args = process.argv.slice(2);
+const quick = args.includes("--quick");
+const rowsArg = args.indexOf("--rows");
+const LARGE = rowsArg >= 0 ? [Number(args[rowsArg + 1])] : quick ? [] : [100_000, 1_000_000];
+
 const stack = await startLocalStack({ port: 0, log: (l) => process.env.BENCH_VERBOSE && console.error(l) });
 const { endpoint } = stack;
 const deps = localBatchDeps(endpoint);
@@ -28,69 +45,115 @@ const deps = localBatchDeps(endpoint);
 const texts = [...new Set(SENTIMENT_FILES.flatMap((f) => readSentimentFile(f).map((r) => r.text.trim())).filter(Boolean))];
 let seed = 20261122;
 const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
-const rows = Array.from({ length: ROWS }, () => texts[Math.floor(random() * texts.length)]!);
+const pick = <T>(list: T[]) => list[Math.floor(random() * list.length)]!;
 const csvField = (t: string) => (/[",\r\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t);
-const csv = "id,text\n" + rows.map((t, i) => `r${i + 1},${csvField(t)}`).join("\n") + "\n";
-
-let document = "";
-for (let i = 0; document.length < 1024 * 1024; i++) document += texts[i % texts.length]! + " ";
-document = document.slice(0, 1024 * 1024);
 
 // The aggregate Lambda's metric lines (CloudWatch embedded metric format) are not figures here.
 const print = console.log.bind(console);
 console.log = (...args: unknown[]) => {
   if (!(typeof args[0] === "string" && args[0].startsWith('{"_aws"'))) print(...args);
 };
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
-async function runJob(name: string, format: JobFormat, payload: string, itemsForUnits?: string[]) {
-  const { jobId, key } = await putJobRow(deps, format, { language_code: "en" }, "bench");
+/** Peak RSS and heap of this process (endpoint, runner and handlers together) while `run` runs. */
+async function sampled<T>(run: () => Promise<T>): Promise<{ value: T; seconds: number; peakRss: number; peakHeap: number; baseHeap: number }> {
+  global.gc?.();
+  const base = process.memoryUsage();
+  let peakRss = base.rss;
+  let peakHeap = base.heapUsed;
+  const timer = setInterval(() => {
+    const m = process.memoryUsage();
+    peakRss = Math.max(peakRss, m.rss);
+    peakHeap = Math.max(peakHeap, m.heapUsed);
+  }, 5);
+  const t = performance.now();
+  const value = await run();
+  clearInterval(timer);
+  const m = process.memoryUsage();
+  return { value, seconds: (performance.now() - t) / 1000, peakRss: Math.max(peakRss, m.rss), peakHeap: Math.max(peakHeap, m.heapUsed), baseHeap: base.heapUsed };
+}
+
+/** A payload: a string, or a file streamed to the upload (the bench holds no 100 MB string). */
+type Payload = string | { file: string; bytes: number };
+
+async function runJob(name: string, format: JobFormat, payload: Payload, options: { units?: { rows: number; withoutDedup: number }; presigned?: boolean } = {}) {
+  const { jobId, key } = await putJobRow(deps, format, format === "text" ? { language_code: "en" } : {}, "bench");
   const unitsBefore = endpoint.usage.snapshot().comprehend.units;
   const throttledBefore = endpoint.comprehend.throttled.get("BatchDetectSentiment") ?? 0;
-  const started = performance.now();
-  await deps.s3.send(new PutObjectCommand({ Bucket: deps.bucket, Key: key, Body: payload }));
-  await stack.idle();
-  const seconds = (performance.now() - started) / 1000;
-  const job = await getJob(deps, jobId);
+  const bytes = typeof payload === "string" ? Buffer.byteLength(payload) : payload.bytes;
+  const body = () => (typeof payload === "string" ? payload : (Readable.toWeb(createReadStream(payload.file)) as ReadableStream));
+  let uploadSeconds: number | undefined;
+  const job = await sampled(async () => {
+    if (options.presigned) {
+      // As a client does after POST /v1/jobs: the Worker's presigned PUT, the exact length signed.
+      const worker = new WorkerS3({ credentials: localCredentials("worker"), region: endpoint.region, endpoint: endpoint.url, bucket: deps.bucket });
+      const headers = { "content-type": JOB_FORMATS[format], "content-length": String(bytes) };
+      const url = await worker.presignPut(key, headers, 900);
+      const t = performance.now();
+      const res = await fetch(url, { method: "PUT", headers, body: body(), duplex: "half" } as RequestInit);
+      uploadSeconds = (performance.now() - t) / 1000;
+      if (res.status !== 200) throw new Error(`presigned upload: ${res.status} ${await res.text()}`);
+    } else {
+      await deps.s3.send(new PutObjectCommand({ Bucket: deps.bucket, Key: key, Body: typeof payload === "string" ? payload : createReadStream(payload.file), ContentLength: bytes }));
+    }
+    await stack.idle();
+    return getJob(deps, jobId);
+  });
+  const row = job.value;
+  const items = row?.summary?.item_count ?? 0;
   const billed = endpoint.usage.snapshot().comprehend.units - unitsBefore;
   const throttled = (endpoint.comprehend.throttled.get("BatchDetectSentiment") ?? 0) - throttledBefore;
-  console.log(`\n${name}: ${job?.status} in ${seconds.toFixed(1)} s, ${job?.summary?.item_count ?? 0} items (${((job?.summary?.item_count ?? 0) / seconds).toFixed(0)} items/s), ${job?.batch_count} Comprehend batches, ${throttled} throttled calls retried`);
-  if (job?.status === "FAILED") console.log(`  error: ${JSON.stringify(job.error)}`);
-  if (itemsForUnits) {
-    const withoutDedup = itemsForUnits.reduce((n, t) => n + billingUnits(t), 0);
-    console.log(`  Comprehend units billed ${billed}; without de-duplication ${withoutDedup}: ${withoutDedup - billed} saved (${(((withoutDedup - billed) / withoutDedup) * 100).toFixed(1)}%)`);
+  console.log(`\n${name} (${mib(bytes)}): ${row?.status} in ${job.seconds.toFixed(1)} s, ${items} rows (${(items / job.seconds).toFixed(0)} rows/s), route ${row?.summary?.route}, ${row?.batch_count} ${row?.summary?.route === "async" ? "Comprehend jobs" : "batches"}, ${throttled} throttled calls retried`);
+  if (uploadSeconds !== undefined) console.log(`  presigned PUT upload: ${uploadSeconds.toFixed(2)} s (${(bytes / 2 ** 20 / uploadSeconds).toFixed(0)} MiB/s)`);
+  if (row?.status === "FAILED") console.log(`  error: ${JSON.stringify(row.error)}`);
+  const units = options.units;
+  if (units) {
+    const { rows, withoutDedup } = units;
+    console.log(`  Comprehend units billed ${billed} (rows x 3 = ${rows * 3}; without de-duplication ${withoutDedup}: ${(((withoutDedup - billed) / withoutDedup) * 100).toFixed(1)}% saved)`);
   } else {
     console.log(`  Comprehend units billed ${billed}`);
   }
+  console.log(`  whole job, one process (endpoint + runner + handlers): peak RSS ${mib(job.peakRss)}, heap +${mib(job.peakHeap - job.baseHeap)} at peak`);
 
-  // Peak memory of the two heavy handlers, run again on the same job and sampled every 2 ms.
-  // prepare takes a job once; let it take this one again.
+  // Each heavy handler alone on the same job: prepare takes a job once, so let it take this one again.
   await deps.dynamo.send(new UpdateCommand({ TableName: deps.table, Key: { pk: jobPk(jobId) }, UpdateExpression: "REMOVE prepared_at SET #s = :p", ExpressionAttributeNames: { "#s": "status" }, ExpressionAttributeValues: { ":p": "PENDING" } }));
   for (const [handler, run] of [
     ["prepare", () => prepare(localBatchDeps(endpoint, "prepare"), { bucket: deps.bucket, key })],
-    ["aggregate", () => aggregate(localBatchDeps(endpoint, "aggregate"), { job_id: jobId })],
+    ["aggregate", () => aggregate(localBatchDeps(endpoint, "aggregate"), { job_id: jobId }).catch((e: Error) => e.name)],
   ] as const) {
-    global.gc?.();
-    const base = process.memoryUsage();
-    let peakHeap = base.heapUsed;
-    let peakRss = base.rss;
-    const timer = setInterval(() => {
-      const m = process.memoryUsage();
-      peakHeap = Math.max(peakHeap, m.heapUsed);
-      peakRss = Math.max(peakRss, m.rss);
-    }, 2);
-    const t = performance.now();
-    await run();
-    clearInterval(timer);
-    const m = process.memoryUsage();
-    peakHeap = Math.max(peakHeap, m.heapUsed);
-    peakRss = Math.max(peakRss, m.rss);
-    console.log(
-      `  ${handler}: ${((performance.now() - t) / 1000).toFixed(2)} s, heap +${((peakHeap - base.heapUsed) / 2 ** 20).toFixed(0)} MiB at peak (process RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB)`,
-    );
+    const alone = await sampled(run);
+    console.log(`  ${handler} alone: ${alone.seconds.toFixed(2)} s, heap +${mib(alone.peakHeap - alone.baseHeap)} at peak (process RSS ${mib(alone.peakRss)})`);
   }
 }
 
-console.log(`local pipeline (MaxConcurrency ${deps.maxConcurrency}); ${texts.length} distinct dataset texts`);
-await runJob(`CSV, ${ROWS} rows of ${new Set(rows).size} distinct texts (${(csv.length / 2 ** 20).toFixed(1)} MiB)`, "csv", csv, rows);
-await runJob("1 MiB text", "text", document);
+console.log(`local pipeline (MaxConcurrency ${deps.maxConcurrency}, async route above ${mib(deps.asyncMinBytes)}); ${texts.length} distinct dataset texts`);
+const reviews = Array.from({ length: 10_000 }, () => pick(texts));
+await runJob(`CSV, ${reviews.length} rows of ${new Set(reviews).size} distinct texts`, "csv", "id,text\n" + reviews.map((t, i) => `r${i + 1},${csvField(t)}`).join("\n") + "\n", {
+  units: { rows: reviews.length, withoutDedup: reviews.reduce((n, t) => n + billingUnits(t), 0) },
+});
+
+let document = "";
+for (let i = 0; document.length < 1024 * 1024; i++) document += texts[i % texts.length]! + " ";
+await runJob("1 MiB text", "text", document.slice(0, 1024 * 1024));
+
+// Short sentences, two to a row: nearly every row distinct, about 100 bytes a row.
+const sentences = [...new Set(texts.flatMap((t) => t.split(/(?<=[.!?])\s+/)).map((s) => s.trim()).filter((s) => s.length >= 15 && s.length <= 60))];
+const dir = await mkdtemp(join(tmpdir(), "bench-batch-"));
+for (const count of LARGE) {
+  const file = join(dir, `rows-${count}.csv`);
+  const out = createWriteStream(file);
+  out.write("id,text\n");
+  let withoutDedup = 0;
+  for (let i = 0; i < count; i++) {
+    const text = `${pick(sentences)} ${pick(sentences)}`;
+    withoutDedup += billingUnits(text);
+    if (!out.write(`r${i + 1},${csvField(text)}\n`)) await once(out, "drain");
+  }
+  out.end();
+  await once(out, "finish");
+  const { size } = await stat(file);
+  await runJob(`CSV, ${count.toLocaleString("en")} rows, presigned upload`, "csv", { file, bytes: size }, { units: { rows: count, withoutDedup }, presigned: true });
+  await rm(file);
+}
+await rm(dir, { recursive: true, force: true });
 await endpoint.close();

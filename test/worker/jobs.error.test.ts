@@ -16,15 +16,18 @@ describe("batch jobs (errors)", () => {
     expect(await results.json()).toMatchObject({ error: { code: "JOB_NOT_READY" } });
   });
 
-  it("completes a CSV whose every row fails without inventing a sentiment", async () => {
+  it("fails a CSV whose every row fails, inventing no sentiment, and still serves each row's reason", async () => {
     const res = await call("/v1/analyze/async", { body: "id,text\n1,\n2,   \n", contentType: "text/csv" });
     expect(res.status).toBe(202);
     const { job_id } = AnalyzeAsyncResponse.parse(await res.json());
     const done = await waitForEnd(job_id);
-    expect(done).toMatchObject({ status: "COMPLETED", result: { item_count: 2, failed_items: 2, distribution: { POSITIVE: 0, NEGATIVE: 0, NEUTRAL: 0, MIXED: 0 } } });
-    if (done.status !== "COMPLETED") throw new Error(`expected COMPLETED, got ${done.status}`);
-    expect(done.result).not.toHaveProperty("sentiment");
-    expect(done.result).not.toHaveProperty("scores");
+    expect(done).toMatchObject({ status: "FAILED", error: { code: "TOO_MANY_FAILED_ROWS", message: expect.stringMatching(/^2 of 2 rows failed \(100%\), more than the 50% allowed/) } });
+    expect(done).not.toHaveProperty("result");
+    const results = await call(`/v1/jobs/${job_id}/results`);
+    expect(results.status).toBe(200);
+    const lines = (await results.text()).trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.id, l.line, l.error.code])).toEqual([["1", 2, "VALIDATION_ERROR"], ["2", 3, "VALIDATION_ERROR"]]);
+    expect(lines[0]).not.toHaveProperty("sentiment");
   });
 
   it("refuses a different body under the same Idempotency-Key with 409", async () => {

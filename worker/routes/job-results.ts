@@ -36,7 +36,9 @@ export const jobResultsRoute = createRoute({
 export function register(app: Api): void {
   app.openapi(jobResultsRoute, async (c) => {
     const job = await ownJob(c, c.req.valid("param").job_id);
-    if (job.status !== "COMPLETED") {
+    // A job failed for its share of failed rows still has every row's result (and reason).
+    const hasResults = job.status === "COMPLETED" || (job.status === "FAILED" && job.error?.code === "TOO_MANY_FAILED_ROWS");
+    if (!hasResults) {
       const why = job.status === "FAILED" ? "The job failed; it has no results (see its status)." : `The job is ${job.status}; results come when it is COMPLETED.`;
       throw new ApiError("JOB_NOT_READY", why, { retryAfter: job.status === "FAILED" ? undefined : 5 });
     }

@@ -12,6 +12,8 @@ import { LOCAL_ACCOUNT } from "./template.ts";
 export interface Needed {
   action: string;
   resource: string;
+  /** Condition keys the request sets (iam:PassedToService for a role handed to a service). */
+  context?: Record<string, string>;
 }
 
 export interface AwsCall {
@@ -35,9 +37,12 @@ const SQS_BATCH = { SendMessageBatch: "SendMessage", DeleteMessageBatch: "Delete
 export function neededFor(call: AwsCall, region: string): Needed[] {
   const { service, operation, json = {} } = call;
   switch (service) {
-    case "comprehend":
-      // The detect operations have no resource type: policies grant them on "*".
-      return [{ action: `comprehend:${operation}`, resource: "*" }];
+    case "comprehend": {
+      // The detect operations have no resource type: policies grant them on "*". Starting an
+      // asynchronous job hands Comprehend a role: the caller must be allowed to pass it.
+      const passed = typeof json.DataAccessRoleArn === "string" && operation.startsWith("Start") ? [{ action: "iam:PassRole", resource: json.DataAccessRoleArn, context: { "iam:PassedToService": "comprehend.amazonaws.com" } }] : [];
+      return [{ action: `comprehend:${operation}`, resource: "*" }, ...passed];
+    }
     case "dynamodb":
       return [{ action: `dynamodb:${operation}`, resource: `arn:aws:dynamodb:${region}:${LOCAL_ACCOUNT}:table/${String(json.TableName ?? "")}` }];
     case "states":
@@ -60,6 +65,12 @@ export function neededFor(call: AwsCall, region: string): Needed[] {
         }
         case "DeleteObject":
           return [{ action: "s3:DeleteObject", resource: object }];
+        case "CreateMultipartUpload":
+        case "UploadPart":
+        case "CompleteMultipartUpload":
+          return [{ action: "s3:PutObject", resource: object }];
+        case "AbortMultipartUpload":
+          return [{ action: "s3:AbortMultipartUpload", resource: object }];
         case "ListObjects":
           return [{ action: "s3:ListBucket", resource: bucketArn }];
         default:
@@ -113,7 +124,8 @@ export class Authorizer {
     const resourcePolicies = this.iam.resourcePolicies
       .filter((p) => needed.resource === p.resourceArn || needed.resource.startsWith(`${p.resourceArn}/`))
       .map((p) => p.document);
-    return evaluate({ principalArn: principal.arn, ...needed, context: { "aws:SecureTransport": "true" } }, principal.policies, resourcePolicies);
+    const { context, ...request } = needed;
+    return evaluate({ principalArn: principal.arn, ...request, context: { "aws:SecureTransport": "true", ...context } }, principal.policies, resourcePolicies);
   }
 }
 

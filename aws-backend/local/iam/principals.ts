@@ -28,6 +28,7 @@ function principalName(path: string): string | undefined {
   if (path === "AuraStream/Worker/User/Resource") return "worker";
   if (path === "AuraStream/BatchPipeline/StateMachine/Role/Resource") return "state-machine";
   if (path === "AuraStream/UploadDeadline/StateMachine/Role/Resource") return "upload-deadline";
+  if (path === "AuraStream/BatchPipeline/ComprehendDataAccessRole/Resource") return "comprehend-data-access";
   const fn = /^AuraStream\/BatchPipeline\/(\w+)Function\/ServiceRole\/Resource$/.exec(path)?.[1];
   return fn?.replace(/[A-Z]/g, (c, i: number) => (i ? "-" : "") + c.toLowerCase());
 }

@@ -23,6 +23,7 @@ import {
   type BatchItemError,
 } from "../../../shared/comprehend.ts";
 import { AwsError } from "../protocol.ts";
+import type { SentimentJobs } from "./comprehend-jobs.ts";
 import type { Usage } from "../usage.ts";
 
 type Body = Record<string, unknown>;
@@ -41,6 +42,8 @@ export interface ComprehendOptions {
   /** Requests per second per operation; `false`: never throttle. Default: AWS's rates. */
   rates?: { single: number; batch: number } | false;
   now?: () => number;
+  /** The asynchronous sentiment jobs (comprehend-jobs.ts), when the endpoint runs them. */
+  jobs?: SentimentJobs;
   /** An injected per-document failure (faults.ts `document-error`): the ErrorCode for this document, if any. */
   documentError?: (operation: string, text: string) => string | undefined;
 }
@@ -69,6 +72,7 @@ class RateLimiter {
 export class ComprehendService {
   private readonly limiter?: RateLimiter;
   private readonly documentError?: ComprehendOptions["documentError"];
+  private readonly jobs?: SentimentJobs;
   /** Throttled requests per operation (for the benches). */
   readonly throttled = new Map<string, number>();
 
@@ -77,6 +81,7 @@ export class ComprehendService {
     options: ComprehendOptions = {},
   ) {
     this.documentError = options.documentError;
+    this.jobs = options.jobs;
     const rates = options.rates === undefined ? COMPREHEND_DEFAULT_RATES : options.rates;
     if (rates) this.limiter = new RateLimiter((op) => (op.startsWith("Batch") ? rates.batch : rates.single), options.now ?? Date.now);
   }
@@ -124,6 +129,7 @@ export class ComprehendService {
         return { Entities: detectPii(text).map((e) => ({ Score: 0.99, Type: e.type, BeginOffset: e.begin, EndOffset: e.end })) };
       }
       default:
+        if (this.jobs && /^(Start|Describe|List|Stop)SentimentDetectionJobs?$/.test(operation)) return this.jobs.handle(operation, request);
         throw new AwsError(400, "UnknownOperationException", `Unknown operation ${operation}`);
     }
   }

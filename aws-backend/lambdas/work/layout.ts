@@ -1,0 +1,91 @@
+/**
+ * The files a job works with under processed/<job_id>/work/, written by prepare and read by the
+ * analysis and aggregate steps. A document is a distinct text part of one language, numbered
+ * within its language (its `seq`): identical texts in a job are analysed once. Two routes:
+ * - fast: documents in batch files of at most 25 of one language (work/batches/), each the input
+ *   of one child execution of the Distributed Map (BatchDetectSentiment), its answer beside it
+ *   (work/results/);
+ * - async: documents one per line in part files per language (work/comprehend/input/<lang>/),
+ *   the input of one Comprehend sentiment job per language, whose output.tar.gz lands under
+ *   work/comprehend/output/<lang>/.
+ * Items (one per input row: its line, id, documents and their weights) are JSON lines in parts
+ * (work/items/), read back in order when the results are joined.
+ */
+import type { BatchSentimentAnswer, SentimentLanguage } from "../../../shared/comprehend.ts";
+import { S3_PREFIXES } from "../../../shared/jobs.ts";
+import type { ItemError } from "../../../shared/pipeline/item-errors.ts";
+import type { LanguageSource } from "../../../shared/pipeline/language.ts";
+import type { PiiSummary } from "../../../shared/pipeline/text.ts";
+
+export type WorkRoute = "fast" | "async";
+
+export interface WorkItem {
+  /** The input line the row starts on. */
+  line: number;
+  id: string;
+  /** The documents (seq within the item's language) of this item's parts, and each part's length (its weight). */
+  docs: number[];
+  weights: number[];
+  language_code?: SentimentLanguage;
+  language_source?: LanguageSource;
+  pii_types: PiiSummary["types"];
+  error?: ItemError;
+}
+
+export interface LanguageDocs {
+  language: SentimentLanguage;
+  /** Documents of this language (seq 0 .. docs-1). */
+  docs: number;
+  /** Comprehend's billing units for them (100 characters a unit, at least 3 a document). */
+  units: number;
+  /** async route: the first seq of each input part file (the File of Comprehend's output lines). */
+  parts: number[];
+}
+
+export interface WorkManifest {
+  route: WorkRoute;
+  started_at: string;
+  item_count: number;
+  item_parts: number;
+  languages: LanguageDocs[];
+}
+
+/** A fast-route batch: at most 25 documents of one language, seq `first` onwards. */
+export interface WorkBatch {
+  language: SentimentLanguage;
+  first: number;
+  texts: string[];
+}
+
+export interface WorkBatchResult extends BatchSentimentAnswer {
+  language: SentimentLanguage;
+  first: number;
+}
+
+const pad = (n: number, width: number) => String(n).padStart(width, "0");
+
+export const workKeys = (jobId: string) => {
+  const work = `${S3_PREFIXES.processed}${jobId}/work/`;
+  return {
+    manifest: `${work}manifest.json`,
+    itemsPart: (index: number) => `${work}items/part-${pad(index, 5)}.jsonl`,
+    batchesPrefix: `${work}batches/`,
+    batch: (language: string, first: number) => `${work}batches/${language}/${pad(first, 9)}.json`,
+    batchResult: (language: string, first: number) => `${work}results/${language}/${pad(first, 9)}.json`,
+    mapResultsPrefix: `${work}map-runs/`,
+    comprehendInput: (language: string) => `${work}comprehend/input/${language}/`,
+    comprehendInputPart: (language: string, index: number) => `${work}comprehend/input/${language}/part-${pad(index, 5)}.txt`,
+    comprehendOutput: (language: string) => `${work}comprehend/output/${language}/`,
+  };
+};
+
+/** The part file a Comprehend output line names (its `File`), back to its index. */
+export function partIndexOfFile(file: string): number | undefined {
+  const m = /part-(\d{5})\.txt$/.exec(file);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** What the Distributed Map hands each child of the fast route: an entry of the batches listing. */
+export interface BatchListing {
+  Key: string;
+}
