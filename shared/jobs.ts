@@ -33,7 +33,10 @@ export function jobIdOfUploadKey(key: string): string | null {
 /** A job's results (the Worker serves them); its work files are the batch backend's own (lambdas/work/layout.ts). */
 export const processedKeys = (jobId: string) => ({
   results: `${S3_PREFIXES.processed}${jobId}/results.jsonl`,
+  resultsCsv: `${S3_PREFIXES.processed}${jobId}/results.csv`,
 });
+
+export type ResultsFormat = "jsonl" | "csv";
 
 /** The job id of a key under processed/<job_id>/, or null. */
 export function jobIdOfWorkKey(key: string): string | null {

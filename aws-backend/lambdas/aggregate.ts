@@ -2,13 +2,14 @@
  * aggregate: the documents' answers joined back to the job's rows, streamed: every answer is
  * read into DocumentAnswers (fast route: the batches' results; async route: each Comprehend
  * job's output.tar.gz), then the items are read part by part and each row's result written to
- * processed/<job_id>/results.jsonl as a multipart upload. The summary (counts, distribution,
+ * processed/<job_id>/results.jsonl and results.csv, each a multipart upload. The summary (counts, distribution,
  * languages, mean scores, units billed) is counted on the way and kept on the job's row,
  * COMPLETED; a job with more than `maxFailedRowShare` of its rows failed ends FAILED instead.
  */
 import { SENTIMENT_LABELS, type SentimentLabel, type SentimentScore } from "../../shared/comprehend.ts";
 import { lines, utf8Chunks } from "../../shared/batch-input.ts";
 import { processedKeys } from "../../shared/jobs.ts";
+import { resultCsvHeader, resultCsvRow } from "../../shared/results-csv.ts";
 import type { ItemError } from "../../shared/pipeline/item-errors.ts";
 import { aggregateScores, resultOfParts } from "../../shared/pipeline/scores.ts";
 import type { JobItemResult, JobSummary, Scores } from "../../shared/schemas.ts";
@@ -35,15 +36,18 @@ export async function aggregate(deps: BatchDeps, input: { job_id: string }): Pro
 
   const summary = new SummaryCounter();
   const results = writeStream(deps, processedKeys(input.job_id).results, "application/x-ndjson");
+  const csv = writeStream(deps, processedKeys(input.job_id).resultsCsv, "text/csv; charset=utf-8");
+  await csv.write(resultCsvHeader());
   for (let part = 0; part < manifest.item_parts; part++) {
     for await (const { text } of lines(utf8Chunks(await readStream(deps, keys.itemsPart(part))))) {
       if (!text) continue;
       const result = resultOf(JSON.parse(text) as WorkItem, answers);
       summary.add(result);
       await results.write(JSON.stringify(result) + "\n");
+      await csv.write(resultCsvRow(result));
     }
   }
-  await results.close();
+  await Promise.all([results.close(), csv.close()]);
 
   const completedAt = deps.now();
   const units = manifest.languages.reduce((n, l) => n + l.units, 0);

@@ -12,6 +12,10 @@ import { WorkerIdentity } from "./worker-identity.ts";
 export interface AuraStreamStackProps extends StackProps {
   /** Batches analysed at once per job. */
   maxConcurrency?: number;
+  /** Uploads larger than this go through Comprehend's asynchronous jobs (default 5 MiB). */
+  asyncJobMinBytes?: number;
+  /** A job with a larger share of failed rows ends FAILED (default 0.5). */
+  maxFailedRowShare?: number;
 }
 
 export class AuraStreamStack extends Stack {
@@ -22,7 +26,14 @@ export class AuraStreamStack extends Stack {
     const { bucket } = new JobsBucket(this, "Jobs");
     const { table } = new JobsTable(this, "JobsTable");
     const { queue: deadLetterQueue } = new DeadLetterQueue(this, "DeadLetters");
-    this.pipeline = new BatchPipeline(this, "BatchPipeline", { bucket, table, deadLetterQueue, maxConcurrency: props.maxConcurrency ?? 10 });
+    this.pipeline = new BatchPipeline(this, "BatchPipeline", {
+      bucket,
+      table,
+      deadLetterQueue,
+      maxConcurrency: props.maxConcurrency ?? 10,
+      asyncJobMinBytes: props.asyncJobMinBytes,
+      maxFailedRowShare: props.maxFailedRowShare,
+    });
     const uploadDeadline = new UploadDeadline(this, "UploadDeadline", { table });
     const worker = new WorkerIdentity(this, "Worker", { bucket, table, deadLetterQueue, uploadDeadline: uploadDeadline.stateMachine });
     new Monitoring(this, "Monitoring", {

@@ -46,6 +46,9 @@ export interface BatchPipelineProps {
   deadLetterQueue: sqs.IQueue;
   /** Batches analysed at once per job (the Map's MaxConcurrency). */
   maxConcurrency: number;
+  /** Lambda defaults (lambdas/deps.ts) when unset. */
+  asyncJobMinBytes?: number;
+  maxFailedRowShare?: number;
 }
 
 export class BatchPipeline extends Construct {
@@ -68,6 +71,8 @@ export class BatchPipeline extends Construct {
       JOBS_BUCKET: bucket.bucketName,
       JOBS_TABLE: table.tableName,
       MAX_CONCURRENCY: String(props.maxConcurrency),
+      ...(props.asyncJobMinBytes === undefined ? {} : { ASYNC_JOB_MIN_BYTES: String(props.asyncJobMinBytes) }),
+      ...(props.maxFailedRowShare === undefined ? {} : { MAX_FAILED_ROW_SHARE: String(props.maxFailedRowShare) }),
       WEBHOOK_SECRET_ARN: this.webhookSecret.secretArn,
       NODE_OPTIONS: "--enable-source-maps",
     };

@@ -53,7 +53,9 @@ export function withLocalDistributedMaps(definition: { States: Record<string, St
       hasResultWriter: Boolean(writer),
     });
     const kept = Object.fromEntries(["ResultSelector", "ResultPath", "Retry", "Catch", "Next", "End", "Comment"].filter((k) => k in state).map((k) => [k, state[k]]));
-    states[name] = { Type: "Task", Resource: "arn:aws:states:::states:startExecution.sync:2", Parameters: parameters, ...kept };
+    // A Map state has no timeout on AWS (the execution's own bounds it); the runner gives a Task
+    // 60 s unless told, and its timer holds at most 24.8 days: a day is far past the execution's 6 h.
+    states[name] = { Type: "Task", Resource: "arn:aws:states:::states:startExecution.sync:2", TimeoutSeconds: 86_400, Parameters: parameters, ...kept };
   }
   return { definition: { ...definition, States: states }, maps };
 }

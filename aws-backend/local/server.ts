@@ -90,6 +90,11 @@ function s3Operation(req: IncomingMessage): string {
   return `${verb}Object`;
 }
 
+/** A presigned (query-string signed) request: its payload is UNSIGNED-PAYLOAD by definition. */
+function presigned(req: IncomingMessage): boolean {
+  return /[?&]X-Amz-Signature=/i.test(req.url ?? "");
+}
+
 const FAILURE_CODES: Record<Protocol, Record<SigV4Failure, [number, string]>> = {
   json: {
     MissingAuthentication: [400, "MissingAuthenticationTokenException"],
@@ -158,7 +163,10 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
         return;
       }
       if (protocol === "s3") for (const [name, value] of Object.entries(responseCorsHeaders(corsRules, req.headers.origin, req.method ?? "GET"))) res.setHeader(name, value);
-      const body = await readBody(req);
+      // A presigned upload (its signature never covers the body) is verified without its body and
+      // streamed to s3rver: a 5 GB file never sits in memory. (Faults' `match` cannot see its body.)
+      const streamed = protocol === "s3" && req.method === "PUT" && presigned(req) && req.headers["content-length"] !== undefined;
+      const body = streamed ? Buffer.alloc(0) : await readBody(req);
       const request = { method: req.method ?? "GET", url: req.url ?? "/", headers: req.headers, body };
       const verdict = await verifySigV4(request, { secretOf: (id) => authorizer.principalOf(id)?.secretAccessKey, region, service });
       if (!verdict.ok) {
@@ -189,7 +197,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
         }
         default: {
           const hidesMissing = authorizer.hidesMissingKey(principal, call);
-          await forward(backends.s3Port, request, res, true, (status) =>
+          await forward(backends.s3Port, streamed ? { ...request, body: req } : request, res, true, (status) =>
             status === 404 && hidesMissing ? new AwsError(403, "AccessDenied", "Access Denied") : undefined,
           );
           if ((operation === "PutObject" || operation === "CompleteMultipartUpload") && res.statusCode < 300 && options.onObjectCreated) {

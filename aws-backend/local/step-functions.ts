@@ -197,6 +197,7 @@ export class LocalStepFunctions {
           const runChild = async (item: unknown) => {
             const outcome = await this.run(spec.processor, new Map(), item, spec.executionType === "STANDARD");
             children.push({ status: outcome.status, historyEvents: outcome.historyEvents, largestPayloadBytes: outcome.largestPayloadBytes, error: outcome.error });
+            if (outcome.status === "FAILED") this.options.log?.(`[step-functions] ${name} child failed: ${outcome.error}: ${(outcome.cause ?? "").slice(0, 300)}`);
             return outcome;
           };
           return runDistributedMap(spec, params, this.s3, runChild);

@@ -12,6 +12,11 @@ import type { DominantLanguage } from "../comprehend.ts";
 
 const SHARPEN = 10;
 
+/** The best-scoring language, or undefined when nothing could be recognised (half the cost of the ranked scores). */
+export function topLanguage(text: string): string | undefined {
+  return eld.detect(text).language || undefined;
+}
+
 /** Languages ranked by score, best first; empty when nothing could be recognised. */
 export function detectLanguages(text: string, max = 3): DominantLanguage[] {
   const result = eld.detect(text);

@@ -6,7 +6,7 @@
  * in the default language rather than refused. The answer says which rule chose it.
  */
 import { MAX_SENTIMENT_BYTES, isSentimentLanguage, type DominantLanguage, type SentimentLanguage } from "../comprehend.ts";
-import { detectLanguages } from "../engine/language.ts";
+import { detectLanguages, topLanguage } from "../engine/language.ts";
 import { chunkText } from "./chunk.ts";
 
 export const LANGUAGE_SOURCES = ["given", "detected", "default"] as const;
@@ -56,7 +56,13 @@ export function chooseLanguage(
 export function languageOf(text: string, given: SentimentLanguage | undefined, fallback: SentimentLanguage = DEFAULT_LANGUAGE): LanguageChoice {
   if (given) return chooseLanguage(given, undefined, fallback);
   const sample = languageSample(text);
-  return chooseLanguage(undefined, detectLanguages(sample), fallback, letterCount(sample, SURE_LETTERS));
+  const letters = letterCount(sample, SURE_LETTERS);
+  // Enough letters: the best candidate is trusted whatever the runner-up scores, so only it is needed.
+  if (letters >= SURE_LETTERS) {
+    const best = topLanguage(sample);
+    return best && isSentimentLanguage(best) ? { language: best, source: "detected" } : { language: fallback, source: "default" };
+  }
+  return chooseLanguage(undefined, detectLanguages(sample), fallback, letters);
 }
 
 /** Letters in a text, counted up to `enough`. */

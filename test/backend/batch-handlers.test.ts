@@ -102,6 +102,24 @@ describe("batch handlers", () => {
     expect((await getJob(deps, jobId))?.summary?.languages).toEqual({ en: 1, es: 1 });
   });
 
+  it("fail only a malformed row: its line and reason in the results (JSON lines and CSV), the job COMPLETED", async () => {
+    const { jobId, key } = await submit("csv", 'id,text\nr1,Great product\nr2,"broken"quote\nr3,Awful support, I want a refund,extra\nr4,Fine\n', { language_code: "en" });
+    await prepare(as("prepare"), { bucket: deps.bucket, key });
+    await runBatches(jobId);
+    await aggregate(as("aggregate"), { job_id: jobId });
+    const lines = (await text(processedKeys(jobId).results)).trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.id, l.line, l.sentiment ?? l.error.message])).toEqual([
+      ["r1", 2, "POSITIVE"],
+      ["r2", 3, "row: text after a closing quote"],
+      ["r3", 4, "row: expected 2 fields, found 4"],
+      ["r4", 5, expect.any(String)],
+    ]);
+    const csv = (await text(processedKeys(jobId).resultsCsv)).trim().split("\r\n");
+    expect(csv).toHaveLength(5);
+    expect(csv[2]).toBe("r2,3,,,,,,,,,false,,VALIDATION_ERROR,row: text after a closing quote");
+    expect(await getJob(deps, jobId)).toMatchObject({ status: "COMPLETED", summary: { item_count: 4, failed_items: 2, route: "fast" } });
+  });
+
   it("refuse a CSV with an unterminated quote, and mark-failed records INVALID_INPUT naming the line and keeps the input", async () => {
     const { jobId, key } = await submit("csv", 'id,text\n1,fine\n2,"never closed\n3,more\n');
     const error = await prepare(as("prepare"), { bucket: deps.bucket, key }).catch((e: Error) => e);

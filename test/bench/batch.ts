@@ -10,8 +10,8 @@
  *   the async route (Comprehend sentiment jobs).
  * Prints each job's outcome, wall time, rows/s, units billed against rows x 3, the upload's time,
  * the process's peak RSS and heap during the job, and each heavy handler's (prepare, aggregate)
- * peak heap growth run again alone on the same job. `-- --quick` runs the first two only;
- * `-- --rows 100000` runs one large CSV of that size.
+ * peak live heap growth run again alone on the same job. `-- --quick` runs the first two only;
+ * `-- --rows 100000` runs only one large CSV of that size.
  */
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, rm, stat } from "node:fs/promises";
@@ -20,6 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { ComprehendClient, ListSentimentDetectionJobsCommand } from "@aws-sdk/client-comprehend";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { startLocalStack } from "../../aws-backend/local/stack.ts";
 import { localBatchDeps } from "../../aws-backend/local/batch-deps.ts";
@@ -28,6 +29,7 @@ import { prepare } from "../../aws-backend/lambdas/prepare.ts";
 import { aggregate } from "../../aws-backend/lambdas/aggregate.ts";
 import { getJob } from "../../aws-backend/lambdas/storage.ts";
 import { billingUnits } from "../../shared/comprehend.ts";
+import { seededRandom } from "../../shared/random.ts";
 import { JOB_FORMATS, jobPk, type JobFormat } from "../../shared/jobs.ts";
 import { S3Client as WorkerS3 } from "../../worker/aws/s3.ts";
 import { putJobRow } from "../backend/local-aws.ts";
@@ -41,10 +43,10 @@ const LARGE = rowsArg >= 0 ? [Number(args[rowsArg + 1])] : quick ? [] : [100_000
 const stack = await startLocalStack({ port: 0, log: (l) => process.env.BENCH_VERBOSE && console.error(l) });
 const { endpoint } = stack;
 const deps = localBatchDeps(endpoint);
+const admin = new ComprehendClient({ endpoint: endpoint.url, region: endpoint.region, credentials: endpoint.credentials });
 
 const texts = [...new Set(SENTIMENT_FILES.flatMap((f) => readSentimentFile(f).map((r) => r.text.trim())).filter(Boolean))];
-let seed = 20261122;
-const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+const random = seededRandom(20261122);
 const pick = <T>(list: T[]) => list[Math.floor(random() * list.length)]!;
 const csvField = (t: string) => (/[",\r\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t);
 
@@ -55,22 +57,27 @@ console.log = (...args: unknown[]) => {
 };
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
-/** Peak RSS and heap of this process (endpoint, runner and handlers together) while `run` runs. */
-async function sampled<T>(run: () => Promise<T>): Promise<{ value: T; seconds: number; peakRss: number; peakHeap: number; baseHeap: number }> {
+/**
+ * Peak RSS and peak live heap of this process (endpoint, runner and handlers together) while
+ * `run` runs. The heap is read right after a forced full GC every second: what is held, not the
+ * garbage V8 has not collected yet (which would make any streaming code look like it grows).
+ */
+async function sampled<T>(run: () => Promise<T>, liveHeap = true): Promise<{ value: T; seconds: number; peakRss: number; peakHeap: number; baseHeap: number }> {
   global.gc?.();
   const base = process.memoryUsage();
   let peakRss = base.rss;
   let peakHeap = base.heapUsed;
+  const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 5);
   const timer = setInterval(() => {
-    const m = process.memoryUsage();
-    peakRss = Math.max(peakRss, m.rss);
-    peakHeap = Math.max(peakHeap, m.heapUsed);
-  }, 5);
+    if (!liveHeap) return;
+    global.gc?.();
+    peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+  }, 1000);
   const t = performance.now();
   const value = await run();
   clearInterval(timer);
-  const m = process.memoryUsage();
-  return { value, seconds: (performance.now() - t) / 1000, peakRss: Math.max(peakRss, m.rss), peakHeap: Math.max(peakHeap, m.heapUsed), baseHeap: base.heapUsed };
+  clearInterval(rssTimer);
+  return { value, seconds: (performance.now() - t) / 1000, peakRss: Math.max(peakRss, process.memoryUsage().rss), peakHeap, baseHeap: base.heapUsed };
 }
 
 /** A payload: a string, or a file streamed to the upload (the bench holds no 100 MB string). */
@@ -98,7 +105,7 @@ async function runJob(name: string, format: JobFormat, payload: Payload, options
     }
     await stack.idle();
     return getJob(deps, jobId);
-  });
+  }, false);
   const row = job.value;
   const items = row?.summary?.item_count ?? 0;
   const billed = endpoint.usage.snapshot().comprehend.units - unitsBefore;
@@ -113,7 +120,11 @@ async function runJob(name: string, format: JobFormat, payload: Payload, options
   } else {
     console.log(`  Comprehend units billed ${billed}`);
   }
-  console.log(`  whole job, one process (endpoint + runner + handlers): peak RSS ${mib(job.peakRss)}, heap +${mib(job.peakHeap - job.baseHeap)} at peak`);
+  console.log(`  whole job, one process (endpoint + runner + handlers): peak RSS ${mib(job.peakRss)}`);
+  if (row?.error?.code === "COMPREHEND_JOB_FAILED") {
+    const { SentimentDetectionJobPropertiesList: jobs = [] } = await admin.send(new ListSentimentDetectionJobsCommand({ Filter: { JobStatus: "FAILED" } }));
+    for (const j of jobs) console.log(`  Comprehend job ${j.JobName}: ${j.Message}`);
+  }
 
   // Each heavy handler alone on the same job: prepare takes a job once, so let it take this one again.
   await deps.dynamo.send(new UpdateCommand({ TableName: deps.table, Key: { pk: jobPk(jobId) }, UpdateExpression: "REMOVE prepared_at SET #s = :p", ExpressionAttributeNames: { "#s": "status" }, ExpressionAttributeValues: { ":p": "PENDING" } }));
@@ -121,20 +132,20 @@ async function runJob(name: string, format: JobFormat, payload: Payload, options
     ["prepare", () => prepare(localBatchDeps(endpoint, "prepare"), { bucket: deps.bucket, key })],
     ["aggregate", () => aggregate(localBatchDeps(endpoint, "aggregate"), { job_id: jobId }).catch((e: Error) => e.name)],
   ] as const) {
-    const alone = await sampled(run);
-    console.log(`  ${handler} alone: ${alone.seconds.toFixed(2)} s, heap +${mib(alone.peakHeap - alone.baseHeap)} at peak (process RSS ${mib(alone.peakRss)})`);
+    const alone = await sampled(run as () => Promise<unknown>);
+    console.log(`  ${handler} alone (timed with the GC sampling): ${alone.seconds.toFixed(1)} s, live heap +${mib(alone.peakHeap - alone.baseHeap)} at peak (process RSS ${mib(alone.peakRss)})`);
   }
 }
 
 console.log(`local pipeline (MaxConcurrency ${deps.maxConcurrency}, async route above ${mib(deps.asyncMinBytes)}); ${texts.length} distinct dataset texts`);
 const reviews = Array.from({ length: 10_000 }, () => pick(texts));
-await runJob(`CSV, ${reviews.length} rows of ${new Set(reviews).size} distinct texts`, "csv", "id,text\n" + reviews.map((t, i) => `r${i + 1},${csvField(t)}`).join("\n") + "\n", {
+if (rowsArg < 0) await runJob(`CSV, ${reviews.length} rows of ${new Set(reviews).size} distinct texts`, "csv", "id,text\n" + reviews.map((t, i) => `r${i + 1},${csvField(t)}`).join("\n") + "\n", {
   units: { rows: reviews.length, withoutDedup: reviews.reduce((n, t) => n + billingUnits(t), 0) },
 });
 
 let document = "";
 for (let i = 0; document.length < 1024 * 1024; i++) document += texts[i % texts.length]! + " ";
-await runJob("1 MiB text", "text", document.slice(0, 1024 * 1024));
+if (rowsArg < 0) await runJob("1 MiB text", "text", document.slice(0, 1024 * 1024));
 
 // Short sentences, two to a row: nearly every row distinct, about 100 bytes a row.
 const sentences = [...new Set(texts.flatMap((t) => t.split(/(?<=[.!?])\s+/)).map((s) => s.trim()).filter((s) => s.length >= 15 && s.length <= 60))];

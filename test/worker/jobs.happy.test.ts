@@ -27,8 +27,8 @@ describe("batch jobs (happy)", () => {
     const csvRes = await call(`/v1/jobs/${accepted.job_id}/results`, { headers: { accept: "text/csv" } });
     expect(csvRes.headers.get("content-type")).toMatch(/^text\/csv/);
     const rows = (await csvRes.text()).trim().split("\r\n");
-    expect(rows[0]).toBe("id,sentiment,score,positive,negative,neutral,mixed,language_code,pii_detected,error_code");
-    expect(rows.slice(1).map((r) => r.split(",").slice(0, 2).join(","))).toEqual(["c1,POSITIVE", "c2,NEGATIVE", "c3,NEUTRAL"]);
+    expect(rows[0]).toBe("id,line,sentiment,score,positive,negative,neutral,mixed,language_code,language_source,pii_detected,pii_types,error_code,error_message");
+    expect(rows.slice(1).map((r) => r.split(",").slice(0, 3).join(","))).toEqual(["c1,2,POSITIVE", "c2,3,NEGATIVE", "c3,4,NEUTRAL"]);
   });
 
   it("accepts JSON text and items, and JSON lines, and picks the path in /v1/analyze by mode", async () => {
@@ -58,7 +58,7 @@ describe("batch jobs (happy)", () => {
     expect(JSON.parse(lines[0]!)).toMatchObject({ id: "1", sentiment: expect.any(String) });
   });
 
-  it("redirects large JSON-lines results to a presigned S3 GET, and still converts CSV itself", async () => {
+  it("redirects large results, JSON lines or CSV, to a presigned S3 GET", async () => {
     const res = await call("/v1/analyze/async", { body: "id,text\nb1,Great value\nb2,Terrible packaging\n", contentType: "text/csv" });
     const { job_id } = AnalyzeAsyncResponse.parse(await res.json());
     expect((await waitForEnd(job_id)).status).toBe("COMPLETED");
@@ -71,8 +71,9 @@ describe("batch jobs (happy)", () => {
     expect(direct.status).toBe(200);
     expect((await direct.text()).trim().split("\n").map((l) => JSON.parse(l).id)).toEqual(["b1", "b2"]);
     const csv = await call(`/v1/jobs/${job_id}/results`, { env: small, headers: { accept: "text/csv" } });
-    expect(csv.status).toBe(200);
-    expect((await csv.text()).split("\r\n")[0]).toMatch(/^id,sentiment/);
+    expect(csv.status).toBe(302);
+    const csvDirect = await fetch(csv.headers.get("location")!);
+    expect((await csvDirect.text()).split("\r\n")[0]).toMatch(/^id,line,sentiment/);
   });
 
   it("returns the same job for the same Idempotency-Key and body", async () => {

@@ -5,7 +5,7 @@
  * never an upload without its row. Idempotency keys return the same job for the same body.
  */
 import { sha256Hex } from "../../shared/hash.ts";
-import { JOB_FORMATS, JOB_RETENTION_DAYS, jobPk, processedKeys, uploadKey, type JobFormat, type JobRow } from "../../shared/jobs.ts";
+import { JOB_FORMATS, JOB_RETENTION_DAYS, jobPk, processedKeys, uploadKey, type JobFormat, type JobRow, type ResultsFormat } from "../../shared/jobs.ts";
 import type { AsyncOptions } from "../../shared/schemas.ts";
 import { Deadline } from "../aws/deadline.ts";
 import type { DynamoDbClient } from "../aws/dynamodb.ts";
@@ -129,14 +129,14 @@ export class JobsService {
     return row && row.tenant_id === tenantId ? row : null;
   }
 
-  /** A URL that reads the completed job's results.jsonl straight from S3 for `seconds`. */
-  async resultsUrl(jobId: string, seconds: number): Promise<string> {
-    return this.deps.s3.presignGet(processedKeys(jobId).results, seconds);
+  /** A URL that reads the completed job's results (JSON lines or CSV) straight from S3 for `seconds`. */
+  async resultsUrl(jobId: string, format: ResultsFormat, seconds: number): Promise<string> {
+    return this.deps.s3.presignGet(resultsKey(jobId, format), seconds);
   }
 
-  /** The completed job's results.jsonl as a streaming response, or null. */
-  async results(jobId: string, deadline: Deadline): Promise<Response | null> {
-    return this.storage(() => this.deps.s3.getObject(processedKeys(jobId).results, deadline));
+  /** The completed job's results (JSON lines or CSV) as a streaming response, or null. */
+  async results(jobId: string, format: ResultsFormat, deadline: Deadline): Promise<Response | null> {
+    return this.storage(() => this.deps.s3.getObject(resultsKey(jobId, format), deadline));
   }
 
   private async claimIdempotencyKey(submission: Submission, jobId: string, bodySha: string, deadline: Deadline): Promise<JobRow | null> {
@@ -167,3 +167,5 @@ export class JobsService {
     }
   }
 }
+
+const resultsKey = (jobId: string, format: ResultsFormat) => (format === "csv" ? processedKeys(jobId).resultsCsv : processedKeys(jobId).results);

@@ -8,7 +8,6 @@ import { JobIdParams } from "../../shared/schemas.ts";
 import { Deadline } from "../aws/deadline.ts";
 import { ApiError } from "../errors.ts";
 import { ownJob } from "../jobs/own-job.ts";
-import { jsonLinesToCsv } from "../jobs/results-csv.ts";
 import { authenticate } from "../middleware/auth.ts";
 import { rateLimit } from "../rate-limiter/middleware.ts";
 import { API_KEY_SECURITY, AUTHENTICATED_ERRORS, createRoute, errorResponses, type Api } from "./contract.ts";
@@ -28,7 +27,7 @@ export const jobResultsRoute = createRoute({
       description: "One JSON object per item: id, sentiment, score, scores, confidence, language_code, pii_detected, pii_types, or error",
       content: { "application/x-ndjson": { schema: z.string() }, "text/csv": { schema: z.string() } },
     },
-    302: { description: "JSON lines over RESULTS_REDIRECT_BYTES: Location is a presigned S3 GET, valid 15 minutes" },
+    302: { description: "Results (either format) over RESULTS_REDIRECT_BYTES: Location is a presigned S3 GET, valid 15 minutes" },
     ...errorResponses([...AUTHENTICATED_ERRORS, "NOT_FOUND", "JOB_NOT_READY", "SERVICE_UNAVAILABLE"]),
   },
 });
@@ -42,16 +41,15 @@ export function register(app: Api): void {
       const why = job.status === "FAILED" ? "The job failed; it has no results (see its status)." : `The job is ${job.status}; results come when it is COMPLETED.`;
       throw new ApiError("JOB_NOT_READY", why, { retryAfter: job.status === "FAILED" ? undefined : 5 });
     }
-    const object = await c.get("services").jobs.results(job.job_id, new Deadline(RESULTS_BUDGET_MS));
+    const format = (c.req.header("accept") ?? "").includes("text/csv") ? "csv" : "jsonl";
+    const object = await c.get("services").jobs.results(job.job_id, format, new Deadline(RESULTS_BUDGET_MS));
     if (!object?.body) throw new ApiError("SERVICE_UNAVAILABLE", "The results could not be read; try again shortly.", { retryAfter: 5 });
-    const wantsCsv = (c.req.header("accept") ?? "").includes("text/csv");
     const size = Number(object.headers.get("content-length") ?? "0");
-    if (!wantsCsv && size > c.get("config").RESULTS_REDIRECT_BYTES) {
+    if (size > c.get("config").RESULTS_REDIRECT_BYTES) {
       await object.body.cancel();
-      return c.redirect(await c.get("services").jobs.resultsUrl(job.job_id, RESULTS_URL_SECONDS), 302);
+      return c.redirect(await c.get("services").jobs.resultsUrl(job.job_id, format, RESULTS_URL_SECONDS), 302);
     }
-    if (!wantsCsv) return c.body(object.body, 200, { "content-type": "application/x-ndjson; charset=utf-8" });
-    const csv = object.body.pipeThrough(new TextDecoderStream()).pipeThrough(jsonLinesToCsv()).pipeThrough(new TextEncoderStream());
-    return c.body(csv, 200, { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="${job.job_id}.csv"` });
+    if (format === "jsonl") return c.body(object.body, 200, { "content-type": "application/x-ndjson; charset=utf-8" });
+    return c.body(object.body, 200, { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="${job.job_id}.csv"` });
   });
 }

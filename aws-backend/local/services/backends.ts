@@ -3,6 +3,7 @@
  * endpoint verifies each request's signature first, then forwards it unchanged but for the
  * access key (s3rver knows only its own account).
  */
+import type { Readable } from "node:stream";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -53,10 +54,13 @@ export async function startBackends(options: { buckets: string[]; dataDir?: stri
  */
 const backendAgent = new Agent({ keepAlive: true, timeout: 2_000 });
 
-/** Forwards a verified request to a backend and relays its answer byte for byte. */
+/**
+ * Forwards a verified request to a backend and relays its answer byte for byte. The body is a
+ * buffer, or (an unsigned-payload S3 upload) the incoming request itself, streamed through.
+ */
 export function forward(
   port: number,
-  req: { method: string; url: string; headers: Record<string, string | string[] | undefined>; body: Buffer },
+  req: { method: string; url: string; headers: Record<string, string | string[] | undefined>; body: Buffer | Readable },
   res: ServerResponse,
   rewriteAccessKey = false,
   /** An error to answer instead of the backend's status (its body is dropped), or undefined to relay it. */
@@ -65,7 +69,7 @@ export function forward(
   const headers: Record<string, string | string[] | undefined> = {
     ...req.headers,
     host: `127.0.0.1:${port}`,
-    "content-length": String(req.body.length),
+    ...(Buffer.isBuffer(req.body) ? { "content-length": String(req.body.length) } : {}),
   };
   delete headers["transfer-encoding"];
   let path = req.url;
@@ -87,6 +91,7 @@ export function forward(
       answer.on("error", reject);
     });
     upstream.on("error", reject);
-    upstream.end(req.body);
+    if (Buffer.isBuffer(req.body)) upstream.end(req.body);
+    else req.body.pipe(upstream);
   });
 }
