@@ -141,83 +141,81 @@ export async function prepare(deps: BatchDeps, input: PrepareInput): Promise<Pre
   };
 }
 
-/** Where each language's distinct documents go, numbered in order of first appearance. */
-interface DocumentSink {
-  documentOf(language: SentimentLanguage, text: string, index: TextIndex): Promise<number>;
-  close(): Promise<LanguageDocs[]>;
-}
-
-/** fast: batch files of at most 25 documents of one language, a few written at a time. */
-class FastBatches implements DocumentSink {
-  private readonly open = new Map<SentimentLanguage, { docs: number; units: number; batch: WorkBatch }>();
-  private readonly inFlight = new Set<Promise<void>>();
+/**
+ * Where each language's distinct documents go, numbered within their language in order of first
+ * appearance (the job-wide TextIndex says whether a part was seen), with the units they bill.
+ */
+abstract class DocumentSink<S extends { docs: number; units: number }> {
+  protected readonly open = new Map<SentimentLanguage, S>();
   constructor(
-    private readonly deps: BatchDeps,
-    private readonly jobId: string,
+    protected readonly deps: BatchDeps,
+    protected readonly jobId: string,
   ) {}
 
+  /** A language's state when its first document comes. */
+  protected abstract begin(language: SentimentLanguage): S;
+  /** Writes a document seen for the first time. */
+  protected abstract write(state: S, language: SentimentLanguage, seq: number, text: string): Promise<void>;
+  abstract close(): Promise<LanguageDocs[]>;
+
   async documentOf(language: SentimentLanguage, text: string, index: TextIndex): Promise<number> {
-    let lang = this.open.get(language);
-    if (!lang) this.open.set(language, (lang = { docs: 0, units: 0, batch: { language, first: 0, texts: [] } }));
-    const state = lang;
+    let state = this.open.get(language);
+    if (!state) this.open.set(language, (state = this.begin(language)));
+    const lang = state;
     let added = false;
     const seq = index.numberOf(`${language}\n${text}`, () => {
       added = true;
-      return state.docs++;
+      return lang.docs++;
     });
     if (added) {
-      state.units += billingUnits(text);
-      state.batch.texts.push(text);
-      if (state.batch.texts.length === BATCH_DOCUMENTS) {
-        await this.write(state.batch);
-        state.batch = { language, first: state.docs, texts: [] };
-      }
+      lang.units += billingUnits(text);
+      await this.write(lang, language, seq, text);
     }
     return seq;
   }
+}
 
-  private async write(batch: WorkBatch): Promise<void> {
+/** fast: batch files of at most 25 documents of one language, a few written at a time. */
+class FastBatches extends DocumentSink<{ docs: number; units: number; batch: WorkBatch }> {
+  private readonly inFlight = new Set<Promise<void>>();
+
+  protected begin(language: SentimentLanguage) {
+    return { docs: 0, units: 0, batch: { language, first: 0, texts: [] } };
+  }
+
+  protected async write(state: { docs: number; batch: WorkBatch }, language: SentimentLanguage, _seq: number, text: string): Promise<void> {
+    state.batch.texts.push(text);
+    if (state.batch.texts.length < BATCH_DOCUMENTS) return;
+    await this.put(state.batch);
+    state.batch = { language, first: state.docs, texts: [] };
+  }
+
+  private async put(batch: WorkBatch): Promise<void> {
     while (this.inFlight.size >= 8) await Promise.race(this.inFlight);
     const put = writeObject(this.deps, workKeys(this.jobId).batch(batch.language, batch.first), JSON.stringify(batch)).finally(() => this.inFlight.delete(put));
     this.inFlight.add(put);
   }
 
   async close(): Promise<LanguageDocs[]> {
-    for (const { batch } of this.open.values()) if (batch.texts.length > 0) await this.write(batch);
+    for (const { batch } of this.open.values()) if (batch.texts.length > 0) await this.put(batch);
     await Promise.all(this.inFlight);
     return [...this.open].map(([language, { docs, units }]) => ({ language, docs, units, parts: [] }));
   }
 }
 
 /** async: per language, documents one a line in part files (Comprehend's ONE_DOC_PER_LINE input). */
-class AsyncInputs implements DocumentSink {
-  private readonly open = new Map<SentimentLanguage, { docs: number; units: number; parts: number[]; writer: PartWriter }>();
-  constructor(
-    private readonly deps: BatchDeps,
-    private readonly jobId: string,
-  ) {}
+class AsyncInputs extends DocumentSink<{ docs: number; units: number; parts: number[]; writer: PartWriter }> {
+  protected begin(language: SentimentLanguage) {
+    const key = workKeys(this.jobId).comprehendInputPart;
+    const writer = new PartWriter((i, body) => writeObject(this.deps, key(language, i), body, "text/plain; charset=utf-8"), PART_BYTES);
+    return { docs: 0, units: 0, parts: [], writer };
+  }
 
-  async documentOf(language: SentimentLanguage, text: string, index: TextIndex): Promise<number> {
-    let lang = this.open.get(language);
-    if (!lang) {
-      const key = workKeys(this.jobId).comprehendInputPart;
-      const writer = new PartWriter((i, body) => writeObject(this.deps, key(language, i), body, "text/plain; charset=utf-8"), PART_BYTES);
-      this.open.set(language, (lang = { docs: 0, units: 0, parts: [], writer }));
-    }
-    const state = lang;
-    let added = false;
-    const seq = index.numberOf(`${language}\n${text}`, () => {
-      added = true;
-      return state.docs++;
-    });
-    if (added) {
-      state.units += billingUnits(text);
-      // A part starts here when the writer is about to begin a new one.
-      if (state.parts.length === state.writer.parts) state.parts.push(seq);
-      // Comprehend ends a document at a line break: the document's own breaks become spaces.
-      await state.writer.add(text.replace(/[\r\n]+/g, " "));
-    }
-    return seq;
+  protected async write(state: { parts: number[]; writer: PartWriter }, _language: SentimentLanguage, seq: number, text: string): Promise<void> {
+    // A part starts here when the writer is about to begin a new one.
+    if (state.parts.length === state.writer.parts) state.parts.push(seq);
+    // Comprehend ends a document at a line break: the document's own breaks become spaces.
+    await state.writer.add(text.replace(/[\r\n]+/g, " "));
   }
 
   async close(): Promise<LanguageDocs[]> {
