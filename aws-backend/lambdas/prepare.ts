@@ -54,7 +54,8 @@ export interface PrepareOutput {
   tolerated_failure_percent: number;
   has_callback: boolean;
   bucket: string;
-  batches_prefix: string;
+  /** fast route: the JSON array of the batch files (`{"Key"}` each) the Distributed Map reads. */
+  batches_key: string;
   map_results_prefix: string;
   comprehend_jobs: ComprehendJobSpec[];
 }
@@ -80,7 +81,7 @@ export async function prepare(deps: BatchDeps, input: PrepareInput): Promise<Pre
     tolerated_failure_percent: Math.round(deps.maxFailedRowShare * 100),
     has_callback: Boolean(job.options.callback_url),
     bucket: deps.bucket,
-    batches_prefix: keys.batchesPrefix,
+    batches_key: keys.batchesManifest,
     map_results_prefix: keys.mapResultsPrefix,
   };
   if (!(await claim(deps, jobId, started))) {
@@ -178,6 +179,8 @@ abstract class DocumentSink<S extends { docs: number; units: number }> {
 /** fast: batch files of at most 25 documents of one language, a few written at a time. */
 class FastBatches extends DocumentSink<{ docs: number; units: number; batch: WorkBatch }> {
   private readonly inFlight = new Set<Promise<void>>();
+  /** The batch files written, for the manifest (the fast route is bounded by asyncMinBytes: a few thousand). */
+  private readonly written: string[] = [];
 
   protected begin(language: SentimentLanguage) {
     return { docs: 0, units: 0, batch: { language, first: 0, texts: [] } };
@@ -192,13 +195,16 @@ class FastBatches extends DocumentSink<{ docs: number; units: number; batch: Wor
 
   private async put(batch: WorkBatch): Promise<void> {
     while (this.inFlight.size >= 8) await Promise.race(this.inFlight);
-    const put = writeObject(this.deps, workKeys(this.jobId).batch(batch.language, batch.first), JSON.stringify(batch)).finally(() => this.inFlight.delete(put));
+    const key = workKeys(this.jobId).batch(batch.language, batch.first);
+    this.written.push(key);
+    const put = writeObject(this.deps, key, JSON.stringify(batch)).finally(() => this.inFlight.delete(put));
     this.inFlight.add(put);
   }
 
   async close(): Promise<LanguageDocs[]> {
     for (const { batch } of this.open.values()) if (batch.texts.length > 0) await this.put(batch);
     await Promise.all(this.inFlight);
+    await writeObject(this.deps, workKeys(this.jobId).batchesManifest, JSON.stringify(this.written.map((Key) => ({ Key }))));
     return [...this.open].map(([language, { docs, units }]) => ({ language, docs, units, parts: [] }));
   }
 }

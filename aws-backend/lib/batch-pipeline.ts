@@ -151,8 +151,8 @@ export class BatchPipeline extends Construct {
     sm.addToRolePolicy(
       new iam.PolicyStatement({ actions: ["iam:PassRole"], resources: [this.comprehendDataAccessRole.roleArn], conditions: { StringEquals: { "iam:PassedToService": "comprehend.amazonaws.com" } } }),
     );
-    // The Distributed Maps: list the batch files, write the Map Runs' results, run child executions.
-    sm.addToRolePolicy(new iam.PolicyStatement({ actions: ["s3:ListBucket"], resources: [bucket.bucketArn] }));
+    // The Distributed Maps: read the batches manifest, write the Map Runs' results, run child executions.
+    sm.addToRolePolicy(new iam.PolicyStatement({ actions: ["s3:GetObject"], resources: [bucket.arnForObjects(`${S3_PREFIXES.processed}*/work/batches.json`)] }));
     sm.addToRolePolicy(new iam.PolicyStatement({ actions: ["s3:PutObject"], resources: [bucket.arnForObjects(`${S3_PREFIXES.processed}*/work/map-runs/*`)] }));
     const stack = Stack.of(this);
     sm.addToRolePolicy(

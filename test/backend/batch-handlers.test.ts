@@ -47,7 +47,12 @@ async function runBatches(jobId: string) {
   }
 }
 
-const batchKeys = async (jobId: string) => listKeys(deps, workKeys(jobId).batchesPrefix);
+/** The batch files, as prepare's manifest (the Distributed Map's ItemReader) lists them: the same as S3 holds. */
+async function batchKeys(jobId: string): Promise<string[]> {
+  const manifest = (JSON.parse(await text(workKeys(jobId).batchesManifest)) as { Key: string }[]).map((b) => b.Key);
+  expect(manifest.sort()).toEqual(await listKeys(deps, workKeys(jobId).batchesPrefix));
+  return manifest;
+}
 
 const text = async (key: string) =>
   (await (await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: key }))).Body!.transformToString("utf-8"));

@@ -97,7 +97,7 @@ describe("state machine and Lambdas", () => {
   it("runs the batches as a Distributed Map over the batch files and the large inputs as Comprehend jobs polled by Wait states", () => {
     const definition = JSON.parse(readFileSync(ASL_PATH, "utf8"));
     expect(definition.States.AnalyzeBatches).toMatchObject({
-      ItemReader: { Resource: "arn:aws:states:::s3:listObjectsV2" },
+      ItemReader: { Resource: "arn:aws:states:::s3:getObject", ReaderConfig: { InputType: "JSON" } },
       ItemProcessor: { ProcessorConfig: { Mode: "DISTRIBUTED", ExecutionType: "EXPRESS" } },
       ToleratedFailurePercentagePath: "$.job.tolerated_failure_percent",
       ResultWriter: { Resource: "arn:aws:states:::s3:putObject" },

@@ -70,6 +70,8 @@ export const workKeys = (jobId: string) => {
     manifest: `${work}manifest.json`,
     itemsPart: (index: number) => `${work}items/part-${pad(index, 5)}.jsonl`,
     batchesPrefix: `${work}batches/`,
+    /** The fast route's batch files as a JSON array of `{"Key"}`: the Distributed Map's ItemReader. */
+    batchesManifest: `${work}batches.json`,
     batch: (language: string, first: number) => `${work}batches/${language}/${pad(first, 9)}.json`,
     batchResult: (language: string, first: number) => `${work}results/${language}/${pad(first, 9)}.json`,
     mapResultsPrefix: `${work}map-runs/`,
@@ -85,7 +87,7 @@ export function partIndexOfFile(file: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-/** What the Distributed Map hands each child of the fast route: an entry of the batches listing. */
+/** What the Distributed Map hands each child of the fast route: an entry of the batches manifest. */
 export interface BatchListing {
   Key: string;
 }
