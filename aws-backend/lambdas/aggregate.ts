@@ -6,7 +6,7 @@
  * languages, mean scores, units billed) is counted on the way and kept on the job's row,
  * COMPLETED; a job with more than `maxFailedRowShare` of its rows failed ends FAILED instead.
  */
-import { SENTIMENT_LABELS, type SentimentLabel, type SentimentScore } from "../../shared/comprehend.ts";
+import { MAX_BATCH_DOCUMENTS, SENTIMENT_LABELS, type SentimentLabel, type SentimentScore } from "../../shared/comprehend.ts";
 import { lines, utf8Chunks } from "../../shared/batch-input.ts";
 import { processedKeys } from "../../shared/jobs.ts";
 import { resultCsvHeader, resultCsvRow } from "../../shared/results-csv.ts";
@@ -23,8 +23,6 @@ import { partIndexOfFile, workKeys, type WorkBatchResult, type WorkItem, type Wo
 export class TooManyFailedRowsError extends Error {
   override readonly name = "TooManyFailedRowsError";
 }
-
-const BATCH_DOCUMENTS = 25;
 
 export async function aggregate(deps: BatchDeps, input: { job_id: string }): Promise<{ status: "COMPLETED"; item_count: number }> {
   const keys = workKeys(input.job_id);
@@ -79,7 +77,7 @@ export async function aggregate(deps: BatchDeps, input: { job_id: string }): Pro
 async function readBatchResults(deps: BatchDeps, jobId: string, manifest: WorkManifest, answers: DocumentAnswers): Promise<void> {
   const keys = workKeys(jobId);
   for (const { language, docs } of manifest.languages) {
-    for (let first = 0; first < docs; first += BATCH_DOCUMENTS) {
+    for (let first = 0; first < docs; first += MAX_BATCH_DOCUMENTS) {
       const result = await readJson<WorkBatchResult>(deps, keys.batchResult(language, first)).catch((err: Error) => {
         if (err.name === "NoSuchKey") return undefined;
         throw err;

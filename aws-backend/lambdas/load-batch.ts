@@ -5,7 +5,8 @@ import type { BatchListing, WorkBatch } from "./work/layout.ts";
 
 export async function loadBatch(deps: BatchDeps, listing: BatchListing) {
   const batch = await readJson<WorkBatch>(deps, listing.Key);
-  return { key: listing.Key, LanguageCode: batch.language, TextList: batch.texts };
+  // first and size go on through the child's state, so save-batch need not read the file again.
+  return { key: listing.Key, LanguageCode: batch.language, TextList: batch.texts, first: batch.first, size: batch.texts.length };
 }
 
 export const handler = (event: BatchListing) => loadBatch(lambdaDeps(), event);

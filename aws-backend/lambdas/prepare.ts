@@ -12,7 +12,7 @@
  */
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { readJobRows, InvalidInputError, utf8Chunks } from "../../shared/batch-input.ts";
-import { billingUnits, type SentimentLanguage } from "../../shared/comprehend.ts";
+import { MAX_BATCH_DOCUMENTS, billingUnits, type SentimentLanguage } from "../../shared/comprehend.ts";
 import { jobIdOfUploadKey } from "../../shared/jobs.ts";
 import { sentimentParts } from "../../shared/pipeline/documents.ts";
 import { itemErrors } from "../../shared/pipeline/item-errors.ts";
@@ -64,8 +64,7 @@ export class JobNotFoundError extends Error {
   override readonly name = "JobNotFoundError";
 }
 
-/** BatchDetectSentiment's limit, and the size of an async input part and of an items part. */
-const BATCH_DOCUMENTS = 25;
+/** The size of an async input part and of an items part. */
 const PART_BYTES = 4 * 1024 * 1024;
 
 export async function prepare(deps: BatchDeps, input: PrepareInput): Promise<PrepareOutput> {
@@ -127,7 +126,7 @@ export async function prepare(deps: BatchDeps, input: PrepareInput): Promise<Pre
     route,
     item_count: items.count,
     doc_count: docCount,
-    batch_count: route === "fast" ? languages.reduce((n, l) => n + Math.ceil(l.docs / BATCH_DOCUMENTS), 0) : languages.length,
+    batch_count: route === "fast" ? languages.reduce((n, l) => n + Math.ceil(l.docs / MAX_BATCH_DOCUMENTS), 0) : languages.length,
     comprehend_jobs:
       route === "async"
         ? languages.map(({ language }) => ({
@@ -188,7 +187,7 @@ class FastBatches extends DocumentSink<{ docs: number; units: number; batch: Wor
 
   protected async write(state: { docs: number; batch: WorkBatch }, language: SentimentLanguage, _seq: number, text: string): Promise<void> {
     state.batch.texts.push(text);
-    if (state.batch.texts.length < BATCH_DOCUMENTS) return;
+    if (state.batch.texts.length < MAX_BATCH_DOCUMENTS) return;
     await this.put(state.batch);
     state.batch = { language, first: state.docs, texts: [] };
   }

@@ -1,5 +1,5 @@
 /** Reading and writing a job's objects and row (the one place the Lambdas touch S3 and DynamoDB). */
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
+import { GetObjectCommand, PutObjectCommand, paginateListObjectsV2 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { PassThrough } from "node:stream";
 import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
@@ -20,12 +20,9 @@ export async function readStream(deps: BatchDeps, key: string): Promise<AsyncIte
 /** The keys under a prefix, in S3's (lexical) order. */
 export async function listKeys(deps: BatchDeps, prefix: string): Promise<string[]> {
   const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const out = await deps.s3.send(new ListObjectsV2Command({ Bucket: deps.bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const o of out.Contents ?? []) if (o.Key) keys.push(o.Key);
-    token = out.NextContinuationToken;
-  } while (token);
+  for await (const page of paginateListObjectsV2({ client: deps.s3 }, { Bucket: deps.bucket, Prefix: prefix })) {
+    for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
+  }
   return keys;
 }
 

@@ -104,7 +104,6 @@ export class BatchPipeline extends Construct {
     bucket.grantRead(f.prepare, `${S3_PREFIXES.uploads}*`);
     bucket.grantPut(f.prepare, `${S3_PREFIXES.processed}*`);
     bucket.grantRead(f["load-batch"], `${S3_PREFIXES.processed}*`);
-    bucket.grantRead(f["save-batch"], `${S3_PREFIXES.processed}*`); // the batch it saves results for
     bucket.grantPut(f["save-batch"], `${S3_PREFIXES.processed}*`);
     bucket.grantRead(f.aggregate, `${S3_PREFIXES.processed}*`);
     bucket.grantPut(f.aggregate, `${S3_PREFIXES.processed}*`);

@@ -11,7 +11,8 @@
  * States.ExceedToleratedFailureThreshold once more children failed than tolerated, and writes
  * ResultWriter's manifest and result files to S3. The ASL file itself is what AWS runs.
  */
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, PutObjectCommand, paginateListObjectsV2, type S3Client } from "@aws-sdk/client-s3";
+import { lines, utf8Chunks } from "../../shared/batch-input.ts";
 
 export interface DistributedMapSpec {
   name: string;
@@ -115,23 +116,26 @@ export async function runDistributedMap(
 async function readItems(spec: DistributedMapSpec, reader: NonNullable<MapRunParameters["ItemReader"]>, s3: S3Client): Promise<unknown[]> {
   const resource = spec.reader!.resource;
   if (resource === "arn:aws:states:::s3:listObjectsV2") {
-    const items: unknown[] = [];
-    let token: string | undefined;
-    do {
-      const out = await s3Call(() => s3.send(new ListObjectsV2Command({ Bucket: reader.Bucket, Prefix: reader.Prefix, ContinuationToken: token })));
-      for (const o of out.Contents ?? []) {
-        // The fields and forms Step Functions gives each listed object.
-        items.push({ Etag: o.ETag, Key: o.Key, LastModified: Math.floor((o.LastModified?.getTime() ?? 0) / 1000), Size: o.Size, StorageClass: o.StorageClass ?? "STANDARD" });
+    return s3Call(async () => {
+      const items: unknown[] = [];
+      for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: reader.Bucket, Prefix: reader.Prefix })) {
+        for (const o of page.Contents ?? []) {
+          // The fields and forms Step Functions gives each listed object.
+          items.push({ Etag: o.ETag, Key: o.Key, LastModified: Math.floor((o.LastModified?.getTime() ?? 0) / 1000), Size: o.Size, StorageClass: o.StorageClass ?? "STANDARD" });
+        }
       }
-      token = out.NextContinuationToken;
-    } while (token);
-    return items;
+      return items;
+    });
   }
   if (resource === "arn:aws:states:::s3:getObject") {
     const out = await s3Call(() => s3.send(new GetObjectCommand({ Bucket: reader.Bucket, Key: reader.Key })));
-    const text = (await out.Body?.transformToString("utf-8")) ?? "";
-    if (spec.reader!.inputType === "JSONL") return text.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as unknown);
-    if (spec.reader!.inputType === "JSON") return JSON.parse(text) as unknown[];
+    const body = out.Body as AsyncIterable<Uint8Array>;
+    if (spec.reader!.inputType === "JSONL") {
+      const items: unknown[] = [];
+      for await (const { text } of lines(utf8Chunks(body))) if (text.trim()) items.push(JSON.parse(text));
+      return items;
+    }
+    if (spec.reader!.inputType === "JSON") return JSON.parse(await out.Body!.transformToString("utf-8")) as unknown[];
   }
   throw named("States.Runtime", `${spec.name}: ItemReader ${resource} (${spec.reader!.inputType ?? "-"}) is not run locally`);
 }

@@ -43,7 +43,7 @@ async function runBatches(jobId: string) {
   for (const Key of await batchKeys(jobId)) {
     const loaded = await loadBatch(as("load-batch"), { Key });
     const out = await deps.comprehend.send(new BatchDetectSentimentCommand({ TextList: loaded.TextList, LanguageCode: loaded.LanguageCode as "en" }));
-    await saveBatch(as("save-batch"), { key: loaded.key, ResultList: out.ResultList as never, ErrorList: (out.ErrorList ?? []) as never });
+    await saveBatch(as("save-batch"), { key: loaded.key, language: loaded.LanguageCode, first: loaded.first, size: loaded.size, ResultList: out.ResultList as never, ErrorList: (out.ErrorList ?? []) as never });
   }
 }
 

@@ -60,7 +60,9 @@ describe("IAM from the stack's policies", () => {
     const key = "processed/job_iam/work/batch-00000.json";
     expect(await refusal(sdkClients(endpoint).s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: "{}" })))).toBe("allowed");
     expect(await refusal(as("load-batch").s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })))).toBe("allowed");
-    expect(await refusal(as("save-batch").s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })))).toBe("allowed");
+    // save-batch is told the batch's language, first document and size: it writes, never reads.
+    expect(await refusal(as("save-batch").s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })))).toBe("AccessDenied 403");
+    expect(await refusal(as("save-batch").s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: "{}" })))).toBe("allowed");
     expect(await refusal(as("load-batch").s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: "{}" })))).toBe("AccessDenied 403");
     expect(await refusal(as("prepare").comprehend.send(new BatchDetectDominantLanguageCommand({ TextList: ["hello there"] })))).toBe("AccessDeniedException 400");
     expect(await refusal(as("prepare").comprehend.send(new BatchDetectSentimentCommand({ TextList: ["hello"], LanguageCode: "en" })))).toBe("AccessDeniedException 400");

@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { createGzip } from "node:zlib";
 import { once } from "node:events";
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, S3Client, paginateListObjectsV2 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { pack } from "tar-stream";
 import { lines, utf8Chunks } from "../../../shared/batch-input.ts";
@@ -180,12 +180,9 @@ export class SentimentJobs {
     const prefix = rest.join("/");
     const keys: string[] = [];
     try {
-      let token: string | undefined;
-      do {
-        const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-        for (const o of out.Contents ?? []) if (o.Key && !o.Key.endsWith("/")) keys.push(o.Key);
-        token = out.NextContinuationToken;
-      } while (token);
+      for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: bucket, Prefix: prefix })) {
+        for (const o of page.Contents ?? []) if (o.Key && !o.Key.endsWith("/")) keys.push(o.Key);
+      }
     } catch {
       return "NO_READ_ACCESS_TO_INPUT: The provided data access role does not have proper access to the input data.";
     }
