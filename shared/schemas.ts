@@ -201,14 +201,20 @@ export const UsageResponse = z.object({
 });
 
 export const ComponentHealth = z.object({
-  status: z.enum(["up", "down"]),
+  status: z.enum(["up", "slow", "down"]).describe("slow: no answer within the probe's time, which under load is not down"),
   latency_ms: z.number(),
   error: z.string().optional(),
+});
+
+export const LivenessResponse = z.object({
+  status: z.literal("live"),
+  version: z.string(),
 });
 
 export const HealthResponse = z.object({
   status: z.enum(["healthy", "degraded", "unhealthy"]),
   components: z.record(z.string(), ComponentHealth),
+  checked_at: z.string().describe("When the probes ran: answers are shared for a few seconds, so health checks add no load"),
   version: z.string(),
 });
 

@@ -27,6 +27,24 @@ import { createServiceRegistry } from "./services.ts";
 /** Every route of the API, in the order the OpenAPI document lists them. */
 const ROUTES: { register: RegisterRoute }[] = [index, health, analyzeSync, analyzeBatch, analyzeAsync, analyze, createJob, jobStatus, jobResults, usage, openapi];
 
+/** The methods some route answers at `path` (HEAD with GET, as Hono serves it): a 405's Allow. */
+function allowedMethods(app: Api): (path: string) => string[] {
+  const routes = app.routes
+    .filter((r) => r.method !== "ALL")
+    .map((r) => ({ method: r.method, pattern: new RegExp(`^${r.path.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/:\w+/g, "[^/]+").replace(/\*/g, ".*")}$`) }));
+  return (path) => {
+    const methods = new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method));
+    if (methods.has("GET")) methods.add("HEAD");
+    return [...methods].sort();
+  };
+}
+
+/** A path as an error may quote it: printable ASCII only, at most 100 characters. */
+function pathExcerpt(path: string): string {
+  const clean = path.replace(/[^\x21-\x7e]/g, "?");
+  return clean.length > 100 ? `${clean.slice(0, 100)}...` : clean;
+}
+
 export function createApp(): Api {
   const app = createApi();
   const servicesFor = createServiceRegistry();
@@ -36,8 +54,16 @@ export function createApp(): Api {
   app.use("/v1/*", withConfig(servicesFor));
   for (const route of ROUTES) route.register(app, { servicesFor });
 
+  const allowed = allowedMethods(app);
   app.notFound((c) => {
-    const err = new ApiError("NOT_FOUND", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`);
+    const path = new URL(c.req.url).pathname;
+    const methods = allowed(path);
+    if (methods.length > 0) {
+      const err = new ApiError("METHOD_NOT_ALLOWED", `${pathExcerpt(path)} accepts ${methods.join(", ")}.`);
+      c.header("Allow", methods.join(", "));
+      return c.json(err.toBody(c.get("requestId")), err.status);
+    }
+    const err = new ApiError("NOT_FOUND", `No route for ${c.req.method} ${pathExcerpt(path)}`);
     return c.json(err.toBody(c.get("requestId")), err.status);
   });
 

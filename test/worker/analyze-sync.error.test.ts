@@ -1,6 +1,6 @@
 /** POST /v1/analyze/sync, bad requests: each gets the right 4xx in the one error shape, naming the field. */
 import { describe, expect, it, vi } from "vitest";
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { ErrorResponse } from "../../shared/schemas.ts";
 import { call, marker, newKey, receivedTexts } from "./helpers.ts";
 import { hashKey, setKeyStatus } from "../../worker/auth/api-keys.ts";
@@ -23,11 +23,44 @@ describe("POST /v1/analyze/sync (errors)", () => {
     ["5,001 characters", { text: "a".repeat(5_001) }, "text"],
     ["an unknown pii mode", { text: "ok", options: { pii: "sometimes" } }, "options.pii"],
     ["a language Comprehend cannot analyse", { text: "ok", options: { language_code: "xx" } }, "options.language_code"],
-    ["an unknown field", { text: "ok", extra: true }, "body"],
+    ["an unknown field", { text: "ok", extra: true }, "extra"],
     ["an array", [{ text: "ok" }], "body"],
   ])("refuses %s with 400 naming the field", async (_, payload, field) => {
     const error = await expectError(await call("/v1/analyze/sync", { body: payload }), 400, "VALIDATION_ERROR", field);
     expect(error.message).toMatch(new RegExp(`^${field.replace(".", "\\.")}`));
+  });
+
+  it.each([
+    ["a field of the wrong type", { text: 5 }, "text: must be string, not a number"],
+    ["a missing field", {}, "text: is required"],
+    ["null for a field", { text: null }, "text: must be string, not null"],
+    ["an unknown field, named itself", { text: "ok", extra: true }, "extra: unknown field"],
+    ["an options field of the wrong type", { text: "ok", options: { pii: 3 } }, 'options.pii: must be one of "redact", "detect", "off"'],
+    ["options that are not an object", { text: "ok", options: "x" }, "options: must be object, not a string"],
+  ])("says what is wrong with %s: wrong type, missing or unknown", async (_, payload, message) => {
+    const res = await call("/v1/analyze/sync", { body: payload });
+    expect(res.status).toBe(400);
+    expect((await res.json<{ error: { message: string } }>()).error.message).toBe(message);
+  });
+
+  it.each([
+    ["PUT", "/v1/analyze/sync", "POST"],
+    ["DELETE", "/v1/analyze/sync", "POST"],
+    ["POST", "/v1/status/job_00000000000000000000000000000000", "GET, HEAD"],
+    ["DELETE", "/v1/jobs", "POST"],
+  ])("answers %s %s with 405 and Allow: %s", async (method, path, allow) => {
+    const res = await exports.default.fetch(`http://edge${path}`, { method, headers: { "x-api-key": "any" } });
+    expect(res.status).toBe(405);
+    expect(res.headers.get("allow")).toBe(allow);
+    expect(await res.json()).toMatchObject({ error: { code: "METHOD_NOT_ALLOWED", request_id: res.headers.get("x-request-id") } });
+  });
+
+  it("quotes at most a short, printable excerpt of an unknown path", async () => {
+    const res = await exports.default.fetch(`http://edge/${"x".repeat(10_000)}%0a%1b`);
+    expect(res.status).toBe(404);
+    const { error } = await res.json<{ error: { message: string } }>();
+    expect(error.message.length).toBeLessThan(140);
+    expect(error.message).toMatch(/^No route for GET \/x+\.\.\.$/);
   });
 
   it("accepts exactly 5,000 characters (surrounding whitespace not counted)", async () => {

@@ -1,16 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { exports } from "cloudflare:workers";
-import { call } from "./helpers.ts";
+import { createExecutionContext } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import { app, call } from "./helpers.ts";
 
-describe("GET /health", () => {
-  it("answers 200 healthy with every component up, and a request id", async () => {
-    const res = await exports.default.fetch("http://edge/health");
+describe("GET /health (liveness)", () => {
+  it("answers 200 live with the version and a request id, probing nothing", async () => {
+    const res = await call("/health", { key: null, env: { AWS_ENDPOINT_URL: "http://127.0.0.1:9", KV: undefined as never } });
     expect(res.status).toBe(200);
     expect(res.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
-    const body = await res.json<{ status: string; components: Record<string, { status: string }>; version: string }>();
-    expect(body.status).toBe("healthy");
-    expect(body.version).toMatch(/^\d+\.\d+\.\d+$/);
-    for (const name of ["config", "kv", "rate_limiter", "comprehend"]) expect(body.components[name]?.status).toBe("up");
+    const body = await res.json<{ status: string; version: string }>();
+    expect(body).toEqual({ status: "live", version: expect.stringMatching(/^\d+\.\d+\.\d+$/) });
   });
 
   it("keeps a sane caller request id and replaces an unsafe one", async () => {
@@ -29,27 +28,51 @@ describe("GET /health", () => {
   });
 });
 
-describe("GET /health with failing dependencies", () => {
-  it("reports Comprehend up when reachable (a free, unbilled probe)", async () => {
-    const body = await (await call("/health", { key: null })).json<{ components: Record<string, { status: string }> }>();
-    expect(body.components.comprehend?.status).toBe("up");
+type Readiness = { status: string; checked_at: string; components: Record<string, { status: string; error?: string }> };
+
+describe("GET /health/ready (readiness)", () => {
+  it("answers 200 healthy with every component up", async () => {
+    const res = await exports.default.fetch("http://edge/health/ready");
+    expect(res.status).toBe(200);
+    const body = await res.json<Readiness>();
+    expect(body.status).toBe("healthy");
+    for (const name of ["config", "kv", "rate_limiter", "comprehend"]) expect(body.components[name]?.status).toBe("up");
   });
 
-  it("is degraded (503) when Comprehend cannot be reached", async () => {
-    const res = await call("/health", { key: null, env: { AWS_ENDPOINT_URL: "http://127.0.0.1:9" } });
-    expect(res.status).toBe(503);
-    const body = await res.json<{ status: string; components: Record<string, { status: string }> }>();
+  it("is degraded but 200 when Comprehend cannot be reached: cached and fallback answers still work", async () => {
+    const res = await call("/health/ready", { key: null, env: { AWS_ENDPOINT_URL: "http://127.0.0.1:9" } });
+    expect(res.status).toBe(200);
+    const body = await res.json<Readiness>();
     expect(body.status).toBe("degraded");
     expect(body.components.comprehend?.status).toBe("down");
     expect(body.components.kv?.status).toBe("up");
   });
 
+  it("calls a probe that does not answer in time slow, not down, and the service degraded, not unhealthy", async () => {
+    const slowKv = { ...env.KV, get: () => new Promise((resolve) => setTimeout(() => resolve(null), 3_000)) } as unknown as KVNamespace;
+    const res = await call("/health/ready", { key: null, env: { KV: slowKv } });
+    expect(res.status).toBe(200);
+    const body = await res.json<Readiness>();
+    expect(body).toMatchObject({ status: "degraded", components: { kv: { status: "slow" }, comprehend: { status: "up" } } });
+  });
+
   it("is unhealthy (503) naming the variable when the configuration is invalid", async () => {
-    const res = await call("/health", { key: null, env: { AWS_REGION: "mars" } });
+    const res = await call("/health/ready", { key: null, env: { AWS_REGION: "mars" } });
     expect(res.status).toBe(503);
-    const body = await res.json<{ status: string; components: Record<string, { status: string; error?: string }> }>();
+    const body = await res.json<Readiness>();
     expect(body.status).toBe("unhealthy");
     expect(body.components.config?.error).toMatch(/^AWS_REGION/);
+  });
+
+  it("probes once for many checks: answers are shared for a few seconds", async () => {
+    let reads = 0;
+    const countingKv = { get: async () => (reads++, null) } as unknown as KVNamespace;
+    const bindings = { ...env, KV: countingKv };
+    const answers = await Promise.all(Array.from({ length: 20 }, () => app.fetch(new Request("http://edge/health/ready"), bindings, createExecutionContext())));
+    expect(answers.every((r) => r.status === 200)).toBe(true);
+    const times = new Set(await Promise.all(answers.map(async (r) => (await r.json<Readiness>()).checked_at)));
+    expect(times.size).toBe(1);
+    expect(reads).toBe(1);
   });
 });
 
@@ -82,6 +105,7 @@ describe("GET /openapi.json and /docs", () => {
     expect(Object.keys(doc.paths).sort()).toEqual([
       "/",
       "/health",
+      "/health/ready",
       "/v1/analyze",
       "/v1/analyze/async",
       "/v1/analyze/batch",

@@ -42,7 +42,7 @@ export function request(path: string, options: CallOptions = {}): Request {
  * so each file starts with a closed breaker. (The harness's `exports.default.fetch` slows down
  * with every call made, so it is kept for tests of the entry module itself.)
  */
-const app = createApp();
+export const app = createApp();
 
 export async function call(path: string, options: CallOptions & { env?: Partial<Bindings> } = {}): Promise<Response> {
   const ctx = createExecutionContext();

@@ -38,6 +38,15 @@ describe("batch jobs (errors)", () => {
     expect(await conflict.json()).toMatchObject({ error: { code: "IDEMPOTENCY_CONFLICT", field: "Idempotency-Key" } });
   });
 
+  it("says a field is of the wrong type rather than missing, and names an unknown query parameter", async () => {
+    const items = await call("/v1/analyze/async", { body: { items: "great" } });
+    expect(items.status).toBe(400);
+    expect(await items.json()).toMatchObject({ error: { field: "items", message: "items: must be array, not a string" } });
+    const query = await call("/v1/analyze/async?bogus=1", { body: "id,text\n1,fine\n", contentType: "text/csv" });
+    expect(query.status).toBe(400);
+    expect(await query.json()).toMatchObject({ error: { field: "query.bogus", message: "query.bogus: unknown field" } });
+  });
+
   it.each([
     ["neither text nor items", { source_id: "x" }, "text"],
     ["both text and items", { text: "a", items: [{ text: "b" }] }, "text"],

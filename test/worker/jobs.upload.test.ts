@@ -95,7 +95,7 @@ describe("POST /v1/jobs (presigned uploads)", () => {
     [{ format: "csv", bytes: 0 }, "bytes"],
     [{ format: "csv", bytes: 5 * 1024 ** 3 + 1 }, "bytes"],
     [{ format: "csv", bytes: 1.5 }, "bytes"],
-    [{ format: "csv", bytes: 10, extra: true }, "body"],
+    [{ format: "csv", bytes: 10, extra: true }, "extra"],
   ])("refuses %j with 400 naming %s", async (body, field) => {
     const res = await create(body);
     expect(res.status).toBe(400);

@@ -43,6 +43,11 @@ export class ComprehendClient {
    * authentication, so an InvalidRequestException proves the endpoint and the credentials work
    * and bills nothing.
    */
+  /** Whether real calls are failing in this isolate (the breaker is open): readiness reports it. */
+  get refusing(): boolean {
+    return this.options.breaker.state === "open";
+  }
+
   async probe(deadline: Deadline): Promise<void> {
     try {
       await callAwsJson(this.aws, this.request("DetectSentiment", {}), deadline, { ...this.options.retry, maxAttempts: 1 });

@@ -40,7 +40,7 @@ export function register(app: Api): void {
       const checked = SyncText.safeParse(item.text);
       if (checked.success) valid.push({ index, text: item.text.trim() });
       else {
-        const { message, details } = validationError(checked.error, `items.${index}.text`);
+        const { message, details } = validationError(checked.error, item.text, `items.${index}.text`);
         results[index] = { index, id: item.id, error: { code: "VALIDATION_ERROR", message, field: details.field } };
       }
     });

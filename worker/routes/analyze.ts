@@ -39,7 +39,7 @@ export const analyzeRoute = createRoute({
 
 function parse<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
   const parsed = schema.safeParse(body);
-  if (!parsed.success) throw validationError(parsed.error);
+  if (!parsed.success) throw validationError(parsed.error, body);
   return parsed.data;
 }
 

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { API_VERSION } from "../version.ts";
 import { createRoute, jsonContent, type Api } from "./contract.ts";
 
-const ServiceIndex = z.object({ name: z.string(), version: z.string(), docs: z.string(), openapi: z.string(), health: z.string() });
+const ServiceIndex = z.object({ name: z.string(), version: z.string(), docs: z.string(), openapi: z.string(), health: z.string(), ready: z.string() });
 
 export const indexRoute = createRoute({
   method: "get",
@@ -14,5 +14,5 @@ export const indexRoute = createRoute({
 });
 
 export function register(app: Api): void {
-  app.openapi(indexRoute, (c) => c.json({ name: "AuraStream", version: API_VERSION, docs: "/docs", openapi: "/openapi.json", health: "/health" }, 200));
+  app.openapi(indexRoute, (c) => c.json({ name: "AuraStream", version: API_VERSION, docs: "/docs", openapi: "/openapi.json", health: "/health", ready: "/health/ready" }, 200));
 }
