@@ -13,6 +13,7 @@ export const PII_TYPES = [
   "SSN",
   "IP_ADDRESS",
   "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
+  "BANK_ACCOUNT_NUMBER",
 ] as const;
 export type PiiType = (typeof PII_TYPES)[number];
 
@@ -30,6 +31,7 @@ export const REDACTION_TAG: Record<PiiType, string> = {
   SSN: "[SSN]",
   IP_ADDRESS: "[IP_ADDRESS]",
   INTERNATIONAL_BANK_ACCOUNT_NUMBER: "[IBAN]",
+  BANK_ACCOUNT_NUMBER: "[BANK_ACCOUNT]",
 };
 
 /** When two candidates overlap, the earlier type in this list wins (then the longer one). */
@@ -38,6 +40,7 @@ const PRIORITY: PiiType[] = [
   "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
   "CREDIT_DEBIT_NUMBER",
   "SSN",
+  "BANK_ACCOUNT_NUMBER",
   "IP_ADDRESS",
   "PHONE",
 ];
@@ -89,12 +92,38 @@ const RECOGNIZERS: Recognizer[] = [
   { type: "PHONE", pattern: PHONE, accept: acceptPhone },
 ];
 
+/**
+ * A number its writer labelled ("SSN 123-45-6789", "card number: 4012 ...", "account #
+ * 00123456") is that identifier whatever its checksum: a mistyped or never-issued SSN is still
+ * one to whoever reads it, so redaction errs on the safe side. The label's own match is not
+ * redacted, only the number after it (a few connecting words or marks allowed).
+ */
+const LABEL_TAIL = String.raw`(?:\s*(?:number|no\.?|nr\.?|num|#|is|was|=|:|-|\.|\?)){0,4}\s*`;
+const labelled = (label: string, number: string) => new RegExp(String.raw`\b(?:${label})${LABEL_TAIL}(${number})(?![\w-])`, "dgi");
+const LABELLED_RECOGNIZERS: Recognizer[] = [
+  { type: "SSN", pattern: labelled(String.raw`ssn|ss#|social[ -]security`, String.raw`\d{3}([- .]?)\d{2}\2\d{4}`), accept: () => true },
+  { type: "CREDIT_DEBIT_NUMBER", pattern: labelled(String.raw`(?:credit|debit|bank)[ -]?card|card|cc`, String.raw`\d(?:[ -]?\d){11,18}`), accept: () => true },
+  { type: "BANK_ACCOUNT_NUMBER", pattern: labelled(String.raw`(?:bank |checking |savings )?(?:account|acct|a\/c)`, String.raw`\d(?:[ -]?\d){5,16}`), accept: () => true },
+];
+
+/** What is found: checksummed patterns, and any number labelled as an identifier. */
 export function detectPii(text: string): PiiEntity[] {
+  return detectPiiWith([...RECOGNIZERS, ...LABELLED_RECOGNIZERS], text);
+}
+
+/** The checksummed patterns alone (the engine before labels counted): `npm run eval:pii`'s baseline. */
+export function detectPiiByPattern(text: string): PiiEntity[] {
+  return detectPiiWith(RECOGNIZERS, text);
+}
+
+function detectPiiWith(recognizers: Recognizer[], text: string): PiiEntity[] {
   const found: PiiEntity[] = [];
-  for (const r of RECOGNIZERS) {
+  for (const r of recognizers) {
     for (const m of text.matchAll(r.pattern)) {
       if (m[0].length === 0 || !r.accept(m)) continue;
-      found.push({ type: r.type, begin: m.index!, end: m.index! + m[0].length });
+      // A labelled recognizer's number is its first group; the label stays.
+      const [begin, end] = m.indices?.[1] ?? [m.index!, m.index! + m[0].length];
+      found.push({ type: r.type, begin, end });
     }
   }
   return resolveOverlaps(found);

@@ -86,6 +86,23 @@ describe("language", () => {
 });
 
 describe("PII", () => {
+  it.each([
+    ["ssn 123-45-6789", "SSN", "123-45-6789"], // never issued, but labelled
+    ["My SSN is 900-12-3456.", "SSN", "900-12-3456"],
+    ["social security number: 078051120", "SSN", "078051120"],
+    ["card number 4012-8888-8888-1882 please", "CREDIT_DEBIT_NUMBER", "4012-8888-8888-1882"], // fails Luhn
+    ["Please charge my credit card. Number is 4563824065058", "CREDIT_DEBIT_NUMBER", "4563824065058"],
+    ["acct # 00123456", "BANK_ACCOUNT_NUMBER", "00123456"],
+    ["bank account no. 12-345-678", "BANK_ACCOUNT_NUMBER", "12-345-678"],
+  ])("redacts a labelled identifier whatever its checksum: %s", (text, type, value) => {
+    expect(detectPii(text).map((e) => [e.type, text.slice(e.begin, e.end)])).toEqual([[type, value]]);
+  });
+
+  it.each([["I waited 123456789 minutes"], ["card ending 1234"], ["account 42 is closed"], ["order 4012-8888-8888-1882 shipped"]])(
+    "leaves an unlabelled or too short number alone: %s",
+    (text) => expect(detectPii(text)).toEqual([]),
+  );
+
   it("finds each supported type with its exact offsets", () => {
     const text =
       "Email ann@example.org, phone +44 20 7123 4567, card 4111 1111 1111 1111, SSN 123-45-6780, " +
@@ -102,10 +119,10 @@ describe("PII", () => {
     ]);
   });
 
-  it("does not flag numbers that fail their checks", () => {
+  it("does not flag unlabelled numbers that fail their checks", () => {
     expect(luhnValid("4111111111111112")).toBe(false);
     expect(ibanValid("GB82WEST12345698765433")).toBe(false);
-    const text = "Order 4111 1111 1111 1112 cost 25.99 on 2024-03-05; SSN 666-12-3456; version 1.2.3; at 10:30.";
+    const text = "Order 4111 1111 1111 1112 cost 25.99 on 2024-03-05; ref 666-12-3456; version 1.2.3; at 10:30.";
     expect(detectPii(text)).toEqual([]);
   });
 

@@ -7,8 +7,8 @@ import { analyzeSentiment } from "../../shared/engine/sentiment/index.ts";
 import { analyzeSentiment as baselineSentiment } from "./baseline-engine.ts";
 import { detectLanguages } from "../../shared/engine/language.ts";
 import { DEFAULT_LANGUAGE, languageOf } from "../../shared/pipeline/language.ts";
-import { detectPii, type PiiType } from "../../shared/engine/pii.ts";
-import { MULTILINGUAL, SENTIMENT_FILES, readSentimentFile, readLangid, readJsonl, readMultilingual, type Polarity } from "../datasets.ts";
+import { evalPii } from "./pii.ts";
+import { MULTILINGUAL, SENTIMENT_FILES, readSentimentFile, readLangid, readMultilingual, type Polarity } from "../datasets.ts";
 
 const pct = (n: number, d: number) => (d === 0 ? "n/a" : `${((100 * n) / d).toFixed(1)}%`);
 
@@ -122,80 +122,6 @@ async function evalLanguage() {
     console.log(`| ${kind} | ${n} | ${pct(edgeOk, n)} | ${pct(largeOk, n)} | ${pct(right, n)} | ${pct(wrong, n)} | ${pct(fallback, n)} | ${Math.round(n / seconds)} |`);
   }
   console.log("\nHanded to the default: detection unsure (two best within 0.1 on fewer than 20 letters) or a language sentiment cannot be analysed in.\n");
-}
-
-const DATASET_TYPE: Record<string, PiiType> = {
-  EMAIL_ADDRESS: "EMAIL",
-  PHONE_NUMBER: "PHONE",
-  CREDIT_CARD: "CREDIT_DEBIT_NUMBER",
-  US_SSN: "SSN",
-  IP_ADDRESS: "IP_ADDRESS",
-  IBAN_CODE: "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
-};
-
-interface Tally { tp: number; fp: number; fn: number; mustNotFlag: number; flaggedWrongly: number }
-
-/** Dataset offsets count code points; ours count UTF-16 units. */
-function toUtf16(text: string, codePointOffset: number): number {
-  return [...text].slice(0, codePointOffset).join("").length;
-}
-
-function evalPii() {
-  const tallies = new Map<PiiType, Tally>();
-  const tally = (t: PiiType) => {
-    if (!tallies.has(t)) tallies.set(t, { tp: 0, fp: 0, fn: 0, mustNotFlag: 0, flaggedWrongly: 0 });
-    return tallies.get(t)!;
-  };
-  const score = (type: PiiType, text: string, expected: Array<[number, number]>, expectedCount: number) => {
-    const got = detectPii(text).filter((e) => e.type === type);
-    const t = tally(type);
-    if (expectedCount === 0) {
-      t.mustNotFlag++;
-      if (got.length > 0) t.flaggedWrongly++;
-      t.fp += got.length;
-      return;
-    }
-    if (expected.length === 0) {
-      // A few recognizer cases give a count but no spans: score by count.
-      t.tp += Math.min(got.length, expectedCount);
-      t.fp += Math.max(0, got.length - expectedCount);
-      t.fn += Math.max(0, expectedCount - got.length);
-      return;
-    }
-    const spans = expected.map(([s, e]) => [toUtf16(text, s), toUtf16(text, e)] as const);
-    const matched = new Set<number>();
-    for (const g of got) {
-      const i = spans.findIndex(([s, e], k) => !matched.has(k) && g.begin < e && s < g.end);
-      if (i >= 0) matched.add(i);
-      else t.fp++;
-    }
-    t.tp += matched.size;
-    t.fn += spans.length - matched.size;
-  };
-
-  type Case = { entity: string; text: string; expected_count: number; expected_spans: Array<[number, number]> };
-  for (const c of readJsonl<Case>("pii/presidio_recognizer_test_cases.jsonl")) {
-    const type = DATASET_TYPE[c.entity];
-    if (type) score(type, c.text, c.expected_spans, c.expected_count);
-  }
-  type Synth = { text: string; spans: Array<{ type: string; start: number; end: number }> };
-  for (const s of readJsonl<Synth>("pii/presidio_synth_sample.jsonl")) {
-    for (const type of Object.values(DATASET_TYPE)) {
-      const spans = s.spans.filter((sp) => DATASET_TYPE[sp.type] === type).map((sp) => [sp.start, sp.end] as [number, number]);
-      // A synthetic sentence without this type is a must-not-flag case for it only if nothing was expected.
-      if (spans.length > 0) score(type, s.text, spans, spans.length);
-      else tally(type).fp += detectPii(s.text).filter((e) => e.type === type).length;
-    }
-  }
-  console.log("## PII detection (presidio recognizer cases + synthetic sample; a hit must overlap the labelled span)\n");
-  console.log("| type | precision | recall | found / labelled | must-not-flag cases passed |");
-  console.log("|---|---|---|---|---|");
-  for (const [type, t] of tallies) {
-    console.log(
-      `| ${type} | ${pct(t.tp, t.tp + t.fp)} | ${pct(t.tp, t.tp + t.fn)} | ${t.tp} / ${t.tp + t.fn} | ${t.mustNotFlag ? `${t.mustNotFlag - t.flaggedWrongly} / ${t.mustNotFlag}` : "-"} |`,
-    );
-  }
-  console.log("\nNot detected (no reliable offline recogniser here): PERSON names, street addresses, URLs.\n");
 }
 
 evalMultilingual();

@@ -37,6 +37,15 @@ describe("POST /v1/analyze/sync (security)", () => {
     for (const value of [EMAIL, PHONE, CARD, "maria.lopez", "555-0132", "1111 1111"]) expect(everywhere).not.toContain(value);
   });
 
+  it("redacts an SSN-shaped number labelled as one before Comprehend sees it, though no SSN was ever issued with it", async () => {
+    const m = marker();
+    const { body } = await analyze(`ssn 123-45-6789 and account # 00123456 ${m}`, { language_code: "en" });
+    expect(body).toMatchObject({ pii_detected: true, pii_types: { SSN: 1, BANK_ACCOUNT_NUMBER: 1 } });
+    const received = (await receivedTexts(m)).map((t) => t.text).join("\n");
+    expect(received).toContain("ssn [SSN] and account # [BANK_ACCOUNT]");
+    expect(received).not.toContain("6789");
+  });
+
   it("under pii=detect flags the entities and analyses the original, still keeping it out of KV and logs", async () => {
     const m = marker();
     const { body } = await analyze(`Great help from ${EMAIL} ${m}`, { pii: "detect", language_code: "en" });
