@@ -108,7 +108,7 @@ function buildIsolateServices(config: Config): IsolateServices {
     comprehend,
     jobs: new JobsService({
       dynamo: new DynamoDbClient({ credentials, region: config.AWS_REGION, endpoint: awsEndpoint("dynamodb", config.AWS_REGION, config.AWS_ENDPOINT_URL), retry: storageRetry }),
-      s3: new S3Client({ credentials, region: config.AWS_REGION, endpoint: config.AWS_ENDPOINT_URL, bucket: config.JOBS_BUCKET }),
+      s3: new S3Client({ credentials, region: config.AWS_REGION, endpoint: config.AWS_ENDPOINT_URL, bucket: config.JOBS_BUCKET, retry: storageRetry }),
       stepFunctions: new StepFunctionsClient({ credentials, region: config.AWS_REGION, endpoint: awsEndpoint("states", config.AWS_REGION, config.AWS_ENDPOINT_URL), retry: storageRetry }),
       uploadDeadline: { stateMachineArn: config.UPLOAD_DEADLINE_STATE_MACHINE_ARN, graceSeconds: config.UPLOAD_GRACE_SECONDS },
       table: config.JOBS_TABLE,

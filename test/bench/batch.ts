@@ -93,7 +93,7 @@ async function runJob(name: string, format: JobFormat, payload: Payload, options
   const job = await sampled(async () => {
     if (options.presigned) {
       // As a client does after POST /v1/jobs: the Worker's presigned PUT, the exact length signed.
-      const worker = new WorkerS3({ credentials: localCredentials("worker"), region: endpoint.region, endpoint: endpoint.url, bucket: deps.bucket });
+      const worker = new WorkerS3({ credentials: localCredentials("worker"), region: endpoint.region, endpoint: endpoint.url, bucket: deps.bucket, retry: { maxAttempts: 1, attemptTimeoutMs: 5_000, baseDelayMs: 0, maxDelayMs: 0, minAttemptMs: 0 } }); // presigns only
       const headers = { "content-type": JOB_FORMATS[format], "content-length": String(bytes) };
       const url = await worker.presignPut(key, headers, 900);
       const t = performance.now();

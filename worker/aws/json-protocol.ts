@@ -61,16 +61,30 @@ export async function callAwsJson<T>(
   random: () => number = Math.random,
 ): Promise<T> {
   const payload = JSON.stringify(call.body);
+  return withRetries((attempt, timeoutMs) => attemptOnce<T>(aws, call, payload, timeoutMs, attempt), deadline, policy, random);
+}
+
+/**
+ * The one retry loop of the Worker's AWS calls: `attempt` answers a value or the AwsCallError
+ * of that attempt; a client error is thrown at once, a transient one (throttled, 5xx, timeout,
+ * a dropped connection) retried after full-jitter backoff while the deadline leaves room.
+ */
+export async function withRetries<T>(
+  attempt: (attempt: number, timeoutMs: number) => Promise<T | AwsCallError>,
+  deadline: Deadline,
+  policy: RetryPolicy,
+  random: () => number = Math.random,
+): Promise<T> {
   let last: AwsCallError | undefined;
-  for (let attempt = 1; attempt <= policy.maxAttempts; attempt++) {
+  for (let n = 1; n <= policy.maxAttempts; n++) {
     const timeLeft = deadline.remaining();
     if (timeLeft < policy.minAttemptMs) break;
-    const outcome = await attemptOnce<T>(aws, call, payload, Math.min(policy.attemptTimeoutMs, timeLeft), attempt);
+    const outcome = await attempt(n, Math.min(policy.attemptTimeoutMs, timeLeft));
     if (!(outcome instanceof AwsCallError)) return outcome;
     last = outcome;
     if (outcome.kind === "client") throw outcome;
-    const backoff = random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-    if (attempt === policy.maxAttempts || deadline.remaining() - backoff < policy.minAttemptMs) break;
+    const backoff = random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (n - 1));
+    if (n === policy.maxAttempts || deadline.remaining() - backoff < policy.minAttemptMs) break;
     await new Promise((resolve) => setTimeout(resolve, backoff));
   }
   throw last ?? new AwsCallError("timeout", "DeadlineExceeded", "no time left for an attempt", 0, 0);

@@ -5,7 +5,7 @@
 import type { AwsClient } from "aws4fetch";
 import type { Deadline } from "./deadline.ts";
 import { s3ObjectUrl } from "./endpoints.ts";
-import { AwsCallError, signerFor } from "./json-protocol.ts";
+import { AwsCallError, signerFor, withRetries, type RetryPolicy } from "./json-protocol.ts";
 
 export class S3Client {
   private readonly aws: AwsClient;
@@ -17,6 +17,7 @@ export class S3Client {
       /** Set: path-style requests to it (the local endpoint); unset: the bucket's virtual host. */
       endpoint?: string;
       bucket: string;
+      retry: RetryPolicy;
     },
   ) {
     this.aws = signerFor("s3", options);
@@ -61,17 +62,21 @@ export class S3Client {
     return res;
   }
 
+  /** One S3 request, retried on throttling (SlowDown), 5xx, timeouts and dropped connections. */
   private async send(key: string, init: RequestInit, deadline: Deadline, accepted: number[] = []): Promise<Response> {
     const url = s3ObjectUrl(this.options.bucket, key, this.options.region, this.options.endpoint);
-    let res: Response;
-    try {
-      res = await this.aws.fetch(url, { ...init, signal: AbortSignal.timeout(Math.max(1, deadline.remaining())) });
-    } catch {
-      throw new AwsCallError("timeout", "NetworkError", "S3 did not answer", 0, 1);
-    }
-    if (res.ok || accepted.includes(res.status)) return res;
-    const text = new TextDecoder().decode(await res.arrayBuffer());
-    const code = /<Code>([^<]+)<\/Code>/.exec(text)?.[1] ?? `Http${res.status}`;
-    throw new AwsCallError(res.status >= 500 || res.status === 503 ? "server" : "client", code, `S3 ${code}`, res.status, 1);
+    return withRetries(async (attempt, timeoutMs) => {
+      let res: Response;
+      try {
+        res = await this.aws.fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+      } catch {
+        return new AwsCallError("timeout", "NetworkError", "S3 did not answer", 0, attempt);
+      }
+      if (res.ok || accepted.includes(res.status)) return res;
+      const text = new TextDecoder().decode(await res.arrayBuffer());
+      const code = /<Code>([^<]+)<\/Code>/.exec(text)?.[1] ?? `Http${res.status}`;
+      const kind = code === "SlowDown" || res.status === 429 ? "throttled" : res.status >= 500 ? "server" : "client";
+      return new AwsCallError(kind, code, `S3 ${code}`, res.status, attempt);
+    }, deadline, this.options.retry);
   }
 }
