@@ -71,6 +71,8 @@ export interface JobRow {
   upload_bytes?: number;
   /** Set by the first execution that prepares the job; a duplicate start finds it and stops. */
   prepared_at?: string;
+  /** The execution that took the job (its retries of prepare may take it again). */
+  prepared_by?: string;
   /** Epoch seconds: DynamoDB's TTL attribute. */
   expires_at: number;
 }

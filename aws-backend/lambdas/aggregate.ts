@@ -14,7 +14,7 @@ import type { ItemError } from "../../shared/pipeline/item-errors.ts";
 import { aggregateScores, resultOfParts } from "../../shared/pipeline/scores.ts";
 import type { JobItemResult, JobSummary, Scores } from "../../shared/schemas.ts";
 import { ITEMS_ANALYSED_METRIC } from "../lib/monitoring-metrics.ts";
-import { lambdaDeps, type BatchDeps } from "./deps.ts";
+import { lambdaHandler, type BatchDeps } from "./deps.ts";
 import { getJob, listKeys, readJson, readStream, updateJob, writeStream } from "./storage.ts";
 import { DocumentAnswers } from "./work/answers.ts";
 import { sentimentOutputLines } from "./work/comprehend-output.ts";
@@ -143,3 +143,5 @@ class SummaryCounter {
     return { sentiment: overall.sentiment, score: overall.score, scores: overall.scores, language_code: language, ...counts };
   }
 }
+
+export const handler = lambdaHandler(aggregate);

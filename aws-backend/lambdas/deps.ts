@@ -8,6 +8,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { z } from "zod";
+import { runClassified, SDK_CLIENT_CONFIG } from "./errors.ts";
 
 export interface BatchDeps {
   s3: S3Client;
@@ -53,8 +54,6 @@ export const LambdaEnvironment = z.object({
   MAX_FAILED_ROW_SHARE: z.coerce.number().min(0).max(1).default(MAX_FAILED_ROW_SHARE),
 });
 
-
-
 /** The environment, or an error naming the first variable that is missing or malformed. */
 export function lambdaEnvironment(env: NodeJS.ProcessEnv = process.env): z.infer<typeof LambdaEnvironment> {
   const parsed = LambdaEnvironment.safeParse(env);
@@ -66,12 +65,12 @@ export function lambdaEnvironment(env: NodeJS.ProcessEnv = process.env): z.infer
 /** The deps of a Lambda in AWS, from its environment (built once per container). */
 export function depsFromEnvironment(env: NodeJS.ProcessEnv = process.env): BatchDeps {
   const vars = lambdaEnvironment(env);
-  const secrets = new SecretsManagerClient({});
+  const secrets = new SecretsManagerClient(SDK_CLIENT_CONFIG);
   let secret: Promise<string> | undefined;
   return {
-    s3: new S3Client({}),
-    dynamo: DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
-    comprehend: new ComprehendClient({}),
+    s3: new S3Client(SDK_CLIENT_CONFIG),
+    dynamo: DynamoDBDocumentClient.from(new DynamoDBClient(SDK_CLIENT_CONFIG), { marshallOptions: { removeUndefinedValues: true } }),
+    comprehend: new ComprehendClient(SDK_CLIENT_CONFIG),
     bucket: vars.JOBS_BUCKET,
     table: vars.JOBS_TABLE,
     maxConcurrency: vars.MAX_CONCURRENCY,
@@ -87,4 +86,10 @@ export function depsFromEnvironment(env: NodeJS.ProcessEnv = process.env): Batch
 
 let cached: BatchDeps | undefined;
 /** For the exported handlers: the environment's deps, made on first use. */
-export const lambdaDeps = () => (cached ??= depsFromEnvironment());
+const lambdaDeps = () => (cached ??= depsFromEnvironment());
+
+/** A Lambda's exported handler: its work with the environment's deps, its failure classified (errors.ts). */
+export const lambdaHandler =
+  <I, O>(work: (deps: BatchDeps, event: I) => Promise<O>) =>
+  (event: I): Promise<O> =>
+    runClassified(() => work(lambdaDeps(), event));

@@ -1,5 +1,5 @@
 /** load-batch: one fast-route batch (an entry of the Distributed Map's listing) in the shape BatchDetectSentiment takes. */
-import { lambdaDeps, type BatchDeps } from "./deps.ts";
+import { lambdaHandler, type BatchDeps } from "./deps.ts";
 import { readJson } from "./storage.ts";
 import type { BatchListing, WorkBatch } from "./work/layout.ts";
 
@@ -9,4 +9,4 @@ export async function loadBatch(deps: BatchDeps, listing: BatchListing) {
   return { key: listing.Key, LanguageCode: batch.language, TextList: batch.texts, first: batch.first, size: batch.texts.length };
 }
 
-export const handler = (event: BatchListing) => loadBatch(lambdaDeps(), event);
+export const handler = lambdaHandler(loadBatch);

@@ -7,7 +7,7 @@
  */
 import { CopyObjectCommand } from "@aws-sdk/client-s3";
 import { failedKey, jobIdOfUploadKey } from "../../shared/jobs.ts";
-import { lambdaDeps, type BatchDeps } from "./deps.ts";
+import { lambdaHandler, type BatchDeps } from "./deps.ts";
 import { getJob, updateJob } from "./storage.ts";
 
 /** What EventBridge delivers for the rule (its `input` is the execution's input, as a string). */
@@ -23,6 +23,9 @@ export interface MarkFailedInput {
   error?: { Error?: string; Cause?: string };
 }
 
+/** A service integration's throttling or 5xx that outlasted its state's Retry. */
+const TRANSIENT_INTEGRATION_ERROR = /^(DynamoDB|S3)\.(ThrottlingException|ProvisionedThroughputExceededException|InternalServerError(Exception)?|SlowDown|InternalError|SdkClientException)$/;
+
 /** Error names -> the job's error code. */
 export function errorCodeOf(name: string | undefined, cause?: string): string {
   if (name === "InvalidInputError") return "INVALID_INPUT";
@@ -34,6 +37,7 @@ export function errorCodeOf(name: string | undefined, cause?: string): string {
   if (name === "JobNotFoundError") return "JOB_NOT_FOUND";
   if (name?.startsWith("Comprehend.")) return name === "Comprehend.ThrottlingException" ? "COMPREHEND_THROTTLED" : "COMPREHEND_ERROR";
   if (name === "States.Timeout") return "TIMEOUT";
+  if (name === "TransientError" || TRANSIENT_INTEGRATION_ERROR.test(name ?? "")) return "RETRIES_EXHAUSTED";
   return "PROCESSING_ERROR";
 }
 
@@ -51,8 +55,19 @@ export function errorMessageOf(error: MarkFailedInput["error"]): string {
     }
   }
   if (code === "COMPREHEND_THROTTLED") return "Comprehend kept throttling the job's requests";
+  if (code === "RETRIES_EXHAUSTED") return `AWS kept failing past the job's retries (${transientDetail(error)}); nothing was wrong with the input: submitting it again is safe`;
   if (code === "COMPREHEND_ERROR") return `Comprehend failed (${error?.Error?.slice("Comprehend.".length)})`;
   return "the job could not be processed";
+}
+
+/** The fault's name and status, as TransientError's message gives them (it never quotes input). */
+function transientDetail(error: MarkFailedInput["error"]): string {
+  if (error?.Error !== "TransientError") return error?.Error ?? "a transient fault";
+  try {
+    return String((JSON.parse(error.Cause ?? "{}") as { errorMessage?: string }).errorMessage ?? "a transient fault").slice(0, 200);
+  } catch {
+    return "a transient fault";
+  }
 }
 
 const name_is = (error: MarkFailedInput["error"], name: string) => error?.Error === name;
@@ -83,4 +98,4 @@ export async function markFailed(deps: BatchDeps, event: MarkFailedInput | Execu
   return { job_id: jobId, code };
 }
 
-export const handler = (event: MarkFailedInput | ExecutionStatusChange) => markFailed(lambdaDeps(), event);
+export const handler = lambdaHandler(markFailed);

@@ -18,7 +18,7 @@ import { sentimentParts } from "../../shared/pipeline/documents.ts";
 import { itemErrors } from "../../shared/pipeline/item-errors.ts";
 import { languageOf } from "../../shared/pipeline/language.ts";
 import { prepareText } from "../../shared/pipeline/text.ts";
-import { lambdaDeps, type BatchDeps } from "./deps.ts";
+import { lambdaHandler, type BatchDeps } from "./deps.ts";
 import { getJob, updateJob, writeObject } from "./storage.ts";
 import { workKeys, type LanguageDocs, type WorkBatch, type WorkItem, type WorkManifest, type WorkRoute } from "./work/layout.ts";
 import { PartWriter } from "./work/part-writer.ts";
@@ -27,6 +27,8 @@ import { TextIndex } from "./work/text-index.ts";
 export interface PrepareInput {
   bucket: string;
   key: string;
+  /** The execution's id ($$.Execution.Id): a retry of prepare in the same execution takes the job again. */
+  execution?: string;
 }
 
 /** One Comprehend sentiment job of the async route (the state machine starts and polls it). */
@@ -83,7 +85,7 @@ export async function prepare(deps: BatchDeps, input: PrepareInput): Promise<Pre
     batches_key: keys.batchesManifest,
     map_results_prefix: keys.mapResultsPrefix,
   };
-  if (!(await claim(deps, jobId, started))) {
+  if (!(await claim(deps, jobId, started, input.execution))) {
     return { ...base, duplicate: true, route: "fast", item_count: 0, doc_count: 0, batch_count: 0, comprehend_jobs: [] };
   }
 
@@ -233,15 +235,18 @@ class AsyncInputs extends DocumentSink<{ docs: number; units: number; parts: num
   }
 }
 
-/** Marks the job as taken by this execution; false when another one already has it. */
-async function claim(deps: BatchDeps, jobId: string, at: string): Promise<boolean> {
+/**
+ * Marks the job as taken by this execution; false when another one already has it. The same
+ * execution (a retry of prepare after a transient fault) takes it again and starts over.
+ */
+async function claim(deps: BatchDeps, jobId: string, at: string, execution: string | undefined): Promise<boolean> {
   try {
-    await updateJob(deps, jobId, { prepared_at: at }, undefined, {
+    await updateJob(deps, jobId, { prepared_at: at, ...(execution ? { prepared_by: execution } : {}) }, undefined, {
       // PENDING (its body came through the Worker) or AWAITING_UPLOAD (its file came): not a job
       // its upload deadline has already ended FAILED, so a late object cannot revive it.
-      expression: "attribute_not_exists(prepared_at) AND (#claim_status = :pending OR #claim_status = :awaiting)",
-      names: { "#claim_status": "status" },
-      values: { ":pending": "PENDING", ":awaiting": "AWAITING_UPLOAD" },
+      expression: `(#claim_status = :pending OR #claim_status = :awaiting) AND (attribute_not_exists(prepared_at)${execution ? " OR #claimed_by = :execution" : ""})`,
+      names: { "#claim_status": "status", ...(execution ? { "#claimed_by": "prepared_by" } : {}) },
+      values: { ":pending": "PENDING", ":awaiting": "AWAITING_UPLOAD", ...(execution ? { ":execution": execution } : {}) },
     });
     return true;
   } catch (err) {
@@ -250,4 +255,4 @@ async function claim(deps: BatchDeps, jobId: string, at: string): Promise<boolea
   }
 }
 
-export const handler = (event: PrepareInput) => prepare(lambdaDeps(), event);
+export const handler = lambdaHandler(prepare);

@@ -1,6 +1,6 @@
 /** save-batch: one batch's Comprehend results, stored under work/results/; the job's progress counts it. */
 import { jobIdOfWorkKey } from "../../shared/jobs.ts";
-import { lambdaDeps, type BatchDeps } from "./deps.ts";
+import { lambdaHandler, type BatchDeps } from "./deps.ts";
 import type { SentimentLanguage } from "../../shared/comprehend.ts";
 import { updateJob, writeObject } from "./storage.ts";
 import { workKeys, type WorkBatchResult } from "./work/layout.ts";
@@ -32,4 +32,4 @@ export async function saveBatch(deps: BatchDeps, input: SaveBatchInput): Promise
   return { saved: true };
 }
 
-export const handler = (event: SaveBatchInput) => saveBatch(lambdaDeps(), event);
+export const handler = lambdaHandler(saveBatch);

@@ -6,7 +6,7 @@
 import { lookup } from "node:dns/promises";
 import { callbackUrlProblem, isLoopbackAddress, isPrivateAddress } from "../../shared/callback-url.ts";
 import { SIGNATURE_HEADER, signWebhook } from "./webhook-signature.ts";
-import { lambdaDeps, type BatchDeps } from "./deps.ts";
+import { lambdaHandler, type BatchDeps } from "./deps.ts";
 import { getJob, updateJob } from "./storage.ts";
 
 const TIMEOUT_MS = 10_000;
@@ -49,4 +49,4 @@ export async function deliverWebhook(deps: BatchDeps, input: { job_id: string })
   return { delivered: true, status: res.status };
 }
 
-export const handler = (event: { job_id: string }) => deliverWebhook(lambdaDeps(), event);
+export const handler = lambdaHandler(deliverWebhook);

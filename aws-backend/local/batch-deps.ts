@@ -7,6 +7,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { ASYNC_JOB_MIN_BYTES, MAX_FAILED_ROW_SHARE, type BatchDeps } from "../lambdas/deps.ts";
+import { SDK_CLIENT_CONFIG } from "../lambdas/errors.ts";
 import type { LambdaName } from "../lib/batch-pipeline.ts";
 import { LOCAL_RESOURCES, localCredentials } from "./resources.ts";
 
@@ -24,7 +25,8 @@ export interface LocalEndpoint {
  * that role's policies from the stack; without `fn`, as the administrator (tests' set-up, scripts).
  */
 export function localBatchDeps(endpoint: LocalEndpoint, fn?: LambdaName, overrides: Partial<BatchDeps> = {}): BatchDeps {
-  const common = { endpoint: endpoint.url, region: endpoint.region, credentials: fn ? localCredentials(fn) : endpoint.credentials };
+  // The same retry and timeouts as in AWS (errors.ts): a local pass must survive what AWS's would.
+  const common = { ...SDK_CLIENT_CONFIG, endpoint: endpoint.url, region: endpoint.region, credentials: fn ? localCredentials(fn) : endpoint.credentials };
   return {
     // Path-style and no streamed checksums: what s3rver understands.
     s3: new S3Client({ ...common, forcePathStyle: true, requestChecksumCalculation: "WHEN_REQUIRED" }),

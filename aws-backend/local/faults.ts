@@ -1,6 +1,6 @@
 /**
  * Fault injection for reliability tests: for an operation (or "*"), fail the next N calls with
- * throttling or a 5xx, or add latency, optionally only for calls whose body contains a marker;
+ * throttling or a 5xx, drop their connection unanswered (`reset`), or add latency, optionally only for calls whose body contains a marker;
  * or (`document-error`, Comprehend's Batch* operations) answer the documents that contain the
  * marker with an ErrorList entry, as Comprehend does for a document it cannot process; or
  * (`job-failure`) end the next asynchronous sentiment jobs FAILED, as a job Comprehend gives up on. Set at
@@ -12,7 +12,7 @@ import { AwsError } from "./protocol.ts";
 export const FaultSchema = z.object({
   /** `Operation` or `service:Operation` (e.g. `DetectSentiment`, `s3:PutObject`), or `*`. */
   operation: z.string().min(1),
-  kind: z.enum(["throttle", "error", "latency", "document-error", "job-failure"]),
+  kind: z.enum(["throttle", "error", "latency", "reset", "document-error", "job-failure"]),
   /** For `document-error`: the ErrorList entry's ErrorCode. */
   errorCode: z.string().regex(/^[A-Z_]{1,64}$/).default("INTERNAL_SERVER_ERROR"),
   /** How many matching calls it affects; omitted: every call until cleared. */
@@ -37,6 +37,11 @@ const SERVICE_ERRORS: Record<string, { throttle: [number, string]; error: string
   sqs: { throttle: [400, "ThrottlingException"], error: "InternalError" },
   s3: { throttle: [503, "SlowDown"], error: "InternalError" },
 };
+
+/** Thrown by `apply` for a `reset` fault: the server drops the connection without an answer. */
+export class ConnectionReset extends Error {
+  override readonly name = "ConnectionReset";
+}
 
 export class FaultInjector {
   private faults: ActiveFault[] = [];
@@ -85,7 +90,7 @@ export class FaultInjector {
         (f.operation === "*" || f.operation === operation || f.operation === `${service}:${operation}`) &&
         (f.match === undefined || body.includes(f.match)),
     );
-    let failure: AwsError | undefined;
+    let failure: AwsError | ConnectionReset | undefined;
     for (const f of matching) {
       if (f.kind === "latency") {
         f.remaining--;
@@ -94,9 +99,11 @@ export class FaultInjector {
         f.remaining--;
         const names = SERVICE_ERRORS[service] ?? SERVICE_ERRORS.comprehend!;
         failure =
-          f.kind === "throttle"
-            ? new AwsError(names.throttle[0], names.throttle[1], "Rate exceeded (injected fault)")
-            : new AwsError(f.status, names.error, "Internal failure (injected fault)");
+          f.kind === "reset"
+            ? new ConnectionReset()
+            : f.kind === "throttle"
+              ? new AwsError(names.throttle[0], names.throttle[1], "Rate exceeded (injected fault)")
+              : new AwsError(f.status, names.error, "Internal failure (injected fault)");
       }
     }
     this.faults = this.faults.filter((f) => f.remaining > 0);

@@ -9,7 +9,7 @@ import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { COMPREHEND_TARGET_PREFIX } from "../../shared/comprehend.ts";
 import { verifySigV4, type LocalCredentials, type SigV4Failure } from "./sigv4.ts";
 import { AwsError, parseJsonBody, readBody, sendError, sendJson, type Protocol } from "./protocol.ts";
-import { FaultInjector, FaultSchema } from "./faults.ts";
+import { ConnectionReset, FaultInjector, FaultSchema } from "./faults.ts";
 import { Usage } from "./usage.ts";
 import { ComprehendService, type ComprehendOptions } from "./services/comprehend.ts";
 import { SentimentJobs } from "./services/comprehend-jobs.ts";
@@ -208,6 +208,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
         }
       }
     } catch (err) {
+      if (err instanceof ConnectionReset) return void req.socket.destroy();
       const awsError =
         err instanceof AwsError ? err : new AwsError(500, protocol === "s3" ? "InternalError" : "InternalFailure", "Internal failure");
       if (!(err instanceof AwsError)) console.error(`[local-aws] ${service}:${operation} failed:`, err);

@@ -22,9 +22,10 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { DynamoDBClient, UpdateItemCommand, type UpdateItemCommandInput } from "@aws-sdk/client-dynamodb";
 import { withResolvers } from "../../shared/deferred.ts";
 import { S3_PREFIXES } from "../../shared/jobs.ts";
-import { ASL_PATH, UPLOAD_DEADLINE_ASL_PATH, UPLOAD_DEADLINE_STATE_MACHINE_NAME } from "../lib/batch-pipeline-paths.ts";
+import { ASL_PATH, BATCH_STATE_MACHINE_NAME, UPLOAD_DEADLINE_ASL_PATH, UPLOAD_DEADLINE_STATE_MACHINE_NAME } from "../lib/batch-pipeline-paths.ts";
 import { aggregate } from "../lambdas/aggregate.ts";
 import type { BatchDeps } from "../lambdas/deps.ts";
+import { isTransient, runClassified } from "../lambdas/errors.ts";
 import { loadBatch } from "../lambdas/load-batch.ts";
 import { markFailed, type ExecutionStatusChange } from "../lambdas/mark-failed.ts";
 import { prepare } from "../lambdas/prepare.ts";
@@ -58,6 +59,9 @@ export function localDefinition(jobsTable: string): unknown {
 
 /** The stack's data-access role as the local endpoint names it (iam/principals.ts). */
 export const COMPREHEND_DATA_ACCESS_ROLE_ARN = `arn:aws:iam::${LOCAL_ACCOUNT}:role/comprehend-data-access`;
+
+/** Tries of a service integration's call that gets no answer at all (see `service` below). */
+const TRANSPORT_ATTEMPTS = 3;
 
 export interface LocalRunnerOptions {
   /** Each Lambda's deps, its clients signed as its own role. */
@@ -148,7 +152,10 @@ export class LocalStepFunctions {
     const ms = this.options.retryIntervalMs;
     let abort = () => {};
     const limits = new ExecutionLimits(countHistory ? this.options.limits : { ...this.options.limits, historyEvents: Number.MAX_SAFE_INTEGER }, () => abort());
+    const name = crypto.randomUUID();
     const execution = machine.run(input as never, {
+      // The context object's execution, as AWS gives it ($$.Execution.Id: prepare's claim).
+      context: { Execution: { Id: `arn:aws:states:${this.options.endpoint.region}:${LOCAL_ACCOUNT}:execution:${BATCH_STATE_MACHINE_NAME}:${name}`, Name: name, Input: input } } as never,
       overrides: {
         taskResourceLocalHandlers: { ...this.handlers(limits), ...this.mapHandlers(maps, limits, children) } as never,
         ...(ms === undefined ? {} : { retryIntervalOverrides: Object.fromEntries(names.map((n) => [n, ms])) }),
@@ -248,7 +255,10 @@ export class LocalStepFunctions {
     const { StateMachine } = await import("aws-local-stepfunctions");
     const dynamo = new DynamoDBClient({ endpoint: this.options.endpoint.url, region: this.options.endpoint.region, credentials: localCredentials("upload-deadline"), maxAttempts: 1 });
     const machine = new StateMachine(localUploadDeadlineDefinition(this.options.depsFor("prepare").table) as never, { validationOptions: { checkArn: false } as never });
+    const name = crypto.randomUUID();
     const execution = machine.run(input as never, {
+      // The context object's execution, as AWS gives it ($$.Execution.Id: prepare's claim).
+      context: { Execution: { Id: `arn:aws:states:${this.options.endpoint.region}:${LOCAL_ACCOUNT}:execution:${BATCH_STATE_MACHINE_NAME}:${name}`, Name: name, Input: input } } as never,
       overrides: {
         taskResourceLocalHandlers: {
           ExpireUnlessUploaded: async (params: UpdateItemCommandInput) => {
@@ -300,7 +310,8 @@ export class LocalStepFunctions {
         if (!limits.checkPayload(name, "input", input)) return never();
         let result;
         try {
-          result = { StatusCode: 200, Payload: await fn(depsFor(name), input.Payload) };
+          // As the exported handler runs it (lambdaHandler): its failure classified.
+          result = { StatusCode: 200, Payload: await runClassified(() => fn(depsFor(name), input.Payload)) };
         } catch (err) {
           // As Lambda reports a function error: Error = errorType, Cause = JSON with errorMessage.
           throw named((err as Error).name, JSON.stringify({ errorType: (err as Error).name, errorMessage: (err as Error).message }));
@@ -311,12 +322,18 @@ export class LocalStepFunctions {
       <I>(prefix: string, call: (input: I) => Promise<unknown>) =>
       async (input: I) => {
         if (!limits.checkPayload(prefix, "input", input)) return never();
-        let output: Record<string, unknown>;
-        try {
-          const { $metadata: _metadata, ...rest } = (await call(input)) as Record<string, unknown>;
-          output = rest;
-        } catch (err) {
-          throw named(`${prefix}.${(err as Error).name}`, (err as Error).message);
+        let output: Record<string, unknown> | undefined;
+        for (let attempt = 1; !output; attempt++) {
+          try {
+            const { $metadata: _metadata, ...rest } = (await call(input)) as Record<string, unknown>;
+            output = rest;
+          } catch (err) {
+            // A call that got no answer (a dropped connection, a timeout) is retried here, as
+            // AWS's own service makes its call; an AWS error is the state's Retry's to handle.
+            const noAnswer = isTransient(err) && (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === undefined;
+            if (!noAnswer || attempt === TRANSPORT_ATTEMPTS) throw named(`${prefix}.${(err as Error).name}`, (err as Error).message);
+            await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt * Math.random()));
+          }
         }
         return limits.checkPayload(prefix, "output", output) ? output : never();
       };

@@ -9,7 +9,7 @@ import { App } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import aslValidator from "asl-validator";
 import { AuraStreamStack } from "../../aws-backend/lib/aurastream-stack.ts";
-import { ASL_PATH } from "../../aws-backend/lib/batch-pipeline.ts";
+import { ASL_PATH, LAMBDA_NAMES } from "../../aws-backend/lib/batch-pipeline.ts";
 import { UPLOAD_DEADLINE_ASL_PATH, UPLOAD_DEADLINE_STATE_MACHINE_NAME } from "../../aws-backend/lib/batch-pipeline-paths.ts";
 
 let template: Template;
@@ -144,6 +144,32 @@ describe("state machine and Lambdas", () => {
     // The table update, and only the log-delivery calls Step Functions' logging needs.
     expect(actions).toContain("dynamodb:UpdateItem");
     expect(actions.filter((a) => !a.startsWith("logs:"))).toEqual(["dynamodb:UpdateItem"]);
+  });
+
+  it("retries every Lambda task's transient failures (TransientError) with backoff, and gives prepare its execution's id", () => {
+    const definition = JSON.parse(readFileSync(ASL_PATH, "utf8"));
+    const tasks: [string, { Resource?: string; Retry?: { ErrorEquals: string[]; MaxAttempts: number; JitterStrategy?: string }[] }][] = [];
+    const visit = (states: Record<string, any>) => {
+      for (const [name, state] of Object.entries(states)) {
+        if (state.ItemProcessor) visit(state.ItemProcessor.States);
+        if (state.Resource === "arn:aws:states:::lambda:invoke") tasks.push([name, state]);
+      }
+    };
+    visit(definition.States);
+    expect(tasks.map(([name]) => name).sort()).toEqual(["Aggregate", "LoadBatch", "MarkFailed", "Prepare", "SaveBatch", "SaveFailedBatch", "Webhook"]);
+    for (const [name, task] of tasks) {
+      const retry = task.Retry?.find((r) => r.ErrorEquals.includes("TransientError") || r.ErrorEquals.includes("States.ALL"));
+      expect(retry, name).toMatchObject({ JitterStrategy: "FULL" });
+      expect(retry!.MaxAttempts, name).toBeGreaterThanOrEqual(4);
+    }
+    expect(definition.States.Prepare.Parameters.Payload["execution.$"]).toBe("$$.Execution.Id");
+  });
+
+  it("exports a handler from each Lambda's entry file", async () => {
+    for (const name of LAMBDA_NAMES) {
+      const module = (await import(`../../aws-backend/lambdas/${name}.ts`)) as { handler?: unknown };
+      expect(typeof module.handler, name).toBe("function");
+    }
   });
 
   it("bundles six Lambdas for Node 22 on arm64, given the configured concurrency", () => {

@@ -1,0 +1,66 @@
+/**
+ * How a batch Lambda's failure reaches the state machine. The SDK clients already retry a
+ * transient fault a few times (SDK_CLIENT_CONFIG); one that outlasts them leaves the Lambda as a
+ * TransientError, which the state machine retries with its own, longer backoff (the ASL's Retry on
+ * "TransientError") before the job ends FAILED RETRIES_EXHAUSTED. Anything else (bad input, a
+ * permission refused, a missing job) fails at once with its own name, so its code says what it is.
+ */
+
+/** The Lambdas' SDK clients: 5 attempts with the SDK's jittered backoff, and no call that hangs. */
+export const SDK_CLIENT_CONFIG = {
+  maxAttempts: 5,
+  retryMode: "standard",
+  // A stalled connection is a timeout (retried), never a Lambda that waits out its own timeout.
+  requestHandler: { connectionTimeout: 3_000, requestTimeout: 30_000 },
+} as const;
+
+/** A fault that may pass: throttling, a 5xx, a timeout, a dropped connection. */
+export class TransientError extends Error {
+  override readonly name = "TransientError";
+}
+
+const THROTTLING = new Set([
+  "ThrottlingException",
+  "Throttling",
+  "TooManyRequestsException",
+  "ProvisionedThroughputExceededException",
+  "RequestLimitExceeded",
+  "SlowDown",
+  "RequestThrottled",
+]);
+/** Transport failures: no HTTP answer came. */
+const NETWORK = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "ENOTFOUND", "EAI_AGAIN", "ECONNABORTED", "TimeoutError", "RequestTimeout", "RequestTimeoutException"]);
+
+interface SdkLikeError {
+  name?: string;
+  code?: string;
+  $fault?: "client" | "server";
+  $retryable?: unknown;
+  $metadata?: { httpStatusCode?: number };
+}
+
+export function isTransient(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const e = err as Error & SdkLikeError;
+  if (e instanceof TransientError || THROTTLING.has(e.name) || NETWORK.has(e.name) || (e.code !== undefined && NETWORK.has(e.code))) return true;
+  const status = e.$metadata?.httpStatusCode;
+  if (status !== undefined) return status >= 500 || status === 429;
+  return e.$retryable !== undefined;
+}
+
+/** The error a Lambda ends with: a transient fault as TransientError (its name and status, never a payload), others as they are. */
+export function lambdaFailure(err: unknown): Error {
+  if (!isTransient(err) || err instanceof TransientError) return err instanceof Error ? err : new Error(String(err));
+  const e = err as Error & SdkLikeError;
+  const status = e.$metadata?.httpStatusCode;
+  return new TransientError(`${e.name}${e.code && e.code !== e.name ? ` ${e.code}` : ""}${status ? ` (HTTP ${status})` : ""} outlasted the SDK's retries`);
+}
+
+/** A Lambda's work, its failure classified: what each exported handler and the local runner call. */
+export async function runClassified<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw lambdaFailure(err);
+  }
+}
