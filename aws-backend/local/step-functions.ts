@@ -251,10 +251,14 @@ export class LocalStepFunctions {
     return { executionArn, startDate: entry.startDate };
   };
 
+  private uploadDeadlineMachine: import("aws-local-stepfunctions").StateMachine | undefined;
+  private uploadDeadlineDynamo: DynamoDBClient | undefined;
+
   private async runUploadDeadline(input: unknown, entry: { abort: () => void }): Promise<void> {
     const { StateMachine } = await import("aws-local-stepfunctions");
-    const dynamo = new DynamoDBClient({ endpoint: this.options.endpoint.url, region: this.options.endpoint.region, credentials: localCredentials("upload-deadline"), maxAttempts: 1 });
-    const machine = new StateMachine(localUploadDeadlineDefinition(this.options.depsFor("prepare").table) as never, { validationOptions: { checkArn: false } as never });
+    const dynamo = (this.uploadDeadlineDynamo ??= new DynamoDBClient({ endpoint: this.options.endpoint.url, region: this.options.endpoint.region, credentials: localCredentials("upload-deadline"), maxAttempts: 1 }));
+    // One machine for every deadline: validating the definition costs more than running it.
+    const machine = (this.uploadDeadlineMachine ??= new StateMachine(localUploadDeadlineDefinition(this.options.depsFor("prepare").table) as never, { validationOptions: { checkArn: false } as never }));
     const name = crypto.randomUUID();
     const execution = machine.run(input as never, {
       // The context object's execution, as AWS gives it ($$.Execution.Id: prepare's claim).

@@ -9,5 +9,7 @@ export default async function setup(project: TestProject) {
   // Comprehend's rates raised for the suite's bursts (test/backend/local-aws.throttling.test.ts uses AWS's).
   const { endpoint } = await startLocalStack({ port: 0, retryIntervalMs: 10, comprehend: { rates: { single: 2_000, batch: 1_000 } } });
   project.provide("awsEndpoint", endpoint.url);
+  project.provide("fuzzRuns", Number(process.env.FUZZ_RUNS ?? 1_000));
+  project.provide("fuzzSeed", process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED));
   return async () => endpoint.close();
 }

@@ -2,6 +2,9 @@
 declare module "vitest" {
   export interface ProvidedContext {
     awsEndpoint: string;
+    /** Generated cases per route in test/worker/fuzz.test.ts (FUZZ_RUNS), and a seed to replay (FUZZ_SEED). */
+    fuzzRuns: number;
+    fuzzSeed: number | undefined;
   }
 }
 export {};
