@@ -7,6 +7,7 @@
  * type (415) -> auth (401/403) -> rate limit (429) -> body read strictly + zod (400) -> handler.
  */
 import { ApiError } from "./errors.ts";
+import { discardUnreadBody } from "./middleware/body.ts";
 import { withConfig } from "./middleware/config.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { requestLog } from "./middleware/request-log.ts";
@@ -56,6 +57,7 @@ export function createApp(): Api {
 
   const allowed = allowedMethods(app);
   app.notFound((c) => {
+    discardUnreadBody(c.req.raw);
     const path = new URL(c.req.url).pathname;
     const methods = allowed(path);
     if (methods.length > 0) {
@@ -68,6 +70,7 @@ export function createApp(): Api {
   });
 
   app.onError((err, c) => {
+    discardUnreadBody(c.req.raw);
     const apiError =
       err instanceof ApiError ? err : new ApiError("INTERNAL_ERROR", "An internal error occurred. Quote the request id when reporting it.");
     if (!(err instanceof ApiError)) {

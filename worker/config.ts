@@ -31,6 +31,8 @@ const ConfigSchema = z.object({
   CACHE_TTL_SECONDS: integer(86_400, 60, 30 * 86_400),
   BREAKER_FAILURE_THRESHOLD: integer(5, 1, 1_000),
   BREAKER_COOLDOWN_MS: integer(30_000, 100, 3_600_000),
+  /** A body must have arrived this long after its request did: a client that stops sending gets a 408, not an open connection. */
+  BODY_READ_TIMEOUT_MS: integer(10_000, 100, 120_000),
   /** Largest batch payload accepted by /v1/analyze/async. */
   ASYNC_MAX_BYTES: integer(1024 * 1024, 1024, 100 * 1024 * 1024),
   /** How long a POST /v1/jobs upload URL works (S3 allows up to 7 days; short is safer). */

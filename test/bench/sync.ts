@@ -9,17 +9,12 @@
  * offered rate: hit rate, failures and Comprehend units saved.
  */
 import autocannon from "autocannon";
-import { Miniflare } from "miniflare";
-import { unstable_getMiniflareWorkerOptions } from "wrangler";
-import { fileURLToPath } from "node:url";
-import { localCredentials } from "../../aws-backend/local/resources.ts";
 import { startLocalAws } from "../../aws-backend/local/server.ts";
 import { billingUnits } from "../../shared/comprehend.ts";
 import { seededRandom, shuffle } from "../../shared/random.ts";
-import { createKey } from "../../worker/auth/api-keys.ts";
+import { startMiniflareWorker } from "../miniflare-worker.ts";
 import { SENTIMENT_FILES, readLangid, readSentimentFile } from "../datasets.ts";
 
-const root = fileURLToPath(new URL("../..", import.meta.url));
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const CONNECTIONS = 10;
 const COMPREHEND_LATENCY_MS = 100;
@@ -35,29 +30,9 @@ for (const operation of ["DetectSentiment", "BatchDetectSentiment", "DetectDomin
   endpoint.faults.add({ operation, kind: "latency", latencyMs: COMPREHEND_LATENCY_MS, status: 500 });
 }
 
-const { workerOptions } = unstable_getMiniflareWorkerOptions(`${root}wrangler.toml`);
-const mf = new Miniflare({
-  ...workerOptions,
-  name: "aurastream",
-  modules: true,
-  scriptPath: `${root}dist/index.js`,
-  bindings: {
-    ...workerOptions.bindings,
-    AWS_ENDPOINT_URL: endpoint.url,
-    AWS_ACCESS_KEY_ID: localCredentials("worker").accessKeyId,
-    AWS_SECRET_ACCESS_KEY: localCredentials("worker").secretAccessKey,
-  },
-  host: "127.0.0.1",
-  port: 0,
-  // The Worker logs a JSON line per request: drain them, do not print 50,000 lines.
-  handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {
-    stdout.resume();
-    stderr.resume();
-  },
-} as ConstructorParameters<typeof Miniflare>[0]);
-const url = (await mf.ready).toString().replace(/\/$/, "");
-const kv = await mf.getKVNamespace("KV");
-const newKey = async () => (await createKey(kv as never, { tenant: "bench", tier: "premium" })).key;
+const worker = await startMiniflareWorker(endpoint.url);
+const url = worker.url;
+const newKey = () => worker.newKey("premium");
 
 interface Figures {
   rps: number;
@@ -216,7 +191,7 @@ const down = await cannon({
 console.log(`${row(`Comprehend down @ ${MISS_RATES[0]}/s`, down)}   answered by the embedded engine ${fallbacks}`);
 console.log(`Comprehend down: p50 ${down.p50} ms, p99 ${down.p99} ms   (target < 1,000 ms)`);
 
-await mf.dispose();
+await worker.dispose();
 await endpoint.close();
 
 function shuffled<T>(items: T[], random: () => number): T[] {

@@ -96,6 +96,23 @@ describe("POST /v1/analyze/sync (errors)", () => {
     expect(sent).toBeLessThan(10);
   });
 
+  it("answers a body that stops arriving with 408 at the body deadline, and one cut off with 400", async () => {
+    const start = (then: (c: ReadableStreamDefaultController<Uint8Array>) => void) =>
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('{"text":"half a'));
+          then(controller);
+        },
+      });
+    const started = Date.now();
+    const stalled = await call("/v1/analyze/sync", { body: start(() => undefined) as unknown as string, env: { BODY_READ_TIMEOUT_MS: "300" } });
+    const error = await expectError(stalled, 408, "REQUEST_TIMEOUT", "body");
+    expect(error.message).toMatch(/within 0.3 s/);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    const cut = await call("/v1/analyze/sync", { body: start((c) => c.error(new Error("connection reset"))) as unknown as string });
+    expect((await expectError(cut, 400, "VALIDATION_ERROR", "body")).message).toMatch(/ended before/);
+  });
+
   it("answers 401 without a key or with an unknown one, and 403 for a disabled key", async () => {
     const noKey = await expectError(await call("/v1/analyze/sync", { key: null, body: { text: "hi" } }), 401, "UNAUTHORIZED");
     expect(noKey.message).toMatch(/Authorization: Bearer/);

@@ -56,4 +56,4 @@ export function errorResponses(codes: readonly ErrorCode[]): RouteConfig["respon
 /** The answers of every authenticated route, before its own. */
 export const AUTHENTICATED_ERRORS = ["UNAUTHORIZED", "FORBIDDEN", "RATE_LIMIT_EXCEEDED", "CONFIG_ERROR"] as const satisfies readonly ErrorCode[];
 /** ... and of every route with a body. */
-export const BODY_ERRORS = ["VALIDATION_ERROR", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE"] as const satisfies readonly ErrorCode[];
+export const BODY_ERRORS = ["VALIDATION_ERROR", "REQUEST_TIMEOUT", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE"] as const satisfies readonly ErrorCode[];
