@@ -68,6 +68,8 @@ export interface JobRow {
   webhook_delivered_at?: string;
   /** AWAITING_UPLOAD jobs: when the upload URL stops working, and the size it was signed for. */
   upload_expires_at?: string;
+  /** When the job ends UPLOAD_EXPIRED if its file has not come: the URL's expiry plus the grace for an upload in flight. */
+  upload_deadline_at?: string;
   upload_bytes?: number;
   /** Set by the first execution that prepares the job; a duplicate start finds it and stops. */
   prepared_at?: string;
@@ -78,6 +80,17 @@ export interface JobRow {
 }
 
 export const jobPk = (jobId: string) => `job#${jobId}`;
+
+/**
+ * The table's index of jobs by status and creation time (sparse: idempotency rows have no
+ * status), with what the stale-job sweeper needs to judge a job without reading its row.
+ */
+export const JOBS_STATUS_INDEX = {
+  name: "by-status",
+  partitionKey: "status",
+  sortKey: "created_at",
+  projected: ["job_id", "upload_key", "upload_expires_at", "upload_deadline_at", "prepared_by"],
+} as const;
 
 /** Jobs and their results are kept 30 days (the bucket's processed/ lifecycle too). */
 export const JOB_RETENTION_DAYS = 30;

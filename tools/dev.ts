@@ -1,12 +1,13 @@
 /**
  * `npm run dev`: the local AWS endpoint (127.0.0.1:4566) and the Worker under `wrangler dev`
- * (127.0.0.1:8787), offline. Ctrl-C or SIGTERM stops both and leaves no process behind:
+ * (127.0.0.1:8787), offline; local AWS state kept in .aurastream-local/ (`-- --fresh`: start empty). Ctrl-C or SIGTERM stops both and leaves no process behind:
  * wrangler runs in its own process group, which is signalled as a whole.
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { startLocalStack } from "../aws-backend/local/stack.ts";
-import { localCredentials, localSettingsFromEnv } from "../aws-backend/local/resources.ts";
+import { rmSync } from "node:fs";
+import { localCredentials, localDataDir, localSettingsFromEnv } from "../aws-backend/local/resources.ts";
 import { createKey, LOCAL_DEV_KEY, LOCAL_DEV_TENANT } from "../worker/auth/api-keys.ts";
 import { WranglerKv } from "./wrangler-kv.ts";
 
@@ -15,9 +16,12 @@ const WORKER_PORT = Number(process.env.WORKER_PORT ?? 8787);
 const READY_TIMEOUT_MS = 60_000;
 const started = Date.now();
 
-const { endpoint } = await startLocalStack({ ...localSettingsFromEnv(), log: console.log });
+// Jobs, objects and queues outlive a restart; `npm run dev -- --fresh` starts empty (the Worker's KV and Durable Objects too).
+const dataDir = localDataDir(root);
+if (process.argv.includes("--fresh")) rmSync(`${root}.wrangler/state`, { recursive: true, force: true });
+const { endpoint } = await startLocalStack({ ...localSettingsFromEnv(), dataDir, log: console.log });
 const workerCredentials = localCredentials("worker");
-console.log(`[dev] local AWS endpoint on ${endpoint.url}`);
+console.log(`[dev] local AWS endpoint on ${endpoint.url}, state in ${dataDir ?? "memory"}${process.argv.includes("--fresh") ? " (fresh)" : ""}`);
 
 // The contract's local key (premium), in the KV state wrangler dev is about to serve.
 await createKey(new WranglerKv({ remote: false }), { key: LOCAL_DEV_KEY, tenant: LOCAL_DEV_TENANT, tier: "premium" });

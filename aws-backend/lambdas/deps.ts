@@ -5,6 +5,7 @@
 import { ComprehendClient } from "@aws-sdk/client-comprehend";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
+import { SFNClient } from "@aws-sdk/client-sfn";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { z } from "zod";
@@ -14,6 +15,8 @@ export interface BatchDeps {
   s3: S3Client;
   dynamo: DynamoDBDocumentClient;
   comprehend: ComprehendClient;
+  /** The stale-job sweeper asks Step Functions whether a job's execution still runs. */
+  stepFunctions: SFNClient;
   bucket: string;
   table: string;
   maxConcurrency: number;
@@ -71,6 +74,7 @@ export function depsFromEnvironment(env: NodeJS.ProcessEnv = process.env): Batch
     s3: new S3Client(SDK_CLIENT_CONFIG),
     dynamo: DynamoDBDocumentClient.from(new DynamoDBClient(SDK_CLIENT_CONFIG), { marshallOptions: { removeUndefinedValues: true } }),
     comprehend: new ComprehendClient(SDK_CLIENT_CONFIG),
+    stepFunctions: new SFNClient(SDK_CLIENT_CONFIG),
     bucket: vars.JOBS_BUCKET,
     table: vars.JOBS_TABLE,
     maxConcurrency: vars.MAX_CONCURRENCY,

@@ -244,9 +244,11 @@ async function claim(deps: BatchDeps, jobId: string, at: string, execution: stri
     await updateJob(deps, jobId, { prepared_at: at, ...(execution ? { prepared_by: execution } : {}) }, undefined, {
       // PENDING (its body came through the Worker) or AWAITING_UPLOAD (its file came): not a job
       // its upload deadline has already ended FAILED, so a late object cannot revive it.
-      expression: `(#claim_status = :pending OR #claim_status = :awaiting) AND (attribute_not_exists(prepared_at)${execution ? " OR #claimed_by = :execution" : ""})`,
+      // The same execution may also find it PROCESSING: started over from the top (the local
+      // runner resuming an execution a stopped process left in flight).
+      expression: `((#claim_status = :pending OR #claim_status = :awaiting) AND attribute_not_exists(prepared_at))${execution ? " OR (#claimed_by = :execution AND (#claim_status = :pending OR #claim_status = :awaiting OR #claim_status = :processing))" : ""}`,
       names: { "#claim_status": "status", ...(execution ? { "#claimed_by": "prepared_by" } : {}) },
-      values: { ":pending": "PENDING", ":awaiting": "AWAITING_UPLOAD", ...(execution ? { ":execution": execution } : {}) },
+      values: { ":pending": "PENDING", ":awaiting": "AWAITING_UPLOAD", ...(execution ? { ":execution": execution, ":processing": "PROCESSING" } : {}) },
     });
     return true;
   } catch (err) {

@@ -18,13 +18,13 @@ import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { S3_PREFIXES } from "../../shared/jobs.ts";
+import { JOBS_STATUS_INDEX, S3_PREFIXES } from "../../shared/jobs.ts";
 import { ASL_PATH, BATCH_STATE_MACHINE_NAME } from "./batch-pipeline-paths.ts";
 
 export { ASL_PATH };
 const LAMBDAS = fileURLToPath(new URL("../lambdas/", import.meta.url));
 
-export const LAMBDA_NAMES = ["prepare", "load-batch", "save-batch", "aggregate", "webhook", "mark-failed"] as const;
+export const LAMBDA_NAMES = ["prepare", "load-batch", "save-batch", "aggregate", "webhook", "mark-failed", "sweep-stale-jobs"] as const;
 export type LambdaName = (typeof LAMBDA_NAMES)[number];
 
 /**
@@ -38,7 +38,11 @@ export const LAMBDA_MEMORY_MB: Record<LambdaName, number> = {
   aggregate: 512,
   webhook: 256,
   "mark-failed": 256,
+  "sweep-stale-jobs": 256,
 };
+
+/** How often the stale-job sweeper runs (its bounds are in lambdas/sweep-stale-jobs.ts). */
+export const SWEEP_INTERVAL = Duration.minutes(15);
 
 export interface BatchPipelineProps {
   bucket: s3.IBucket;
@@ -56,6 +60,7 @@ export class BatchPipeline extends Construct {
   readonly stateMachine: sfn.StateMachine;
   readonly rule: events.Rule;
   readonly executionFailedRule: events.Rule;
+  readonly sweepRule: events.Rule;
   readonly webhookSecret: secretsmanager.Secret;
   readonly comprehendDataAccessRole: iam.Role;
 
@@ -97,6 +102,7 @@ export class BatchPipeline extends Construct {
       aggregate: make("aggregate", Duration.minutes(15)),
       webhook: make("webhook", Duration.seconds(30)),
       "mark-failed": make("mark-failed", Duration.minutes(1)),
+      "sweep-stale-jobs": make("sweep-stale-jobs", Duration.minutes(5)),
     };
 
     // Narrow grants: each function gets the prefixes and calls it uses.
@@ -113,6 +119,13 @@ export class BatchPipeline extends Construct {
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources: [table.tableArn] }));
     }
     this.webhookSecret.grantRead(f.webhook);
+    // The sweeper reads the status index, checks a payload's presence and an execution's state, ends a job.
+    const sweeper = f["sweep-stale-jobs"];
+    sweeper.addToRolePolicy(new iam.PolicyStatement({ actions: ["dynamodb:Query"], resources: [`${table.tableArn}/index/${JOBS_STATUS_INDEX.name}`] }));
+    sweeper.addToRolePolicy(new iam.PolicyStatement({ actions: ["dynamodb:UpdateItem"], resources: [table.tableArn] }));
+    sweeper.addToRolePolicy(new iam.PolicyStatement({ actions: ["s3:GetObject"], resources: [bucket.arnForObjects(`${S3_PREFIXES.uploads}*`)] }));
+    // Without it S3 answers a missing payload 403, not 404: the sweeper could not tell it is missing.
+    sweeper.addToRolePolicy(new iam.PolicyStatement({ actions: ["s3:ListBucket"], resources: [bucket.bucketArn] }));
 
     // Comprehend's asynchronous jobs read their input and write their output as this role, and
     // only under the work folders of jobs (processed/<job_id>/work/comprehend/).
@@ -144,7 +157,7 @@ export class BatchPipeline extends Construct {
       tracingEnabled: true,
       timeout: Duration.hours(6),
     });
-    for (const fn of Object.values(f)) fn.grantInvoke(this.stateMachine);
+    for (const [name, fn] of Object.entries(f)) if (name !== "sweep-stale-jobs") fn.grantInvoke(this.stateMachine);
     const sm = this.stateMachine;
     sm.addToRolePolicy(new iam.PolicyStatement({ actions: ["comprehend:BatchDetectSentiment", "comprehend:StartSentimentDetectionJob", "comprehend:DescribeSentimentDetectionJob"], resources: ["*"] }));
     sm.addToRolePolicy(
@@ -167,6 +180,19 @@ export class BatchPipeline extends Construct {
       }),
     );
     this.stateMachine.addToRolePolicy(new iam.PolicyStatement({ actions: ["dynamodb:UpdateItem"], resources: [table.tableArn] }));
+    sweeper.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ["states:DescribeExecution"],
+        resources: [stack.formatArn({ service: "states", resource: "execution", resourceName: `${BATCH_STATE_MACHINE_NAME}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      }),
+    );
+
+    // The backstop: any job left open past its bound (a lost event, a lost execution) ends FAILED.
+    this.sweepRule = new events.Rule(this, "SweepStaleJobs", {
+      description: "Ends FAILED, with a code, jobs whose execution is gone or that waited past their bound",
+      schedule: events.Schedule.rate(SWEEP_INTERVAL),
+      targets: [new targets.LambdaFunction(sweeper, { retryAttempts: 2, maxEventAge: SWEEP_INTERVAL })],
+    });
 
     // An execution that fails past its Catch (a terminal error such as States.DataLimitExceeded,
     // the history quota, a timeout, mark-failed's own retries spent) still ends its job FAILED.

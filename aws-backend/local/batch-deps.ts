@@ -5,6 +5,7 @@
 import { ComprehendClient } from "@aws-sdk/client-comprehend";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
+import { SFNClient } from "@aws-sdk/client-sfn";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { ASYNC_JOB_MIN_BYTES, MAX_FAILED_ROW_SHARE, type BatchDeps } from "../lambdas/deps.ts";
 import { SDK_CLIENT_CONFIG } from "../lambdas/errors.ts";
@@ -32,6 +33,7 @@ export function localBatchDeps(endpoint: LocalEndpoint, fn?: LambdaName, overrid
     s3: new S3Client({ ...common, forcePathStyle: true, requestChecksumCalculation: "WHEN_REQUIRED" }),
     dynamo: DynamoDBDocumentClient.from(new DynamoDBClient(common), { marshallOptions: { removeUndefinedValues: true } }),
     comprehend: new ComprehendClient(common),
+    stepFunctions: new SFNClient(common),
     bucket: LOCAL_RESOURCES.bucket,
     table: LOCAL_RESOURCES.jobsTable,
     maxConcurrency: 4,

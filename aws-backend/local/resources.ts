@@ -2,6 +2,8 @@
  * The AWS resources the local endpoint creates at start: the same names the Worker's local
  * configuration (wrangler.toml [vars]) points at.
  */
+import { mkdirSync, rmSync } from "node:fs";
+
 export const LOCAL_RESOURCES = {
   bucket: "aurastream-jobs",
   jobsTable: "aurastream-jobs",
@@ -16,6 +18,19 @@ export const LOCAL_DEFAULTS = {
   accessKeyId: "test",
   secretAccessKey: "test",
 } as const;
+
+/**
+ * Where `npm run dev` and `npm run local-aws` keep S3, DynamoDB, SQS and the executions in
+ * flight: LOCAL_AWS_DATA_DIR, else .aurastream-local/ in the checkout (gitignored). `--fresh`
+ * empties it first; LOCAL_AWS_DATA_DIR=memory keeps nothing.
+ */
+export function localDataDir(root: string, argv: readonly string[] = process.argv, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const dir = env.LOCAL_AWS_DATA_DIR ?? `${root.replace(/\/$/, "")}/.aurastream-local`;
+  if (dir === "memory") return undefined;
+  if (argv.includes("--fresh")) rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
 
 /** The endpoint's settings from LOCAL_AWS_* and AWS_REGION, falling back to the defaults. */
 export function localSettingsFromEnv(env: NodeJS.ProcessEnv = process.env) {

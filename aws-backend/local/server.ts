@@ -5,8 +5,10 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import { join } from "node:path";
 import { COMPREHEND_TARGET_PREFIX } from "../../shared/comprehend.ts";
+import { JOBS_STATUS_INDEX } from "../../shared/jobs.ts";
 import { verifySigV4, type LocalCredentials, type SigV4Failure } from "./sigv4.ts";
 import { AwsError, parseJsonBody, readBody, sendError, sendJson, type Protocol } from "./protocol.ts";
 import { ConnectionReset, FaultInjector, FaultSchema } from "./faults.ts";
@@ -32,8 +34,12 @@ export interface LocalAwsOptions {
   port?: number;
   region?: string;
   credentials?: LocalCredentials;
-  /** Where s3rver keeps objects; a fresh temporary folder when omitted. */
-  s3Directory?: string;
+  /**
+   * Where S3 objects (s3rver), DynamoDB tables (dynalite's LevelDB) and SQS messages are kept,
+   * so they outlive the process (`npm run dev`); omitted, S3 uses a temporary folder and the
+   * others memory, all gone at close.
+   */
+  dataDir?: string;
   /**
    * IAM from the stack's own policies (default on): each principal's calls are checked against
    * its policies and the resources' policies; `false` makes every known key an administrator.
@@ -45,6 +51,8 @@ export interface LocalAwsOptions {
   onObjectCreated?: (event: { bucket: string; key: string }) => void;
   /** Step Functions' StartExecution (the local runner); absent: no state machine exists here. */
   onStartExecution?: (request: { stateMachineArn: string; name?: string; input?: string }) => { executionArn: string; startDate: number };
+  /** Step Functions' DescribeExecution (the local runner's executions since it started). */
+  onDescribeExecution?: (request: { executionArn: string }) => { executionArn: string; status: string; startDate: number; stopDate?: number };
 }
 
 export interface LocalAws {
@@ -127,7 +135,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   const authorizer = new Authorizer(options.iam === false ? { principals: [], resourcePolicies: [] } : stackIam(stackTemplate(region), region), credentials, region);
   const usage = new Usage();
   const faults = new FaultInjector();
-  const backends = await startBackends({ buckets: [LOCAL_RESOURCES.bucket], dataDir: options.s3Directory });
+  const backends = await startBackends({ buckets: [LOCAL_RESOURCES.bucket], dataDir: options.dataDir });
   let url = "";
   const comprehendJobs = new SentimentJobs({
     region,
@@ -146,7 +154,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   const comprehend = new ComprehendService(usage, { documentError: (op, text) => faults.documentError(op, text), jobs: comprehendJobs, ...options.comprehend });
   // Load the engines' models now, not on the first call (about 1.5 s, longer than a deadline).
   comprehend.warmUp();
-  const sqs = new SqsService(() => url, region);
+  const sqs = new SqsService(() => url, region, options.dataDir === undefined ? undefined : join(options.dataDir, "sqs.json"));
 
   const corsRules = bucketCorsRules(stackTemplate(region));
 
@@ -191,9 +199,15 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
         case "dynamodb":
           return await forward(backends.dynamoPort, request, res);
         case "states": {
-          if (operation !== "StartExecution") throw new AwsError(400, "UnknownOperationException", `Unknown operation ${operation}`);
-          if (!options.onStartExecution) throw new AwsError(400, "StateMachineDoesNotExist", `State Machine Does Not Exist: '${String(json!.stateMachineArn)}'`);
-          return sendJson(res, 200, options.onStartExecution(json as { stateMachineArn: string; name?: string; input?: string }), "application/x-amz-json-1.0");
+          if (operation === "StartExecution") {
+            if (!options.onStartExecution) throw new AwsError(400, "StateMachineDoesNotExist", `State Machine Does Not Exist: '${String(json!.stateMachineArn)}'`);
+            return sendJson(res, 200, options.onStartExecution(json as { stateMachineArn: string; name?: string; input?: string }), "application/x-amz-json-1.0");
+          }
+          if (operation === "DescribeExecution") {
+            if (!options.onDescribeExecution) throw new AwsError(400, "ExecutionDoesNotExist", `Execution Does Not Exist: '${String(json!.executionArn)}'`);
+            return sendJson(res, 200, options.onDescribeExecution(json as { executionArn: string }), "application/x-amz-json-1.0");
+          }
+          throw new AwsError(400, "UnknownOperationException", `Unknown operation ${operation}`);
         }
         default: {
           const hidesMissing = authorizer.hidesMissingKey(principal, call);
@@ -292,18 +306,35 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   };
 }
 
+/** The stack's jobs table, unless a kept data folder has it already. */
 async function createJobsTable(dynamoPort: number, region: string): Promise<void> {
   const client = new DynamoDBClient({
     endpoint: `http://127.0.0.1:${dynamoPort}`,
     region,
     credentials: { accessKeyId: "local", secretAccessKey: "local" },
   });
+  const existing = await client.send(new ListTablesCommand({}));
+  if (existing.TableNames?.includes(LOCAL_RESOURCES.jobsTable)) return client.destroy();
   await client.send(
     new CreateTableCommand({
       TableName: LOCAL_RESOURCES.jobsTable,
       BillingMode: "PAY_PER_REQUEST",
-      AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
+      AttributeDefinitions: [
+        { AttributeName: "pk", AttributeType: "S" },
+        { AttributeName: JOBS_STATUS_INDEX.partitionKey, AttributeType: "S" },
+        { AttributeName: JOBS_STATUS_INDEX.sortKey, AttributeType: "S" },
+      ],
       KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: JOBS_STATUS_INDEX.name,
+          KeySchema: [
+            { AttributeName: JOBS_STATUS_INDEX.partitionKey, KeyType: "HASH" },
+            { AttributeName: JOBS_STATUS_INDEX.sortKey, KeyType: "RANGE" },
+          ],
+          Projection: { ProjectionType: "INCLUDE", NonKeyAttributes: [...JOBS_STATUS_INDEX.projected] },
+        },
+      ],
     }),
   );
   client.destroy();

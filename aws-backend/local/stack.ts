@@ -4,8 +4,10 @@
  * machine runner it starts on each upload — what `npm run dev`, `npm run local-aws`, the benches
  * and the end-to-end tests run.
  */
+import { join } from "node:path";
 import type { BatchDeps } from "../lambdas/deps.ts";
-import type { LambdaName } from "../lib/batch-pipeline.ts";
+import { sweepStaleJobs } from "../lambdas/sweep-stale-jobs.ts";
+import { SWEEP_INTERVAL, type LambdaName } from "../lib/batch-pipeline.ts";
 import { localBatchDeps } from "./batch-deps.ts";
 import { LocalEventBus, type EventDeliveryOptions } from "./events.ts";
 import type { ExecutionLimitOptions } from "./execution-limits.ts";
@@ -30,6 +32,8 @@ export async function startLocalStack(
     log?: (line: string) => void;
     events?: EventDeliveryOptions;
     limits?: ExecutionLimitOptions;
+    /** How often the stale-job sweeper runs (default: the stack's schedule, 15 minutes; 0: never). */
+    sweepIntervalMs?: number;
   } = {},
 ): Promise<LocalStack> {
   let stepFunctions: LocalStepFunctions | undefined;
@@ -41,20 +45,33 @@ export async function startLocalStack(
       if (!stepFunctions) throw new Error("the runner is not ready");
       return stepFunctions.startExecution(request);
     },
+    onDescribeExecution: (request) => {
+      if (!stepFunctions) throw new Error("the runner is not ready");
+      return stepFunctions.describeExecution(request);
+    },
   });
   const deps = new Map<LambdaName, BatchDeps>();
+  const depsFor = (fn: LambdaName) => deps.get(fn) ?? deps.set(fn, localBatchDeps(endpoint, fn, options.batch)).get(fn)!;
   stepFunctions = new LocalStepFunctions({
-    depsFor: (fn) => deps.get(fn) ?? deps.set(fn, localBatchDeps(endpoint, fn, options.batch)).get(fn)!,
+    depsFor,
     endpoint,
     retryIntervalMs: options.retryIntervalMs,
     waitMs: options.waitMs,
     limits: options.limits,
     log: options.log,
+    journalFile: options.dataDir === undefined ? undefined : join(options.dataDir, "executions.json"),
   });
   const runner = stepFunctions;
+  // What a stopped process left in flight is taken up again, not left open.
+  runner.resume();
+  // The stack's EventBridge schedule: the sweeper, signed as its own role.
+  const sweepEvery = options.sweepIntervalMs ?? SWEEP_INTERVAL.toMilliseconds();
+  const sweeper = sweepEvery > 0 ? setInterval(() => void sweepStaleJobs(depsFor("sweep-stale-jobs")).catch((err: Error) => options.log?.(`[sweeper] sweep failed: ${err.name}`)), sweepEvery) : undefined;
+  sweeper?.unref();
   // Closing the endpoint also stops the executions still waiting on a deadline (their timers).
   const close = endpoint.close.bind(endpoint);
   endpoint.close = async () => {
+    clearInterval(sweeper);
     runner.stopWaiting();
     await close();
   };

@@ -8,7 +8,8 @@
  * when an execution fails, does what the stack's EventBridge rule on "Execution Status Change"
  * does on AWS: hands the event to the mark-failed Lambda.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import {
   BatchDetectSentimentCommand,
   ComprehendClient,
@@ -74,6 +75,15 @@ export interface LocalRunnerOptions {
   /** Step Functions' quotas (default: AWS's); tests lower them to trip them with small jobs. */
   limits?: ExecutionLimitOptions;
   log?: (line: string) => void;
+  /** Where the executions in flight are kept across restarts (the local data folder); none: not kept. */
+  journalFile?: string;
+}
+
+/** An execution in flight, as the journal keeps it. */
+interface JournalEntry {
+  kind: "batch" | "deadline";
+  name: string;
+  input: string;
 }
 
 /** How the last executions ended, for tests and benches. */
@@ -108,10 +118,67 @@ export class LocalStepFunctions {
     void this.start({ "detail-type": "Object Created", source: "aws.s3", detail: { bucket: { name: event.bucket }, object: { key: event.key } } });
   };
 
+  /** The batch executions of this runner by ARN, as DescribeExecution tells them (the newest 10,000). */
+  private readonly described = new Map<string, { executionArn: string; status: string; startDate: number; stopDate?: number }>();
+
+  /** DescribeExecution, as Step Functions answers it: a batch or upload-deadline execution this runner started. */
+  describeExecution = (request: { executionArn: string }): { executionArn: string; status: string; startDate: number; stopDate?: number } => {
+    const batch = this.described.get(request.executionArn);
+    if (batch) return batch;
+    const deadline = [...this.deadlines.values()].find((d) => d.executionArn === request.executionArn);
+    if (deadline) return { executionArn: deadline.executionArn, status: "RUNNING", startDate: deadline.startDate };
+    throw new AwsError(400, "ExecutionDoesNotExist", `Execution Does Not Exist: '${request.executionArn}'`);
+  };
+
+  /**
+   * The executions in flight, kept in `journalFile` (when given) so a restarted runner takes them
+   * up again (resume) instead of leaving their jobs open: the batch ones and the deadlines.
+   */
+  private readonly journal = new Map<string, JournalEntry>();
+  private closing = false;
+
+  private record(entry: JournalEntry | undefined, name: string): void {
+    if (this.closing || !this.options.journalFile) return;
+    if (entry) this.journal.set(name, entry);
+    else this.journal.delete(name);
+    mkdirSync(dirname(this.options.journalFile), { recursive: true });
+    writeFileSync(`${this.options.journalFile}.tmp`, JSON.stringify([...this.journal.values()]));
+    renameSync(`${this.options.journalFile}.tmp`, this.options.journalFile);
+  }
+
+  /**
+   * Starts again, under their own names, the executions a previous process left in flight: a
+   * batch execution from its start (as a retried execution would, its job re-claimed by the same
+   * execution id), a deadline to wait out what is left of its wait. Returns how many.
+   */
+  resume(): number {
+    const file = this.options.journalFile;
+    if (!file || !existsSync(file)) return 0;
+    const entries = JSON.parse(readFileSync(file, "utf8")) as JournalEntry[];
+    for (const entry of entries) {
+      if (entry.kind === "batch") void this.start(JSON.parse(entry.input), entry.name);
+      else this.startExecution({ stateMachineArn: this.uploadDeadlineArn(), name: entry.name, input: entry.input });
+    }
+    if (entries.length) this.options.log?.(`[step-functions] resumed ${entries.length} execution(s) left in flight`);
+    return entries.length;
+  }
+
   /** Starts an execution; it counts as running from this call on. */
-  start(input: unknown): Promise<unknown> {
+  start(input: unknown, name: string = crypto.randomUUID()): Promise<unknown> {
     this.started++;
-    const done = this.execute(input);
+    this.record({ kind: "batch", name, input: JSON.stringify(input) }, name);
+    const executionArn = `arn:aws:states:${this.options.endpoint.region}:${LOCAL_ACCOUNT}:execution:${BATCH_STATE_MACHINE_NAME}:${name}`;
+    const record: { executionArn: string; status: string; startDate: number; stopDate?: number } = { executionArn, status: "RUNNING", startDate: Date.now() / 1000 };
+    this.described.set(executionArn, record);
+    if (this.described.size > 10_000) this.described.delete(this.described.keys().next().value!);
+    const done = this.execute(input, name).then(
+      (output) => {
+        record.status = output && typeof output === "object" && "error" in output ? "FAILED" : "SUCCEEDED";
+        record.stopDate = Date.now() / 1000;
+        this.record(undefined, name);
+        return output;
+      },
+    );
     this.running.add(done);
     void done.finally(() => this.running.delete(done));
     return done;
@@ -121,9 +188,9 @@ export class LocalStepFunctions {
   /** The Distributed Maps' child executions, as they ended. */
   readonly children: ExecutionRecord[] = [];
 
-  private async execute(input: unknown): Promise<unknown> {
+  private async execute(input: unknown, name: string): Promise<unknown> {
     const { definition, maps } = withLocalDistributedMaps(localDefinition(this.options.depsFor("prepare").table) as never);
-    const outcome = await this.run(definition, maps, input, true);
+    const outcome = await this.run(definition, maps, input, true, name);
     this.executions.push({ status: outcome.status, historyEvents: outcome.historyEvents, largestPayloadBytes: outcome.largestPayloadBytes, error: outcome.error });
     this.children.push(...outcome.children);
     if (outcome.status === "SUCCEEDED") {
@@ -145,6 +212,7 @@ export class LocalStepFunctions {
     maps: Map<string, DistributedMapSpec>,
     input: unknown,
     countHistory: boolean,
+    name: string = crypto.randomUUID(),
   ): Promise<ChildOutcome & { historyEvents: number; largestPayloadBytes: number; children: ExecutionRecord[] }> {
     const children: ExecutionRecord[] = [];
     const machine = await this.machineOf(definition);
@@ -152,7 +220,6 @@ export class LocalStepFunctions {
     const ms = this.options.retryIntervalMs;
     let abort = () => {};
     const limits = new ExecutionLimits(countHistory ? this.options.limits : { ...this.options.limits, historyEvents: Number.MAX_SAFE_INTEGER }, () => abort());
-    const name = crypto.randomUUID();
     const execution = machine.run(input as never, {
       // The context object's execution, as AWS gives it ($$.Execution.Id: prepare's claim).
       context: { Execution: { Id: `arn:aws:states:${this.options.endpoint.region}:${LOCAL_ACCOUNT}:execution:${BATCH_STATE_MACHINE_NAME}:${name}`, Name: name, Input: input } } as never,
@@ -235,7 +302,7 @@ export class LocalStepFunctions {
    */
   startExecution = (request: { stateMachineArn: string; name?: string; input?: string }): { executionArn: string; startDate: number } => {
     const { region } = this.options.endpoint;
-    const arn = `arn:aws:states:${region}:${LOCAL_ACCOUNT}:stateMachine:${UPLOAD_DEADLINE_STATE_MACHINE_NAME}`;
+    const arn = this.uploadDeadlineArn();
     if (request.stateMachineArn !== arn) throw new AwsError(400, "StateMachineDoesNotExist", `State Machine Does Not Exist: '${request.stateMachineArn}'`);
     const name = request.name ?? crypto.randomUUID();
     const input = request.input ?? "{}";
@@ -247,22 +314,22 @@ export class LocalStepFunctions {
     const executionArn = `arn:aws:states:${region}:${LOCAL_ACCOUNT}:execution:${UPLOAD_DEADLINE_STATE_MACHINE_NAME}:${name}`;
     const entry = { input, executionArn, startDate: Date.now() / 1000, abort: () => {} };
     this.deadlines.set(name, entry);
-    void this.runUploadDeadline(JSON.parse(input) as unknown, entry);
+    this.record({ kind: "deadline", name, input }, name);
+    void this.runUploadDeadline(JSON.parse(input) as unknown, entry).then(() => this.record(undefined, name));
     return { executionArn, startDate: entry.startDate };
   };
 
   private uploadDeadlineMachine: import("aws-local-stepfunctions").StateMachine | undefined;
   private uploadDeadlineDynamo: DynamoDBClient | undefined;
 
-  private async runUploadDeadline(input: unknown, entry: { abort: () => void }): Promise<void> {
+  private async runUploadDeadline(input: unknown, entry: { executionArn: string; abort: () => void }): Promise<void> {
     const { StateMachine } = await import("aws-local-stepfunctions");
     const dynamo = (this.uploadDeadlineDynamo ??= new DynamoDBClient({ endpoint: this.options.endpoint.url, region: this.options.endpoint.region, credentials: localCredentials("upload-deadline"), maxAttempts: 1 }));
     // One machine for every deadline: validating the definition costs more than running it.
     const machine = (this.uploadDeadlineMachine ??= new StateMachine(localUploadDeadlineDefinition(this.options.depsFor("prepare").table) as never, { validationOptions: { checkArn: false } as never }));
-    const name = crypto.randomUUID();
     const execution = machine.run(input as never, {
-      // The context object's execution, as AWS gives it ($$.Execution.Id: prepare's claim).
-      context: { Execution: { Id: `arn:aws:states:${this.options.endpoint.region}:${LOCAL_ACCOUNT}:execution:${BATCH_STATE_MACHINE_NAME}:${name}`, Name: name, Input: input } } as never,
+      // The context object's execution, as AWS gives it.
+      context: { Execution: { Id: entry.executionArn, Name: entry.executionArn.split(":").pop(), Input: input } } as never,
       overrides: {
         taskResourceLocalHandlers: {
           ExpireUnlessUploaded: async (params: UpdateItemCommandInput) => {
@@ -287,8 +354,13 @@ export class LocalStepFunctions {
     }
   }
 
-  /** Stops the executions still waiting (the endpoint is closing). */
+  private uploadDeadlineArn(): string {
+    return `arn:aws:states:${this.options.endpoint.region}:${LOCAL_ACCOUNT}:stateMachine:${UPLOAD_DEADLINE_STATE_MACHINE_NAME}`;
+  }
+
+  /** Stops the executions still waiting (the endpoint is closing); the journal keeps them for the next start. */
   stopWaiting(): void {
+    this.closing = true;
     for (const entry of this.deadlines.values()) entry.abort();
   }
 

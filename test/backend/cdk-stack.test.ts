@@ -172,9 +172,9 @@ describe("state machine and Lambdas", () => {
     }
   });
 
-  it("bundles six Lambdas for Node 22 on arm64, given the configured concurrency", () => {
+  it("bundles each Lambda of the table for Node 22 on arm64, given the configured concurrency", () => {
     const functions = resourcesOf("AWS::Lambda::Function").filter((f) => f.Properties.Runtime?.startsWith("nodejs22"));
-    expect(functions).toHaveLength(6);
+    expect(functions).toHaveLength(LAMBDA_NAMES.length);
     for (const fn of functions) {
       expect(fn.Properties.Architectures).toEqual(["arm64"]);
       expect(fn.Properties.Environment.Variables.MAX_CONCURRENCY).toBe("7");
@@ -189,7 +189,7 @@ describe("state machine and Lambdas", () => {
   });
 
   it("ends a job FAILED when its execution fails past the Catch (terminal errors, timeouts): the status change goes to mark-failed", () => {
-    const rules = resourcesOf("AWS::Events::Rule").filter((r) => r.Properties.EventPattern.source?.[0] === "aws.states");
+    const rules = resourcesOf("AWS::Events::Rule").filter((r) => r.Properties.EventPattern?.source?.[0] === "aws.states");
     expect(rules).toHaveLength(1);
     expect(rules[0]!.Properties.EventPattern).toMatchObject({
       "detail-type": ["Step Functions Execution Status Change"],
@@ -198,6 +198,22 @@ describe("state machine and Lambdas", () => {
     const [target] = rules[0]!.Properties.Targets;
     expect(JSON.stringify(target.Arn)).toContain("MarkFailedFunction");
     expect(target.DeadLetterConfig).toBeDefined();
+  });
+
+  it("runs the stale-job sweeper every 15 minutes, reading only the status index, ending jobs, asking about executions", () => {
+    const scheduled = resourcesOf("AWS::Events::Rule").filter((r) => r.Properties.ScheduleExpression !== undefined);
+    expect(scheduled).toHaveLength(1);
+    expect(scheduled[0]!.Properties.ScheduleExpression).toBe("rate(15 minutes)");
+    expect(JSON.stringify(scheduled[0]!.Properties.Targets[0].Arn)).toContain("SweepStaleJobsFunction");
+    const policy = resourcesOf("AWS::IAM::Policy").find((p) => JSON.stringify(p.Properties.Roles).includes("SweepStaleJobsFunction"))!;
+    const statements = policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[];
+    const actions = statements.flatMap((st) => [st.Action].flat()).filter((a) => !a.startsWith("xray:")).sort();
+    expect(actions).toEqual(["dynamodb:Query", "dynamodb:UpdateItem", "s3:GetObject", "s3:ListBucket", "states:DescribeExecution"]);
+    const query = statements.find((st) => st.Action === "dynamodb:Query")!;
+    expect(JSON.stringify(query.Resource)).toContain("/index/by-status");
+    template.hasResourceProperties("AWS::DynamoDB::Table", {
+      GlobalSecondaryIndexes: [Match.objectLike({ IndexName: "by-status", KeySchema: [{ AttributeName: "status", KeyType: "HASH" }, { AttributeName: "created_at", KeyType: "RANGE" }] })],
+    });
   });
 });
 
@@ -226,7 +242,7 @@ describe("the Worker's identity", () => {
 
 describe("monitoring and outputs", () => {
   it("alarms on failed executions, dead letters and each Lambda's errors, with a dashboard", () => {
-    expect(resourcesOf("AWS::CloudWatch::Alarm")).toHaveLength(2 + 6);
+    expect(resourcesOf("AWS::CloudWatch::Alarm")).toHaveLength(2 + LAMBDA_NAMES.length);
     template.hasResourceProperties("AWS::CloudWatch::Alarm", { MetricName: "ExecutionsFailed", Threshold: 0, ComparisonOperator: "GreaterThanThreshold" });
     template.hasResourceProperties("AWS::CloudWatch::Alarm", { MetricName: "ApproximateNumberOfMessagesVisible" });
     const [dashboard] = resourcesOf("AWS::CloudWatch::Dashboard");

@@ -10,10 +10,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { fileURLToPath } from "node:url";
 import { startLocalAws, type LocalAws } from "../../aws-backend/local/server.ts";
 import { LOCAL_DEV_KEY } from "../../worker/auth/api-keys.ts";
+import { freePort } from "../local-aws-process.ts";
 import { startMiniflareWorker } from "../miniflare-worker.ts";
 import { BODY_PROBES, rawRequest, type BodyProbe } from "../raw-http.ts";
 
@@ -24,14 +25,6 @@ interface Front {
   key: string;
   deadlineMs: number;
   close: () => Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function miniflareFront(): Promise<Front> {
@@ -45,7 +38,7 @@ async function devFront(): Promise<Front> {
   const [workerPort, awsPort] = [await freePort(), await freePort()];
   const dev: ChildProcess = spawn(process.execPath, ["--import", "tsx", "tools/dev.ts"], {
     cwd: root,
-    env: { ...process.env, WORKER_PORT: String(workerPort), LOCAL_AWS_PORT: String(awsPort) },
+    env: { ...process.env, WORKER_PORT: String(workerPort), LOCAL_AWS_PORT: String(awsPort), LOCAL_AWS_DATA_DIR: "memory" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

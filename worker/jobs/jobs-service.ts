@@ -69,7 +69,7 @@ export class JobsService {
       format: submission.format,
       created_at: now.toISOString(),
       upload_key: uploadKey(jobId, now),
-      ...(upload ? { upload_bytes: upload.bytes, upload_expires_at: new Date(now.getTime() + upload.urlSeconds * 1000).toISOString() } : {}),
+      ...(upload ? uploadWindow(now, upload.urlSeconds, this.deps.uploadDeadline.graceSeconds, upload.bytes) : {}),
       options: {
         pii: submission.options.pii,
         language_code: submission.options.language_code,
@@ -85,9 +85,8 @@ export class JobsService {
     // The caller uploads the file itself: its arrival starts the job, as a stored body does, and
     // AWS keeps its deadline. Without a deadline the job could wait forever: then it is not made.
     if (upload) {
-      const deadlineAt = new Date(new Date(job.upload_expires_at!).getTime() + this.deps.uploadDeadline.graceSeconds * 1000);
       try {
-        await this.deps.stepFunctions.startExecution(this.deps.uploadDeadline.stateMachineArn, jobId, { job_id: jobId, deadline: deadlineAt.toISOString() }, deadline);
+        await this.deps.stepFunctions.startExecution(this.deps.uploadDeadline.stateMachineArn, jobId, { job_id: jobId, deadline: job.upload_deadline_at }, deadline);
       } catch {
         await this.markFailed(job, { code: "UPLOAD_DEADLINE_FAILED", message: "the upload's deadline could not be set" });
         throw new ApiError("SERVICE_UNAVAILABLE", "The job could not be created; try again.", { retryAfter: 5, upstream: "StepFunctions" });
@@ -166,6 +165,12 @@ export class JobsService {
       throw apiErrorOf(err, JOB_STORAGE);
     }
   }
+}
+
+/** An upload job's window: the URL's expiry, and the deadline (expiry plus grace) after which it ends UPLOAD_EXPIRED. */
+function uploadWindow(now: Date, urlSeconds: number, graceSeconds: number, bytes: number): Pick<JobRow, "upload_bytes" | "upload_expires_at" | "upload_deadline_at"> {
+  const expires = now.getTime() + urlSeconds * 1000;
+  return { upload_bytes: bytes, upload_expires_at: new Date(expires).toISOString(), upload_deadline_at: new Date(expires + graceSeconds * 1000).toISOString() };
 }
 
 const resultsKey = (jobId: string, format: ResultsFormat) => (format === "csv" ? processedKeys(jobId).resultsCsv : processedKeys(jobId).results);

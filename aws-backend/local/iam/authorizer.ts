@@ -44,9 +44,11 @@ export function neededFor(call: AwsCall, region: string): Needed[] {
       return [{ action: `comprehend:${operation}`, resource: "*" }, ...passed];
     }
     case "dynamodb":
-      return [{ action: `dynamodb:${operation}`, resource: `arn:aws:dynamodb:${region}:${LOCAL_ACCOUNT}:table/${String(json.TableName ?? "")}` }];
+      // A Query or Scan of an index is authorized on the index's ARN, as AWS does.
+      return [{ action: `dynamodb:${operation}`, resource: `arn:aws:dynamodb:${region}:${LOCAL_ACCOUNT}:table/${String(json.TableName ?? "")}${typeof json.IndexName === "string" ? `/index/${json.IndexName}` : ""}` }];
     case "states":
-      return [{ action: `states:${operation}`, resource: String(json.stateMachineArn ?? "") }];
+      // Starting names its state machine; describing or stopping, the execution.
+      return [{ action: `states:${operation}`, resource: String(json.stateMachineArn ?? json.executionArn ?? "") }];
     case "sqs": {
       const name = typeof json.QueueUrl === "string" ? json.QueueUrl.split("/").pop() : typeof json.QueueName === "string" ? json.QueueName : "*";
       const action = SQS_BATCH[operation as keyof typeof SQS_BATCH] ?? operation;

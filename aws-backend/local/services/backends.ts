@@ -4,7 +4,7 @@
  * access key (s3rver knows only its own account).
  */
 import type { Readable } from "node:stream";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AddressInfo, Server } from "node:net";
@@ -20,8 +20,10 @@ export interface Backends {
   close(): Promise<void>;
 }
 
+/** With `dataDir`, objects under dataDir/s3 and tables under dataDir/dynamodb (LevelDB), kept across restarts. */
 export async function startBackends(options: { buckets: string[]; dataDir?: string }): Promise<Backends> {
-  const dir = options.dataDir ?? mkdtempSync(join(tmpdir(), "aurastream-s3-"));
+  const dir = options.dataDir ? join(options.dataDir, "s3") : mkdtempSync(join(tmpdir(), "aurastream-s3-"));
+  if (options.dataDir) mkdirSync(dir, { recursive: true });
   const s3 = new S3rver({
     address: "127.0.0.1",
     port: 0,
@@ -33,7 +35,7 @@ export async function startBackends(options: { buckets: string[]; dataDir?: stri
   });
   const s3Address = (await s3.run()) as AddressInfo;
 
-  const dynamo: Server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const dynamo: Server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.dataDir ? { path: join(options.dataDir, "dynamodb") } : {}) });
   await new Promise<void>((resolve) => dynamo.listen(0, "127.0.0.1", resolve));
   const dynamoPort = (dynamo.address() as AddressInfo).port;
 

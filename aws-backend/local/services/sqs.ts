@@ -1,11 +1,14 @@
 /**
- * SQS's JSON protocol (AmazonSQS.*), in memory: queues, delays, visibility timeouts, long
+ * SQS's JSON protocol (AmazonSQS.*), in memory (and, given a state file, kept there after every
+ * change, so queues and messages outlive a restart): queues, delays, visibility timeouts, long
  * polling, and the MD5 digests the SDK checks on every send and receive. Parameters are held to
  * SQS's own bounds with its error codes (MaxNumberOfMessages 1-10, VisibilityTimeout 0-43,200,
  * WaitTimeSeconds 0-20, DelaySeconds 0-900, batches of 1-10 entries with distinct valid ids,
  * message bodies of allowed characters, receipt handles this queue issued).
  */
 import { createHash, randomUUID } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { AwsError } from "../protocol.ts";
 
 type Body = Record<string, unknown>;
@@ -34,6 +37,7 @@ interface Queue {
 }
 
 export const ACCOUNT_ID = "000000000000";
+const READ_ONLY = new Set(["GetQueueUrl", "ListQueues", "GetQueueAttributes"]);
 const MAX_BODY_BYTES = 256 * 1024;
 const MAX_BATCH_ENTRIES = 10;
 /** The characters SQS accepts in a message (its SendMessage reference): #x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF. */
@@ -45,7 +49,20 @@ export class SqsService {
   constructor(
     private readonly endpointUrl: () => string,
     private readonly region: string,
-  ) {}
+    private readonly stateFile?: string,
+  ) {
+    if (stateFile && existsSync(stateFile)) {
+      for (const queue of JSON.parse(readFileSync(stateFile, "utf8")) as Queue[]) this.queues.set(queue.name, queue);
+    }
+  }
+
+  /** Written whole and renamed into place: a crash mid-write leaves the last state, not half of one. */
+  private save(): void {
+    if (!this.stateFile) return;
+    mkdirSync(dirname(this.stateFile), { recursive: true });
+    writeFileSync(`${this.stateFile}.tmp`, JSON.stringify([...this.queues.values()]));
+    renameSync(`${this.stateFile}.tmp`, this.stateFile);
+  }
 
   createQueue(name: string, attributes: Record<string, string> = {}): string {
     if (!/^[A-Za-z0-9_-]{1,80}(\.fifo)?$/.test(name)) {
@@ -58,11 +75,18 @@ export class SqsService {
         attributes: { VisibilityTimeout: "30", MessageRetentionPeriod: "345600", DelaySeconds: "0", ...attributes },
         messages: [],
       });
+      this.save();
     }
     return this.urlOf(name);
   }
 
   async handle(operation: string, body: Body): Promise<unknown> {
+    const answer = await this.operate(operation, body);
+    if (!READ_ONLY.has(operation)) this.save();
+    return answer;
+  }
+
+  private async operate(operation: string, body: Body): Promise<unknown> {
     switch (operation) {
       case "CreateQueue":
         return { QueueUrl: this.createQueue(str(body.QueueName, "QueueName"), (body.Attributes ?? {}) as Record<string, string>) };
