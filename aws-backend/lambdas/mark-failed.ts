@@ -37,7 +37,7 @@ export function errorCodeOf(name: string | undefined, cause?: string): string {
   if (name === "JobNotFoundError") return "JOB_NOT_FOUND";
   if (name?.startsWith("Comprehend.")) return name === "Comprehend.ThrottlingException" ? "COMPREHEND_THROTTLED" : "COMPREHEND_ERROR";
   if (name === "States.Timeout") return "TIMEOUT";
-  if (name === "TransientError" || TRANSIENT_INTEGRATION_ERROR.test(name ?? "")) return "RETRIES_EXHAUSTED";
+  if (name === "TransientError" || name === "States.ItemReaderFailed" || name === "States.ResultWriterFailed" || TRANSIENT_INTEGRATION_ERROR.test(name ?? "")) return "RETRIES_EXHAUSTED";
   return "PROCESSING_ERROR";
 }
 

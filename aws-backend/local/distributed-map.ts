@@ -13,6 +13,7 @@
  */
 import { GetObjectCommand, PutObjectCommand, paginateListObjectsV2, type S3Client } from "@aws-sdk/client-s3";
 import { lines, utf8Chunks } from "../../shared/batch-input.ts";
+import { isTransient } from "../lambdas/errors.ts";
 
 export interface DistributedMapSpec {
   name: string;
@@ -116,7 +117,7 @@ export async function runDistributedMap(
 async function readItems(spec: DistributedMapSpec, reader: NonNullable<MapRunParameters["ItemReader"]>, s3: S3Client): Promise<unknown[]> {
   const resource = spec.reader!.resource;
   if (resource === "arn:aws:states:::s3:listObjectsV2") {
-    return s3Call(async () => {
+    return s3Call("ItemReader", async () => {
       const items: unknown[] = [];
       for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: reader.Bucket, Prefix: reader.Prefix })) {
         for (const o of page.Contents ?? []) {
@@ -127,15 +128,15 @@ async function readItems(spec: DistributedMapSpec, reader: NonNullable<MapRunPar
       return items;
     });
   }
-  if (resource === "arn:aws:states:::s3:getObject") {
-    const out = await s3Call(() => s3.send(new GetObjectCommand({ Bucket: reader.Bucket, Key: reader.Key })));
-    const body = out.Body as AsyncIterable<Uint8Array>;
-    if (spec.reader!.inputType === "JSONL") {
+  if (resource === "arn:aws:states:::s3:getObject" && (spec.reader!.inputType === "JSONL" || spec.reader!.inputType === "JSON")) {
+    // The read as a whole is retried: a connection dropped mid-body fails it as surely as a 5xx.
+    return s3Call("ItemReader", async () => {
+      const out = await s3.send(new GetObjectCommand({ Bucket: reader.Bucket, Key: reader.Key }));
+      if (spec.reader!.inputType === "JSON") return JSON.parse(await out.Body!.transformToString("utf-8")) as unknown[];
       const items: unknown[] = [];
-      for await (const { text } of lines(utf8Chunks(body))) if (text.trim()) items.push(JSON.parse(text));
+      for await (const { text } of lines(utf8Chunks(out.Body as AsyncIterable<Uint8Array>))) if (text.trim()) items.push(JSON.parse(text));
       return items;
-    }
-    if (spec.reader!.inputType === "JSON") return JSON.parse(await out.Body!.transformToString("utf-8")) as unknown[];
+    });
   }
   throw named("States.Runtime", `${spec.name}: ItemReader ${resource} (${spec.reader!.inputType ?? "-"}) is not run locally`);
 }
@@ -161,7 +162,7 @@ async function writeResults(
       }));
     if (entries.length === 0) continue;
     const key = `${prefix}${status}_0.json`;
-    await s3Call(() => s3.send(new PutObjectCommand({ Bucket: writer.Bucket, Key: key, Body: JSON.stringify(entries), ContentType: "application/json" })));
+    await s3Call("ResultWriter", () => s3.send(new PutObjectCommand({ Bucket: writer.Bucket, Key: key, Body: JSON.stringify(entries), ContentType: "application/json" })));
     files.push({ key, status });
   }
   const manifestKey = `${prefix}manifest.json`;
@@ -170,16 +171,26 @@ async function writeResults(
     MapRunArn: mapRunArn,
     ResultFiles: Object.fromEntries(files.map((f) => [f.status, [{ Key: f.key, Size: 0 }]])),
   };
-  await s3Call(() => s3.send(new PutObjectCommand({ Bucket: writer.Bucket, Key: manifestKey, Body: JSON.stringify(manifest), ContentType: "application/json" })));
+  await s3Call("ResultWriter", () => s3.send(new PutObjectCommand({ Bucket: writer.Bucket, Key: manifestKey, Body: JSON.stringify(manifest), ContentType: "application/json" })));
   return { Bucket: writer.Bucket, Key: manifestKey };
 }
 
-/** An S3 call of the Map Run fails the state with an S3 error name, as Step Functions reports it. */
-async function s3Call<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    throw named(`S3.${(err as Error).name}`, (err as Error).message);
+/** Tries of a Map Run's S3 call that meets a transient fault (Step Functions' own service retries its calls). */
+const MAP_RUN_S3_ATTEMPTS = 5;
+
+/**
+ * A Map Run's S3 call (reading the items, writing the results), its transient faults retried as
+ * the service does; what outlasts that fails the state as Step Functions names it
+ * (States.ItemReaderFailed / States.ResultWriterFailed), which the state's Retry may take.
+ */
+async function s3Call<T>(part: "ItemReader" | "ResultWriter", call: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (!isTransient(err) || attempt === MAP_RUN_S3_ATTEMPTS) throw named(`States.${part}Failed`, `S3 ${(err as Error).name}: ${(err as Error).message}`);
+      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt * Math.random()));
+    }
   }
 }
 

@@ -2,8 +2,12 @@
  * The stand-in for S3 -> EventBridge -> the rule's target, delivering as AWS does: at least
  * once and later, never in the request that wrote the object. Each event arrives after a random
  * delay, and a configurable share of them arrives twice, from a seeded generator so a test's
- * run can be repeated exactly.
+ * run can be repeated exactly. Given a journal file, events not yet delivered are kept there, so
+ * a process that stops before delivering them delivers them when it starts again (EventBridge
+ * keeps an accepted event until it is delivered).
  */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { seededRandom } from "../../shared/random.ts";
 
 export interface EventDeliveryOptions {
@@ -25,12 +29,27 @@ export class LocalEventBus<E> {
   /** Events published, and deliveries made (more than published when some came twice). */
   readonly counts = { published: 0, delivered: 0, duplicated: 0 };
 
+  /** Deliveries not yet made, by id (what the journal holds). */
+  private readonly undelivered = new Map<number, E>();
+  private nextId = 0;
+
   constructor(
     private readonly deliver: (event: E) => void,
     options: EventDeliveryOptions = {},
+    private readonly journalFile?: string,
   ) {
     this.options = { ...DEFAULT_EVENT_DELIVERY, ...options };
     this.random = seededRandom(this.options.seed);
+    if (journalFile && existsSync(journalFile)) {
+      for (const event of JSON.parse(readFileSync(journalFile, "utf8")) as E[]) this.schedule(event);
+    }
+  }
+
+  private saveJournal(): void {
+    if (!this.journalFile) return;
+    mkdirSync(dirname(this.journalFile), { recursive: true });
+    writeFileSync(`${this.journalFile}.tmp`, JSON.stringify([...this.undelivered.values()]));
+    renameSync(`${this.journalFile}.tmp`, this.journalFile);
   }
 
   publish(event: E): void {
@@ -50,9 +69,14 @@ export class LocalEventBus<E> {
   private schedule(event: E): void {
     const { minDelayMs, maxDelayMs } = this.options;
     const delay = minDelayMs + this.random() * (maxDelayMs - minDelayMs);
+    const id = this.nextId++;
+    this.undelivered.set(id, event);
+    this.saveJournal();
     const delivery: Promise<void> = new Promise<void>((resolve) => setTimeout(resolve, delay)).then(() => {
       this.counts.delivered++;
       this.deliver(event);
+      this.undelivered.delete(id);
+      this.saveJournal();
     });
     this.pending.add(delivery);
     void delivery.finally(() => this.pending.delete(delivery));

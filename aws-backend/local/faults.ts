@@ -10,7 +10,7 @@ import { z } from "zod";
 import { AwsError } from "./protocol.ts";
 
 export const FaultSchema = z.object({
-  /** `Operation` or `service:Operation` (e.g. `DetectSentiment`, `s3:PutObject`), or `*`. */
+  /** `Operation` or `service:Operation` (e.g. `DetectSentiment`, `s3:PutObject`), `service:*`, or `*`. */
   operation: z.string().min(1),
   kind: z.enum(["throttle", "error", "latency", "reset", "document-error", "job-failure"]),
   /** For `document-error`: the ErrorList entry's ErrorCode. */
@@ -23,6 +23,8 @@ export const FaultSchema = z.object({
   latencyMs: z.number().int().min(0).max(60_000).default(0),
   /** Only calls whose request body contains this string (lets parallel tests scope their faults). */
   match: z.string().min(1).optional(),
+  /** The share of matching calls it affects, each drawn at random (chaos runs); 1: every one. */
+  probability: z.number().gt(0).max(1).default(1),
 });
 export type Fault = z.infer<typeof FaultSchema>;
 
@@ -45,6 +47,8 @@ export class ConnectionReset extends Error {
 
 export class FaultInjector {
   private faults: ActiveFault[] = [];
+  /** Calls a fault has affected (failed or slowed) since the endpoint started. */
+  injected = 0;
 
   add(input: z.input<typeof FaultSchema>): void {
     const fault = FaultSchema.parse(input);
@@ -87,9 +91,11 @@ export class FaultInjector {
         f.kind !== "document-error" &&
         f.kind !== "job-failure" &&
         f.remaining > 0 &&
-        (f.operation === "*" || f.operation === operation || f.operation === `${service}:${operation}`) &&
-        (f.match === undefined || body.includes(f.match)),
+        (f.operation === "*" || f.operation === operation || f.operation === `${service}:${operation}` || f.operation === `${service}:*`) &&
+        (f.match === undefined || body.includes(f.match)) &&
+        (f.probability === 1 || Math.random() < f.probability),
     );
+    if (matching.length > 0) this.injected++;
     let failure: AwsError | ConnectionReset | undefined;
     for (const f of matching) {
       if (f.kind === "latency") {

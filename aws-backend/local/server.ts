@@ -243,7 +243,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       return sendJson(res, 200, { texts: usage.receivedTexts() }, "application/json");
     }
     if (path === "/_local/faults") {
-      if (req.method === "GET") return sendJson(res, 200, { faults: faults.list() }, "application/json");
+      if (req.method === "GET") return sendJson(res, 200, { faults: faults.list(), injected: faults.injected }, "application/json");
       if (req.method === "DELETE") {
         // ?match=X clears only the faults set with that marker (tests running side by side).
         faults.clear(new URL(req.url ?? "/", "http://local").searchParams.get("match") ?? undefined);

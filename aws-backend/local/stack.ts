@@ -37,7 +37,14 @@ export async function startLocalStack(
   } = {},
 ): Promise<LocalStack> {
   let stepFunctions: LocalStepFunctions | undefined;
-  const events = new LocalEventBus<{ bucket: string; key: string }>((event) => stepFunctions?.onObjectCreated(event), options.events);
+  // Events kept from a previous process may come due before the runner exists: they wait for it.
+  let runnerReady: (runner: LocalStepFunctions) => void = () => {};
+  const runnerMade = new Promise<LocalStepFunctions>((resolve) => (runnerReady = resolve));
+  const events = new LocalEventBus<{ bucket: string; key: string }>(
+    (event) => (stepFunctions ? stepFunctions.onObjectCreated(event) : void runnerMade.then((runner) => runner.onObjectCreated(event))),
+    options.events,
+    options.dataDir === undefined ? undefined : join(options.dataDir, "events.json"),
+  );
   const endpoint = await startLocalAws({
     ...options,
     onObjectCreated: (event) => events.publish(event),
@@ -62,6 +69,7 @@ export async function startLocalStack(
     journalFile: options.dataDir === undefined ? undefined : join(options.dataDir, "executions.json"),
   });
   const runner = stepFunctions;
+  runnerReady(runner);
   // What a stopped process left in flight is taken up again, not left open.
   runner.resume();
   // The stack's EventBridge schedule: the sweeper, signed as its own role.

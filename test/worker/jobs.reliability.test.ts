@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { AnalyzeAsyncResponse } from "../../shared/schemas.ts";
-import { activeFaults, addFault, call, faultMarkers, waitForJobEnd } from "./helpers.ts";
+import { activeFaults, addFault, call, clearFaults, faultMarkers, waitForJobEnd } from "./helpers.ts";
 
 const scoped = faultMarkers();
 
@@ -31,5 +31,19 @@ describe("job submission under transient faults", () => {
     const res = await submit(m);
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ error: { code: "SERVICE_UNAVAILABLE", retry_after: expect.any(Number) } });
+  });
+
+  it("heals the job when the client retries a 503 with its Idempotency-Key: the same job, stored this time, COMPLETED", async () => {
+    const m = scoped();
+    const key = `retry-${m}`;
+    const send = () => call("/v1/analyze/async?language_code=en", { body: `id,text\n1,Great support ${m}\n2,Awful delay ${m}\n`, contentType: "text/csv", headers: { "idempotency-key": key } });
+    await addFault({ operation: "s3:PutObject", kind: "error", status: 500, match: m });
+    expect((await send()).status).toBe(503);
+    await clearFaults(m);
+    const retried = await send();
+    expect(retried.status).toBe(202);
+    expect(retried.headers.get("idempotent-replayed")).toBe("true");
+    const { job_id } = AnalyzeAsyncResponse.parse(await retried.json());
+    expect(await waitForJobEnd(job_id)).toMatchObject({ status: "COMPLETED", result: { item_count: 2 } });
   });
 });

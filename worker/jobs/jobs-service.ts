@@ -58,7 +58,7 @@ export class JobsService {
 
     if (submission.idempotencyKey) {
       const earlier = await this.claimIdempotencyKey(submission, jobId, bodySha, deadline);
-      if (earlier) return { job: earlier, replayed: true };
+      if (earlier) return { job: upload ? earlier : await this.healReplayed(earlier, body, submission.format, deadline), replayed: true };
     }
 
     const job: JobRow = {
@@ -93,14 +93,35 @@ export class JobsService {
       }
       return { job, replayed: false };
     }
+    await this.storePayload(job, body, submission.format, deadline);
+    return { job, replayed: false };
+  }
+
+  /** The payload under the job's upload key (its arrival starts the job); on failure the job is FAILED and the caller told to retry. */
+  private async storePayload(job: JobRow, body: string, format: JobFormat, deadline: Deadline): Promise<void> {
     try {
-      await this.deps.s3.putObject(job.upload_key, body, JOB_FORMATS[submission.format], deadline);
+      await this.deps.s3.putObject(job.upload_key, body, JOB_FORMATS[format], deadline);
     } catch {
       // The row must not stay PENDING: nothing will ever pick it up.
       await this.markFailed(job, { code: "UPLOAD_FAILED", message: "the payload could not be stored" });
       throw new ApiError("SERVICE_UNAVAILABLE", "The payload could not be stored; the job was not started. Try again.", { retryAfter: 5, upstream: "S3" });
     }
-    return { job, replayed: false };
+  }
+
+  /**
+   * The retry of a request that was told to try again (503), or never got its answer, finds its
+   * job: if no execution has taken it, its payload may never have been stored, so it is stored
+   * again (and a job FAILED for that, UPLOAD_FAILED, is PENDING again). The retry then heals the
+   * job rather than being handed one that never runs; a second object event starts an execution
+   * that finds the job taken.
+   */
+  private async healReplayed(job: JobRow, body: string, format: JobFormat, deadline: Deadline): Promise<JobRow> {
+    const failedToStore = job.status === "FAILED" && job.error?.code === "UPLOAD_FAILED";
+    if (!(job.status === "PENDING" && job.prepared_at === undefined) && !failedToStore) return job;
+    const pending: JobRow = { ...job, status: "PENDING", error: undefined };
+    if (failedToStore) await this.storage(() => this.deps.dynamo.setFields(this.deps.table, { pk: job.pk }, { status: "PENDING" }, deadline));
+    await this.storePayload(pending, body, format, deadline);
+    return pending;
   }
 
   /**
