@@ -249,7 +249,9 @@ async function runJobs(specs: JobSpec[], options: ChaosOptions & { faults: boole
     const results = new Map<number, Awaited<ReturnType<typeof resultsOf>>>();
     for (const s of accepted) {
       const [id] = [...s.jobIds];
-      if (ended.get(id!)?.status === "COMPLETED") results.set(s.index, await resultsOf(worker, key, id!));
+      // A job FAILED for its rows still has them: their reasons say what failed.
+      const end = ended.get(id!);
+      if (end?.status === "COMPLETED" || end?.code === "TOO_MANY_FAILED_ROWS") results.set(s.index, await resultsOf(worker, key, id!));
     }
     const logLines = aws.output().split("\n").filter((l) => /job_failed|execution failed|child failed|sweep/.test(l)).slice(-30);
     const open = accepted.flatMap((s) => [...s.jobIds]).filter((id) => !ended.has(id));
@@ -260,6 +262,13 @@ async function runJobs(specs: JobSpec[], options: ChaosOptions & { faults: boole
     await aws.kill();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** The row errors in the chaos run's results, by code (a transient code here is a fault that outlasted the retries). */
+function rowErrors(results: Map<number, Awaited<ReturnType<typeof resultsOf>>>): string[] {
+  const codes = new Map<string, number>();
+  for (const r of results.values()) for (const v of r?.rows.values() ?? []) if (v.startsWith("error ")) codes.set(v, (codes.get(v) ?? 0) + 1);
+  return [...codes].map(([code, n]) => `rows failed with ${code.slice(6)}: ${n}`);
 }
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosFigures> {
@@ -312,7 +321,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosFigures> {
     differing,
     failedTransient: Object.entries(failed).filter(([code]) => TRANSIENT_CODES.has(code)).reduce((n, [, c]) => n + c, 0),
     faultsInjected: chaos.faultsInjected,
-    failureNotes: [...new Set([...chaos.ended.values()].filter((e) => e.status === "FAILED").map((e) => `${e.code}: ${e.message}`)), ...chaos.notes],
+    failureNotes: [
+      ...new Set([...chaos.ended.values()].filter((e) => e.status === "FAILED").map((e) => `${e.code}: ${e.message}`)),
+      ...rowErrors(chaos.results),
+      ...chaos.notes,
+    ],
     restarts: chaos.restarts,
     wallSeconds: Math.round((Date.now() - started) / 1000),
   };
