@@ -6,8 +6,7 @@
  * a process that stops before delivering them delivers them when it starts again (EventBridge
  * keeps an accepted event until it is delivered).
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { readStateFile, writeStateFile } from "./state-file.ts";
 import { seededRandom } from "../../shared/random.ts";
 
 export interface EventDeliveryOptions {
@@ -40,16 +39,11 @@ export class LocalEventBus<E> {
   ) {
     this.options = { ...DEFAULT_EVENT_DELIVERY, ...options };
     this.random = seededRandom(this.options.seed);
-    if (journalFile && existsSync(journalFile)) {
-      for (const event of JSON.parse(readFileSync(journalFile, "utf8")) as E[]) this.schedule(event);
-    }
+    for (const event of (journalFile && readStateFile<E[]>(journalFile)) || []) this.schedule(event);
   }
 
   private saveJournal(): void {
-    if (!this.journalFile) return;
-    mkdirSync(dirname(this.journalFile), { recursive: true });
-    writeFileSync(`${this.journalFile}.tmp`, JSON.stringify([...this.undelivered.values()]));
-    renameSync(`${this.journalFile}.tmp`, this.journalFile);
+    if (this.journalFile) writeStateFile(this.journalFile, [...this.undelivered.values()]);
   }
 
   publish(event: E): void {

@@ -8,8 +8,7 @@
  * when an execution fails, does what the stack's EventBridge rule on "Execution Status Change"
  * does on AWS: hands the event to the mark-failed Lambda.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { readFileSync } from "node:fs";
 import {
   BatchDetectSentimentCommand,
   ComprehendClient,
@@ -39,6 +38,7 @@ import { ExecutionLimits, type ExecutionLimitOptions, type LimitBreach } from ".
 import { LOCAL_ACCOUNT } from "./iam/template.ts";
 import { AwsError } from "./protocol.ts";
 import { localCredentials } from "./resources.ts";
+import { readStateFile, writeStateFile } from "./state-file.ts";
 
 // aws-local-stepfunctions 3 uses Promise.withResolvers (Node 22); Node 20 lacks it.
 if (!("withResolvers" in Promise)) Object.assign(Promise, { withResolvers });
@@ -77,6 +77,14 @@ export interface LocalRunnerOptions {
   log?: (line: string) => void;
   /** Where the executions in flight are kept across restarts (the local data folder); none: not kept. */
   journalFile?: string;
+}
+
+/** An execution as DescribeExecution answers it (dates in epoch seconds, as the JSON protocol sends them). */
+export interface ExecutionDescription {
+  executionArn: string;
+  status: string;
+  startDate: number;
+  stopDate?: number;
 }
 
 /** An execution in flight, as the journal keeps it. */
@@ -119,10 +127,10 @@ export class LocalStepFunctions {
   };
 
   /** The batch executions of this runner by ARN, as DescribeExecution tells them (the newest 10,000). */
-  private readonly described = new Map<string, { executionArn: string; status: string; startDate: number; stopDate?: number }>();
+  private readonly described = new Map<string, ExecutionDescription>();
 
   /** DescribeExecution, as Step Functions answers it: a batch or upload-deadline execution this runner started. */
-  describeExecution = (request: { executionArn: string }): { executionArn: string; status: string; startDate: number; stopDate?: number } => {
+  describeExecution = (request: { executionArn: string }): ExecutionDescription => {
     const batch = this.described.get(request.executionArn);
     if (batch) return batch;
     const deadline = [...this.deadlines.values()].find((d) => d.executionArn === request.executionArn);
@@ -141,9 +149,7 @@ export class LocalStepFunctions {
     if (this.closing || !this.options.journalFile) return;
     if (entry) this.journal.set(name, entry);
     else this.journal.delete(name);
-    mkdirSync(dirname(this.options.journalFile), { recursive: true });
-    writeFileSync(`${this.options.journalFile}.tmp`, JSON.stringify([...this.journal.values()]));
-    renameSync(`${this.options.journalFile}.tmp`, this.options.journalFile);
+    writeStateFile(this.options.journalFile, [...this.journal.values()]);
   }
 
   /**
@@ -153,8 +159,7 @@ export class LocalStepFunctions {
    */
   resume(): number {
     const file = this.options.journalFile;
-    if (!file || !existsSync(file)) return 0;
-    const entries = JSON.parse(readFileSync(file, "utf8")) as JournalEntry[];
+    const entries = (file && readStateFile<JournalEntry[]>(file)) || [];
     for (const entry of entries) {
       if (entry.kind === "batch") void this.start(JSON.parse(entry.input), entry.name);
       else this.startExecution({ stateMachineArn: this.uploadDeadlineArn(), name: entry.name, input: entry.input });
@@ -168,7 +173,7 @@ export class LocalStepFunctions {
     this.started++;
     this.record({ kind: "batch", name, input: JSON.stringify(input) }, name);
     const executionArn = `arn:aws:states:${this.options.endpoint.region}:${LOCAL_ACCOUNT}:execution:${BATCH_STATE_MACHINE_NAME}:${name}`;
-    const record: { executionArn: string; status: string; startDate: number; stopDate?: number } = { executionArn, status: "RUNNING", startDate: Date.now() / 1000 };
+    const record: ExecutionDescription = { executionArn, status: "RUNNING", startDate: Date.now() / 1000 };
     this.described.set(executionArn, record);
     if (this.described.size > 10_000) this.described.delete(this.described.keys().next().value!);
     const done = this.execute(input, name).then(

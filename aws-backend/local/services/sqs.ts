@@ -7,8 +7,7 @@
  * message bodies of allowed characters, receipt handles this queue issued).
  */
 import { createHash, randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { readStateFile, writeStateFile } from "../state-file.ts";
 import { AwsError } from "../protocol.ts";
 
 type Body = Record<string, unknown>;
@@ -51,17 +50,11 @@ export class SqsService {
     private readonly region: string,
     private readonly stateFile?: string,
   ) {
-    if (stateFile && existsSync(stateFile)) {
-      for (const queue of JSON.parse(readFileSync(stateFile, "utf8")) as Queue[]) this.queues.set(queue.name, queue);
-    }
+    for (const queue of (stateFile && readStateFile<Queue[]>(stateFile)) || []) this.queues.set(queue.name, queue);
   }
 
-  /** Written whole and renamed into place: a crash mid-write leaves the last state, not half of one. */
   private save(): void {
-    if (!this.stateFile) return;
-    mkdirSync(dirname(this.stateFile), { recursive: true });
-    writeFileSync(`${this.stateFile}.tmp`, JSON.stringify([...this.queues.values()]));
-    renameSync(`${this.stateFile}.tmp`, this.stateFile);
+    if (this.stateFile) writeStateFile(this.stateFile, [...this.queues.values()]);
   }
 
   createQueue(name: string, attributes: Record<string, string> = {}): string {
