@@ -165,6 +165,25 @@ describe("state machine and Lambdas", () => {
     expect(definition.States.Prepare.Parameters.Payload["execution.$"]).toBe("$$.Execution.Id");
   });
 
+  it("retries every service integration's throttling at least ten times, with jitter, so a burst of throttling does not fail a job", () => {
+    const definition = JSON.parse(readFileSync(ASL_PATH, "utf8"));
+    const integrations: [string, { Resource: string; Retry?: { ErrorEquals: string[]; MaxAttempts: number; JitterStrategy?: string }[] }][] = [];
+    const visit = (states: Record<string, any>) => {
+      for (const [name, state] of Object.entries(states)) {
+        if (state.ItemProcessor) visit(state.ItemProcessor.States);
+        if (state.Type === "Task" && state.Resource !== "arn:aws:states:::lambda:invoke") integrations.push([name, state]);
+      }
+    };
+    visit(definition.States);
+    expect(integrations.map(([name]) => name).sort()).toEqual(["CountSentimentJob", "DescribeSentimentJob", "DetectSentiment", "MarkProcessing", "StartSentimentJob"]);
+    for (const [name, task] of integrations) {
+      const service = task.Resource.includes("dynamodb") ? "DynamoDB" : "Comprehend";
+      const throttling = task.Retry?.find((r) => r.ErrorEquals.includes(`${service}.ThrottlingException`));
+      expect(throttling, name).toMatchObject({ JitterStrategy: "FULL" });
+      expect(throttling!.MaxAttempts, name).toBeGreaterThanOrEqual(10);
+    }
+  });
+
   it("exports a handler from each Lambda's entry file", async () => {
     for (const name of LAMBDA_NAMES) {
       const module = (await import(`../../aws-backend/lambdas/${name}.ts`)) as { handler?: unknown };
