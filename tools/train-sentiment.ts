@@ -38,6 +38,12 @@ const LEARNING_RATE = 0.05;
 const L2 = 3e-4;
 const MIN_COUNT = 3;
 const MIN_WEIGHT = 0.05;
+/** The naive Bayes word weights' share (chosen on the valid splits' mean: 0 57.8%, 0.2 58.6%, 0.4 58.4%, 1 57.4%). */
+const NB_SCALE = 0.2;
+/** Laplace smoothing. */
+const NB_ALPHA = 1;
+/** The features naive Bayes reads: words (word pairs, stems and emoji made no difference on valid). */
+const NB_PREFIXES = /^w:/;
 
 /** Customer-support complaints in English (written for AuraStream): read by the cx:neg feature. */
 const COMPLAINTS_EN: Record<string, number> = {
@@ -95,6 +101,13 @@ const CORE: Record<string, Record<string, number>> = {
     かわいい: 2, 素敵: 2, 優秀: 2, 完璧: 3, 迅速: 1.5, 美しい: 2, 使いにくい: -2, 使いづらい: -2, 期待外れ: -2.5, 期待はずれ: -2.5,
     不親切: -2, 粗悪: -2.5, 安物: -1.5, 欠陥: -2.5, 汚れ: -1.5, 割れ: -1.5, 最低: -3, 悲しい: -2, 不快: -2, 不安: -1.5,
     値段相応: 0.2, それなり: 0.2,
+    使いやす: 2, 使いにく: -2, 使いづら: -2, よかった: 2, 良好: 1.5, 気持ちいい: 2, 心地よい: 2, 優しい: 1.5, 高品質: 2, 問題なし: 1.5,
+    問題無く: 1.5, 最適: 2, 重宝: 2, 愛用: 2, リピート: 1.5, 文句なし: 2.5, 言うことなし: 2.5, 申し分: 2, 楽しめ: 2, 面白い: 2,
+    おもしろい: 2, 面白かった: 2, 感動: 2.5, 良品: 2, 期待以上: 2.5, 役立: 1.5, 役に立: 1.5, ぴったり: 1.5, ピッタリ: 1.5, 十分: 1,
+    充分: 1, お得: 1.5, 素早い: 1.5, 早く届: 1.5, 動かない: -2.5, 動きません: -2.5, 使えません: -2.5, 届きません: -2, 交換: -1,
+    悪く: -1.5, 悪か: -2, 壊れやすい: -2.5, すぐ壊れ: -2.5, 遅れ: -1.5, 遅かった: -1.5, 傷: -1.5, キズ: -1.5, 破れ: -2, 剥がれ: -1.5,
+    ハズレ: -2, 無理: -1.5, 高すぎ: -1.5, 足りない: -1.5, 不足: -1.5, 嘘: -2, 騙: -2.5, 粗末: -2, 雑: -1.5, 使い物にならない: -3,
+    ストレス: -1.5, 後悔: -2.5, 返品しました: -2.5, 星1: -2, 星一つ: -2, 星5: 2, 星五つ: 2, 残念ながら: -1.5, 期待して: -0.5,
   },
   zh: {
     很好: 2, 非常好: 2.5, 挺好: 1.8, 真好: 2, 太好: 2.5, 好评: 2.5, 不错: 2, 满意: 2, 推荐: 1.5, 喜欢: 2, 完美: 3, 优秀: 2.5, 漂亮: 2, 舒服: 1.5, 方便: 1.5, 值得: 1.5, 好用: 2,
@@ -104,12 +117,21 @@ const CORE: Record<string, Record<string, number>> = {
     好看: 2, 物美价廉: 2.5, 性价比高: 2, 给力: 2, 超值: 2, 正品: 1.5, 结实: 1.5, 耐用: 1.5, 精致: 2, 可爱: 2, 舒适: 2,
     不好: -2, 不行: -2, 不能用: -2.5, 没用: -2, 破损: -2, 差评: -2.5, 骗人: -2.5, 不值: -2, 退款: -1.5, 难看: -2, 异味: -2,
     臭: -2, 失败: -2, 浪费: -2, 上当: -2.5, 劣质: -2.5, 还可以: 0.5, 中规中矩: 0,
+    质量好: 2, 物流快: 1.5, 速度快: 1.5, 发货快: 1.5, 送货快: 1.5, 包装好: 1.5, 五星: 2, 回购: 1.5, 还会: 1, 清晰: 1.5,
+    流畅: 1.5, 稳定: 1, 满分: 2.5, 厉害: 1.5, 好喝: 2, 新鲜: 1.5, 柔软: 1.5, 合适: 1.5, 合身: 1.5, 贴心: 2, 耐心: 1.5, 热情: 1.5,
+    周到: 1.5, 便宜: 1, 换货: -1.5, 少了: -1.5, 脏: -2, 裂: -1.5, 碎: -1.5, 二手: -1.5, 投诉: -2, 坑: -2, 无语: -2, 郁闷: -2,
+    气死: -2.5, 生气: -2, 恶心: -2.5, 差劲: -2.5, 延迟: -1.5, 太小: -1, 太大: -1, 偏小: -0.8, 偏大: -0.8, 别买: -2.5, 千万别: -2.5,
+    不好用: -2.5, 用不了: -2.5, 坏掉: -2, 漏: -1.5, 褪色: -1.5, 起球: -1.5, 缩水: -1.5, 粗糙: -2, 不清楚: -1, 太慢: -1.5,
   },
   ko: {
     좋: 2, 최고: 3, 재밌: 2, 재미있: 2, 감동: 2, 추천: 1.5, 훌륭: 2.5, 사랑: 2, 멋지: 2, 멋있: 2, 대박: 2, 완벽: 3, 짱: 2,
     명작: 2.5, 최악: -3, 별로: -1.5, 지루: -2, 재미없: -2.5, 쓰레기: -3, 실망: -2.5, 아깝: -2, 노잼: -2.5, 나쁘: -2, 싫: -2,
     짜증: -2.5, 유치: -1.5, 억지: -1.5, 비추: -2, 엉망: -2.5, 아쉽: -1, 형편없: -2.5, 어이없: -2, 졸작: -2.5,
     굿: 1.5, 웃기: 1, 재미: 1, 지겹: -2, 망작: -2.5, 후회: -2, 불쾌: -2, 감사: 1.5,
+    수작: 2, 걸작: 2.5, 강추: 2.5, 인생영화: 3, 볼만: 1.5, 훈훈: 2, 따뜻: 1.5, 아름답: 2, 예쁘: 2, 귀엽: 2, 행복: 2, 즐겁: 2,
+    신선: 1.5, 탄탄: 1.5, 소름: 1, 돈아깝: -3, 시간아깝: -3, 뻔: -1.5, 어색: -1.5, 엉성: -2, 허접: -2.5, 거지같: -2.5, 졸리: -2,
+    졸려: -2, 그닥: -1, 글쎄: -1, 한심: -2.5, 낭비: -2, 최하: -2.5, 역겹: -2.5, 불편: -1.5, ㅉㅉ: -2, ㅡㅡ: -1.5, 에휴: -1.5,
+    ㅋㅋ: 0.8, 재밋: 2, 잼있: 2, 꿀잼: 2.5, 핵노잼: -3, 별루: -1.5, 최고다: 3, 좋았: 2, 좋은: 1.5, 괜찮: 1.2, 아쉬: -1,
   },
 };
 
@@ -220,6 +242,42 @@ function train(examples: Example[], seed: number): { bias: ClassWeights; weights
   return { bias, weights };
 }
 
+/**
+ * A multinomial naive Bayes over the sparse features, as per-feature class weights (log
+ * P(feature | class), centred over the classes): on these small, noisy tweet sets it reads
+ * word evidence the regression's L2 keeps small. Summed into the regression's weights (both
+ * are linear in the same binary features), scaled by NB_SCALE.
+ */
+function naiveBayes(examples: Example[]): Map<string, ClassWeights> {
+  const counts = new Map<string, ClassWeights>();
+  const totals: ClassWeights = [0, 0, 0];
+  for (const { features, label } of examples) {
+    for (const [f] of features) {
+      if (!NB_PREFIXES.test(f)) continue;
+      let c = counts.get(f);
+      if (!c) counts.set(f, (c = [0, 0, 0]));
+      c[label]!++;
+      totals[label]!++;
+    }
+  }
+  const weights = new Map<string, ClassWeights>();
+  for (const [f, c] of counts) {
+    const logs = c.map((n, k) => Math.log((n + NB_ALPHA) / (totals[k]! + NB_ALPHA * counts.size)));
+    const mean = (logs[0]! + logs[1]! + logs[2]!) / 3;
+    weights.set(f, logs.map((l) => l - mean) as ClassWeights);
+  }
+  return weights;
+}
+
+function withNaiveBayes(trained: ReturnType<typeof train>, examples: Example[]): ReturnType<typeof train> {
+  const weights = new Map(trained.weights);
+  for (const [f, nb] of naiveBayes(examples)) {
+    const w = weights.get(f) ?? [0, 0, 0];
+    weights.set(f, w.map((x, k) => x + NB_SCALE * nb[k]!) as ClassWeights);
+  }
+  return { bias: trained.bias, weights };
+}
+
 function compact(trained: ReturnType<typeof train>, examples: Example[], lexicon: Lexicon, trainedOn: string): LanguageModel {
   const counts = new Map<string, number>();
   for (const ex of examples) for (const [f] of ex.features) counts.set(f, (counts.get(f) ?? 0) + 1);
@@ -256,7 +314,7 @@ for (const [i, language] of TRAINED.entries()) {
   const examples = full.get(language)!;
   // The other languages' examples teach the lexicon and emoji features too (their words would not).
   const others = TRAINED.filter((l) => l !== language).flatMap((l) => lexical.get(l)!);
-  languages[language] = compact(train([...examples, ...others], 1000 + i), examples, usedLexicon(lexiconOf(language)), `${language}.train.csv${language === "en" ? " and half of VADER's rated sets" : ""} (${examples.length} texts)`);
+  languages[language] = compact(withNaiveBayes(train([...examples, ...others], 1000 + i), examples), examples, usedLexicon(lexiconOf(language)), `${language}.train.csv${language === "en" ? " and half of VADER's rated sets" : ""} (${examples.length} texts)`);
 }
 const lexiconWeights = train(pooled, 7);
 for (const language of LEXICON_LANGUAGES) {
@@ -265,7 +323,7 @@ for (const language of LEXICON_LANGUAGES) {
 }
 
 const model: SentimentModel = {
-  version: "2026-12-multilingual-1",
+  version: "2026-12-multilingual-2",
   emoji: Object.fromEntries(Object.entries(emoji).map(([e, v]) => [e, Math.round(v * 100) / 100])),
   languages,
   aliases: { "zh-TW": "zh" },

@@ -8,7 +8,7 @@ import { analyzeSentiment as baselineSentiment } from "./baseline-engine.ts";
 import { detectLanguages } from "../../shared/engine/language.ts";
 import { DEFAULT_LANGUAGE, languageOf } from "../../shared/pipeline/language.ts";
 import { evalPii } from "./pii.ts";
-import { MULTILINGUAL, SENTIMENT_FILES, readSentimentFile, readLangid, readMultilingual, type Polarity } from "../datasets.ts";
+import { MULTILINGUAL, SENTIMENT_FILES, TRAINED, readSentimentFile, readLangid, readMultilingual, type Polarity } from "../datasets.ts";
 
 const pct = (n: number, d: number) => (d === 0 ? "n/a" : `${((100 * n) / d).toFixed(1)}%`);
 
@@ -69,6 +69,39 @@ function evalMultilingual() {
 }
 
 /** Phrases users reported; the engine's answer for each. */
+/**
+ * How much a split's labels can be learned at all: a plain multinomial naive Bayes on words,
+ * fitted on <lang>.train.csv and scored on <lang>.valid.csv (3 balanced classes: chance 33.3%).
+ * A language where this stays at chance has labels its words barely predict.
+ */
+function evalLearnability() {
+  console.log("## How learnable each train split is (word naive Bayes, train -> valid; chance 33.3%)\n");
+  console.log("| language | naive Bayes on words | AuraStream engine (above) |");
+  console.log("|---|---|---|");
+  const words = (text: string) => new Set(text.toLowerCase().replace(/https?:\/\/\S+|@\w+/g, " ").match(/[\p{L}\p{M}\p{N}']+/gu) ?? []);
+  const classes: Polarity[] = ["negative", "neutral", "positive"];
+  for (const language of TRAINED) {
+    const counts = new Map(classes.map((c) => [c, new Map<string, number>()]));
+    const docs = new Map(classes.map((c) => [c, 0]));
+    for (const { text, label } of readMultilingual(language, "train")) {
+      docs.set(label, docs.get(label)! + 1);
+      for (const w of words(text)) counts.get(label)!.set(w, (counts.get(label)!.get(w) ?? 0) + 1);
+    }
+    const vocabulary = new Set(classes.flatMap((c) => [...counts.get(c)!.keys()]));
+    const totals = new Map(classes.map((c) => [c, [...counts.get(c)!.values()].reduce((a, b) => a + b, 0)]));
+    const valid = readMultilingual(language, "valid");
+    const ok = valid.filter(({ text, label }) => {
+      const score = (c: Polarity) =>
+        Math.log(docs.get(c)!) +
+        [...words(text)].filter((w) => vocabulary.has(w)).reduce((sum, w) => sum + Math.log(((counts.get(c)!.get(w) ?? 0) + 1) / (totals.get(c)! + vocabulary.size)), 0);
+      return classes.reduce((best, c) => (score(c) > score(best) ? c : best)) === label;
+    }).length;
+    const engineOk = valid.filter((r) => threeClass(analyzeSentiment(r.text, language).Sentiment, analyzeSentiment(r.text, language).SentimentScore) === r.label).length;
+    console.log(`| ${language} | ${pct(ok, valid.length)} | ${pct(engineOk, valid.length)} |`);
+  }
+  console.log();
+}
+
 function evalProbes() {
   const probes: [string, string][] = [
     ["Terrible support, I want a refund.", "en"], ["The app crashes every time I open the settings page", "en"], ["Awful support", "en"],
@@ -125,6 +158,7 @@ async function evalLanguage() {
 }
 
 evalMultilingual();
+evalLearnability();
 evalSentiment();
 evalProbes();
 await evalLanguage();
