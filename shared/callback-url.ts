@@ -1,8 +1,52 @@
 /**
- * Where a job's webhook may go: https to a public host. Loopback, private, link-local, CGNAT
- * and cloud metadata addresses are refused (SSRF); loopback over http only when allowed (local
- * dev). Returns why a URL is refused, or null when it is acceptable.
+ * Where a job's webhook may go: https to a public host (SSRF). One address classifier for every
+ * spelling of an address: ipaddr.js parses it (IPv4 in any form the URL parser leaves, IPv6 in
+ * any compression), then an address is public only when it is ordinary unicast, and an IPv6
+ * address that carries an IPv4 one (IPv4-mapped, NAT64, 6to4) is judged by the IPv4 address it
+ * reaches. Anything ipaddr.js does not call unicast (private, loopback, link-local, ULA, CGNAT,
+ * multicast, unspecified, documentation, Teredo, ...) is refused: it fails closed.
+ *
+ * The Worker checks the URL at submission; the webhook Lambda checks it again and checks every
+ * address its HTTP client connects to (aws-backend/lambdas/webhook-http.ts).
  */
+import ipaddr from "ipaddr.js";
+
+export type AddressClass = "public" | "loopback" | "internal";
+
+/** How an IP address is reached: public, this machine, or anything else not public. null: not an IP address. */
+export function classifyAddress(address: string): AddressClass | null {
+  const literal = address.replace(/^\[|\]$/g, "");
+  if (!ipaddr.isValid(literal)) return null;
+  return classifyParsed(ipaddr.parse(literal));
+}
+
+function classifyParsed(parsed: ipaddr.IPv4 | ipaddr.IPv6): AddressClass {
+  if (parsed.kind() === "ipv4") {
+    const range = parsed.range();
+    return range === "unicast" ? "public" : range === "loopback" ? "loopback" : "internal";
+  }
+  const v6 = parsed as ipaddr.IPv6;
+  const embedded = embeddedIPv4(v6);
+  if (embedded) return classifyParsed(embedded);
+  const range = v6.range();
+  // ::/96 (IPv4-compatible, deprecated) is reported as unicast by ipaddr.js: no public host uses it.
+  if (v6.parts.slice(0, 6).every((part) => part === 0)) return range === "loopback" ? "loopback" : "internal";
+  return range === "unicast" ? "public" : range === "loopback" ? "loopback" : "internal";
+}
+
+/** The IPv4 address an IPv6 one reaches through a translation that is globally routed. */
+function embeddedIPv4(v6: ipaddr.IPv6): ipaddr.IPv4 | null {
+  const range = v6.range();
+  const p = v6.parts;
+  const fromParts = (high: number, low: number) => new ipaddr.IPv4([high >> 8, high & 0xff, low >> 8, low & 0xff]);
+  if (range === "ipv4Mapped") return v6.toIPv4Address();
+  // 64:ff9b::/96, the well-known NAT64 prefix (its /48 local-use sibling stays "internal").
+  if (range === "rfc6052" && p[1] === 0xff9b && p[2] === 0) return fromParts(p[6]!, p[7]!);
+  if (range === "6to4") return fromParts(p[1]!, p[2]!);
+  return null;
+}
+
+/** Why a URL is refused as a callback, or null when it is acceptable. Loopback over http only when allowed (local dev). */
 export function callbackUrlProblem(raw: string, options: { allowLoopback: boolean }): string | null {
   let url: URL;
   try {
@@ -11,34 +55,27 @@ export function callbackUrlProblem(raw: string, options: { allowLoopback: boolea
     return "must be an absolute URL";
   }
   if (url.username || url.password) return "must not carry credentials";
+  if (url.protocol !== "https:" && url.protocol !== "http:") return "must use https";
   const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
-  const loopback = host === "localhost" || host.endsWith(".localhost") || isLoopbackAddress(host);
-  if (loopback) return options.allowLoopback ? null : "must not point at this machine";
+  const addressClass = classifyAddress(host) ?? classifyName(host);
+  if (addressClass === "loopback") return options.allowLoopback ? null : "must not point at this machine";
   if (url.protocol !== "https:") return "must use https";
-  if (isPrivateAddress(host)) return "must point at a public host";
-  if (host === "metadata.google.internal" || host.endsWith(".internal") || host.endsWith(".local")) return "must point at a public host";
+  if (addressClass === "internal") return "must point at a public host";
   return null;
 }
 
-export function isLoopbackAddress(host: string): boolean {
-  return /^127\.\d+\.\d+\.\d+$/.test(host) || host === "::1" || host === "0:0:0:0:0:0:0:1";
+/** A host name's class by its name alone (its addresses are checked when the webhook connects). */
+function classifyName(host: string): AddressClass {
+  if (host === "localhost" || host.endsWith(".localhost")) return "loopback";
+  // Single-label names and reserved suffixes resolve inside a network, not on the internet.
+  if (!host.includes(".") || /\.(internal|local|localdomain|home\.arpa|lan|intranet|corp)$/.test(host)) return "internal";
+  return "public";
 }
 
-/** Literal addresses that are not public: private, link-local (metadata), CGNAT, unspecified, ULA. */
-export function isPrivateAddress(host: string): boolean {
-  const v4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(host);
-  if (v4) {
-    const [a, b] = [Number(v4[1]), Number(v4[2])];
-    return (
-      a === 0 || a === 10 || a === 127 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) ||
-      (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127) || a >= 224
-    );
-  }
-  if (host.includes(":")) {
-    const h = host.toLowerCase();
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(h);
-    if (mapped) return isPrivateAddress(mapped[1]!);
-    return h === "::" || h === "::1" || /^f[cd]/.test(h) || /^fe[89ab]/.test(h);
-  }
-  return false;
+/** Why a resolved address may not be connected to, or null when it may. */
+export function connectAddressProblem(address: string, options: { allowLoopback: boolean }): string | null {
+  const addressClass = classifyAddress(address) ?? "internal";
+  if (addressClass === "public") return null;
+  if (addressClass === "loopback" && options.allowLoopback) return null;
+  return addressClass === "loopback" ? "resolves to this machine" : "resolves to a private address";
 }

@@ -179,7 +179,7 @@ async function addFaults(aws: LocalAwsProcess, rate: number): Promise<void> {
   ];
   for (const service of ["s3", "dynamodb", "sqs", "comprehend"]) {
     for (const k of kinds) {
-      const res = await fetch(`${aws.url}/_local/faults`, { method: "POST", body: JSON.stringify({ operation: `${service}:*`, ...k, ...(k.kind === "error" ? { status: 500 } : {}) }) });
+      const res = await fetch(`${aws.url}/_local/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ operation: `${service}:*`, ...k, ...(k.kind === "error" ? { status: 500 } : {}) }) });
       if (res.status !== 201) throw new Error(`fault not set: ${res.status} ${await res.text()}`);
     }
   }

@@ -18,7 +18,8 @@ export interface MiniflareWorker {
   dispose: () => Promise<void>;
 }
 
-export async function startMiniflareWorker(awsEndpointUrl: string, vars: Record<string, string> = {}): Promise<MiniflareWorker> {
+/** `inspectorPort`: expose the Worker's V8 inspector there (the soak reads its heap). */
+export async function startMiniflareWorker(awsEndpointUrl: string, vars: Record<string, string> = {}, inspectorPort?: number): Promise<MiniflareWorker> {
   const { workerOptions } = unstable_getMiniflareWorkerOptions(`${root}wrangler.toml`);
   const mf = new Miniflare({
     ...workerOptions,
@@ -34,6 +35,7 @@ export async function startMiniflareWorker(awsEndpointUrl: string, vars: Record<
     },
     host: "127.0.0.1",
     port: 0,
+    ...(inspectorPort ? { inspectorPort, unsafeInspectorProxy: true } : {}),
     // The Worker logs a JSON line per request: drain them, do not print thousands of lines.
     handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {
       stdout.resume();

@@ -7,7 +7,7 @@
 import { parseArgs } from "node:util";
 import { SENTIMENT_LANGUAGES, isSentimentLanguage } from "../shared/comprehend.ts";
 import { TIERS, type Tier } from "../shared/tiers.ts";
-import { API_KEY_PREFIX, createKey, hashKey, keyIdOf, setKeyStatus, type ApiKeyRecord } from "../worker/auth/api-keys.ts";
+import { API_KEY_PREFIX, createKey, hashKey, KEY_CHANGE_BOUND, keyIdOf, setKeyStatus, type ApiKeyRecord } from "../worker/auth/api-keys.ts";
 import { WranglerKv, kvTargetFromArgs } from "./wrangler-kv.ts";
 
 const USAGE = `usage: npm run keys -- <create|revoke|list> [options]
@@ -65,7 +65,7 @@ switch (positionals[0]) {
       hash = match?.name.slice(API_KEY_PREFIX.length);
     } else fail("--key-id ID or --key KEY is required");
     if (!hash || !(await setKeyStatus(kv, hash, "disabled"))) fail("no such key");
-    console.log(`revoked ${keyIdOf(hash)}: requests with it now get 403`);
+    console.log(`revoked ${keyIdOf(hash)}: requests with it get 403 within ${KEY_CHANGE_BOUND}`);
     break;
   }
   case "list": {

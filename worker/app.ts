@@ -11,6 +11,7 @@ import { discardUnreadBody } from "./middleware/body.ts";
 import { withConfig } from "./middleware/config.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { requestLog } from "./middleware/request-log.ts";
+import { securityHeaders } from "./middleware/security-headers.ts";
 import * as analyze from "./routes/analyze.ts";
 import * as analyzeAsync from "./routes/analyze-async.ts";
 import * as analyzeBatch from "./routes/analyze-batch.ts";
@@ -50,7 +51,7 @@ export function createApp(): Api {
   const app = createApi();
   const servicesFor = createServiceRegistry();
 
-  app.use("*", requestId, requestLog);
+  app.use("*", requestId, requestLog, securityHeaders);
   // Before the routes: Hono runs matching handlers in the order they were added.
   app.use("/v1/*", withConfig(servicesFor));
   for (const route of ROUTES) route.register(app, { servicesFor });

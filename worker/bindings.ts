@@ -5,4 +5,6 @@ import type { RateLimiter } from "./rate-limiter/durable-object.ts";
 export type Bindings = ConfigVariables & {
   KV: KVNamespace;
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
+  /** Workers' rate limiting binding: failed authentications per client address (wrangler.toml [[ratelimits]]). */
+  AUTH_FAILURES: RateLimit;
 };

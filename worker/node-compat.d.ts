@@ -5,7 +5,7 @@
 declare module "node:crypto" {
   interface Hash {
     update(data: string, encoding: "utf8"): Hash;
-    digest(encoding: "hex"): string;
+    digest(encoding: "hex" | "base64"): string;
   }
   export function createHash(algorithm: "sha256"): Hash;
 }

@@ -8,7 +8,7 @@ import { detectTargets } from "../shared/engine/targets.ts";
 import { sha256Hex } from "../shared/hash.ts";
 import { MemoryCache } from "../shared/memory-cache.ts";
 import type { SentimentResult } from "../shared/schemas.ts";
-import type { KnownKey } from "./auth/api-keys.ts";
+import { KEY_CACHE_MS, UNKNOWN_KEY_CACHE_MS, type KnownKey } from "./auth/api-keys.ts";
 import { Analyzer } from "./analysis/analyzer.ts";
 import { DeadLetterQueue } from "./analysis/dead-letter.ts";
 import type { TargetsDeps } from "./analysis/targets.ts";
@@ -33,15 +33,17 @@ export interface Services {
   /** Targeted sentiment: Comprehend, and the embedded reading when it cannot answer. */
   targets: TargetsDeps;
   deadLetters: DeadLetterQueue;
-  /** Keys seen in the last few seconds (a revocation shows within KEY_CACHE_MS). */
-  apiKeys: MemoryCache<KnownKey>;
+  /** Keys seen lately: known ones for KEY_CACHE_MS (a revocation shows within it), unknown ones for UNKNOWN_KEY_CACHE_MS (a new key works within it). */
+  apiKeys: { known: MemoryCache<KnownKey>; unknown: MemoryCache<true> };
+  /** Client addresses refused new key lookups after too many failed ones (AUTH_FAILURES), until the entry expires. */
+  blockedAddresses: MemoryCache<true>;
   permits: PermitPool;
   usage: UsageBuffer;
   jobs: JobsService;
 }
 
-/** How long an isolate trusts a key record it read: revocations take effect within this. */
-export const KEY_CACHE_MS = 30_000;
+/** How long an address that failed too often is refused new key lookups: the AUTH_FAILURES limiter's period. */
+export const AUTH_BLOCK_MS = 60_000;
 const ISOLATE_RESULTS = 10_000;
 const ISOLATE_KEYS = 10_000;
 
@@ -114,7 +116,8 @@ function buildIsolateServices(config: Config): IsolateServices {
       table: config.JOBS_TABLE,
     }),
     deadLetters: new DeadLetterQueue(sqs, config.DLQ_URL),
-    apiKeys: new MemoryCache(ISOLATE_KEYS, KEY_CACHE_MS),
+    apiKeys: { known: new MemoryCache(ISOLATE_KEYS, KEY_CACHE_MS), unknown: new MemoryCache(ISOLATE_KEYS, UNKNOWN_KEY_CACHE_MS) },
+    blockedAddresses: new MemoryCache(ISOLATE_KEYS, AUTH_BLOCK_MS),
     permits: new PermitPool(usage),
     usage,
   };

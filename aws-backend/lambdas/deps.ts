@@ -8,8 +8,10 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { lookup } from "node:dns/promises";
 import { z } from "zod";
 import { runClassified, SDK_CLIENT_CONFIG } from "./errors.ts";
+import type { ResolveHost } from "./webhook-http.ts";
 
 export interface BatchDeps {
   s3: S3Client;
@@ -28,7 +30,8 @@ export interface BatchDeps {
   webhookSecret: () => Promise<string>;
   /** Local dev only: callbacks to 127.0.0.1 / localhost are allowed. */
   allowLoopbackCallbacks: boolean;
-  fetch: typeof fetch;
+  /** The webhook's resolver: every address it returns is checked before the webhook connects. */
+  resolveHost: ResolveHost;
   now: () => Date;
 }
 
@@ -83,7 +86,7 @@ export function depsFromEnvironment(env: NodeJS.ProcessEnv = process.env): Batch
     webhookSecret: () =>
       (secret ??= secrets.send(new GetSecretValueCommand({ SecretId: vars.WEBHOOK_SECRET_ARN })).then((out) => out.SecretString ?? "")),
     allowLoopbackCallbacks: false,
-    fetch: globalThis.fetch,
+    resolveHost: (hostname) => lookup(hostname, { all: true }),
     now: () => new Date(),
   };
 }

@@ -232,6 +232,19 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   }
 
   async function handleAdmin(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    // A web page the developer has open can send "simple" cross-origin requests here (a
+    // text/plain POST needs no preflight). Browsers mark every such request with Origin (and
+    // Sec-Fetch-Site); the tests, the tools and curl send neither. A POST must be JSON, which a
+    // page cannot send cross-origin without a preflight, and nothing here answers one.
+    const site = req.headers["sec-fetch-site"];
+    if (req.headers.origin !== undefined || (site !== undefined && site !== "none")) {
+      req.resume();
+      return sendJson(res, 403, { error: "admin paths refuse requests from web pages (Origin or Sec-Fetch-Site present)" }, "application/json");
+    }
+    if (req.method === "POST" && !/^application\/json\s*(;|$)/i.test(req.headers["content-type"] ?? "")) {
+      req.resume();
+      return sendJson(res, 415, { error: "admin POSTs must be Content-Type: application/json" }, "application/json");
+    }
     const body = req.method === "POST" ? await readBody(req) : Buffer.alloc(0);
     if (path === "/_local/health") return sendJson(res, 200, { status: "ok" }, "application/json");
     if (path === "/_local/usage" && req.method === "GET") return sendJson(res, 200, usage.snapshot(), "application/json");

@@ -173,4 +173,28 @@ describe("batch handlers", () => {
       await expect(deliverWebhook(strict, { job_id: jobId })).rejects.toThrow(/callback_url/);
     }
   });
+
+  it("connect a webhook only to an address it checked: one resolution, every address judged", async () => {
+    let requests = 0;
+    const server = createServer((req, res) => (requests++, req.resume(), res.writeHead(204).end()));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as { port: number }).port;
+    const resolved: string[] = [];
+    const resolving = (...addresses: string[]) => async (hostname: string) => (resolved.push(hostname), addresses.map((address) => ({ address, family: address.includes(":") ? 6 : 4 })));
+    try {
+      // A public-looking name whose DNS answer is this machine (or a private network): refused before connecting.
+      const { jobId } = await submit("text", "ok", { language_code: "en", callback_url: `https://hooks.example.test:${port}/hook` });
+      await expect(deliverWebhook({ ...as("webhook"), allowLoopbackCallbacks: false, resolveHost: resolving("127.0.0.1") }, { job_id: jobId })).rejects.toThrow("callback_url resolves to this machine");
+      await expect(deliverWebhook({ ...as("webhook"), allowLoopbackCallbacks: false, resolveHost: resolving("93.184.215.14", "::ffff:a9fe:a9fe") }, { job_id: jobId })).rejects.toThrow("callback_url resolves to a private address");
+      expect(requests).toBe(0);
+      // The connection goes where the checked answer says, not to a second resolution of its own.
+      resolved.length = 0;
+      const local = await submit("text", "ok", { language_code: "en", callback_url: `http://localhost:${port}/hook` });
+      expect(await deliverWebhook({ ...as("webhook"), resolveHost: resolving("127.0.0.1") }, { job_id: local.jobId })).toEqual({ delivered: true, status: 204 });
+      expect(resolved).toEqual(["localhost"]);
+      expect(requests).toBe(1);
+    } finally {
+      server.close();
+    }
+  });
 });

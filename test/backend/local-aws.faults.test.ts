@@ -17,7 +17,7 @@ beforeEach(async () => {
 });
 
 const inject = (fault: object) =>
-  fetch(`${endpoint.url}/_local/faults`, { method: "POST", body: JSON.stringify(fault) }).then((r) => r.status);
+  fetch(`${endpoint.url}/_local/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(fault) }).then((r) => r.status);
 
 const detect = () => aws.comprehend.send(new DetectSentimentCommand({ Text: "I love this product!", LanguageCode: "en" }));
 

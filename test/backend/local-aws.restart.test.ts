@@ -41,7 +41,7 @@ describe("npm run local-aws keeps its state across a restart", () => {
     const first = await localAws(["--fresh"]);
     const deps = localBatchDeps(endpointAt(first.url));
     // Comprehend slow, so the job is mid-flight when the process dies.
-    await fetch(`${first.url}/_local/faults`, { method: "POST", body: JSON.stringify({ operation: "BatchDetectSentiment", kind: "latency", latencyMs: 60_000, status: 500 }) });
+    await fetch(`${first.url}/_local/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ operation: "BatchDetectSentiment", kind: "latency", latencyMs: 60_000, status: 500 }) });
     const { jobId, key } = await putJobRow(deps, "csv");
     await deps.s3.send(new PutObjectCommand({ Bucket: deps.bucket, Key: key, Body: "text\nGreat product, thanks\nAwful support\n" }));
     const claimed = await until(() => getJob(deps, jobId), (row) => row?.prepared_by !== undefined, 20_000);

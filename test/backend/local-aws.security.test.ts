@@ -92,3 +92,27 @@ describe("SigV4 verification", () => {
     expect(((await res.json()) as { __type: string }).__type).toBe("MissingAuthenticationTokenException");
   });
 });
+
+describe("admin paths (/_local/*) a web page cannot reach", () => {
+  const faultCount = async () => ((await (await fetch(`${endpoint.url}/_local/faults`)).json()) as { faults: unknown[] }).faults.length;
+
+  it("refuse a cross-origin text/plain POST (no preflight needed) and anything carrying Origin or a cross-site Sec-Fetch-Site", async () => {
+    const before = await faultCount();
+    const fault = JSON.stringify({ operation: "*", kind: "error", status: 500 });
+    // What a page's fetch(..., {method: "POST", mode: "no-cors", body}) sends.
+    const page = await fetch(`${endpoint.url}/_local/faults`, { method: "POST", headers: { origin: "https://evil.example", "content-type": "text/plain;charset=UTF-8", "sec-fetch-site": "cross-site" }, body: fault });
+    expect(page.status).toBe(403);
+    const wiped = await fetch(`${endpoint.url}/_local/usage`, { method: "DELETE", headers: { origin: "https://evil.example" } });
+    expect(wiped.status).toBe(403);
+    const read = await fetch(`${endpoint.url}/_local/comprehend/received`, { headers: { "sec-fetch-site": "cross-site" } });
+    expect(read.status).toBe(403);
+    // Not from a page, but not JSON either.
+    const plain = await fetch(`${endpoint.url}/_local/faults`, { method: "POST", headers: { "content-type": "text/plain" }, body: fault });
+    expect(plain.status).toBe(415);
+    expect(await faultCount()).toBe(before);
+    // The tools' own request: JSON, no Origin.
+    const tool = await fetch(`${endpoint.url}/_local/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ operation: "Nothing", kind: "error", count: 1 }) });
+    expect(tool.status).toBe(201);
+    await fetch(`${endpoint.url}/_local/faults`, { method: "DELETE" });
+  });
+});

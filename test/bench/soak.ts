@@ -4,7 +4,10 @@
  * real-time requests at SOAK_RATE a second (texts from the kit's sentiment sets, so hits and
  * misses mix, a tenth without a key or with a bad body), and a batch job every SOAK_JOB_EVERY_S
  * seconds, polled to its end. SOAK_TEXTS limits the distinct texts (a small pool: all hits). Prints throughput, p50 / p99, 5xx count, jobs completed, and each
- * process's resident memory at the start, every minute and at the end (flat: no leak).
+ * process's resident memory at the start, every minute and at the end, and the Worker isolate's
+ * heap after a full collection at the start and the end, outside the traffic: the collection
+ * is a heap snapshot, which pauses the isolate and would show in the latencies
+ * (SOAK_HEAP_EACH_MINUTE=1 reads it every minute too, to trace a trend at that cost).
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,6 +16,7 @@ import { seededRandom } from "../../shared/random.ts";
 import { readSentimentFile, SENTIMENT_FILES } from "../datasets.ts";
 import { freePort, startLocalAwsProcess } from "../local-aws-process.ts";
 import { startMiniflareWorker } from "../miniflare-worker.ts";
+import { connectIsolateHeap } from "./isolate-heap.ts";
 
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 10);
 const RATE = Number(process.env.SOAK_RATE ?? 40);
@@ -21,10 +25,13 @@ const JOB_EVERY_S = Number(process.env.SOAK_JOB_EVERY_S ?? 5);
 // turns nearly every request into a cache hit: memory that still grows then is the request
 // path's, not the caches filling.
 const DISTINCT_TEXTS = Number(process.env.SOAK_TEXTS ?? Infinity);
+const HEAP_EACH_MINUTE = process.env.SOAK_HEAP_EACH_MINUTE === "1";
 
 const dataDir = mkdtempSync(join(tmpdir(), "aurastream-soak-"));
 const aws = await startLocalAwsProcess(await freePort(), dataDir, ["--fresh"]);
-const worker = await startMiniflareWorker(aws.url);
+const inspectorPort = await freePort();
+const worker = await startMiniflareWorker(aws.url, {}, inspectorPort);
+const heap = await connectIsolateHeap(inspectorPort);
 const key = await worker.newKey("premium");
 const texts = SENTIMENT_FILES.flatMap((f) => readSentimentFile(f).map((r) => r.text)).filter((t) => [...t].length <= 4_900).slice(0, DISTINCT_TEXTS);
 const random = seededRandom(20261203);
@@ -50,11 +57,12 @@ function workerdPid(): number | undefined {
 }
 const workerd = workerdPid();
 const memory = () => ({ driver: Math.round(process.memoryUsage().rss / 1048576), workerd: workerd ? rssMiB(workerd) : 0, "local-aws": rssMiB(aws.child.pid!) });
-const memoryLine = (label: string) => {
+const memoryLine = async (label: string, withHeap = false) => {
   const m = memory();
-  return `${label.padEnd(8)} driver ${m.driver} MiB, workerd ${m.workerd} MiB, local-aws ${m["local-aws"]} MiB`;
+  const heapAfterGc = withHeap ? ` (Worker heap after GC ${await heap.usedMiB()} MiB)` : "";
+  return `${label.padEnd(8)} driver ${m.driver} MiB, workerd ${m.workerd} MiB${heapAfterGc}, local-aws ${m["local-aws"]} MiB`;
 };
-const memoryLog = [memoryLine("start")];
+const memoryLog = [await memoryLine("start", true)];
 console.log(`soak: ${MINUTES} min, ${RATE} real-time requests/s over ${texts.length} distinct texts, a job every ${JOB_EVERY_S} s\n${memoryLog[0]}`);
 
 const latencies: number[] = [];
@@ -118,14 +126,15 @@ while (Date.now() < end) {
   }
   if (Date.now() >= nextMinute) {
     nextMinute += 60_000;
-    const line = memoryLine(`${Math.round((Date.now() - started) / 60_000)} min`);
+    const line = await memoryLine(`${Math.round((Date.now() - started) / 60_000)} min`, HEAP_EACH_MINUTE);
     memoryLog.push(line);
     console.log(line);
   }
   await new Promise((r) => setTimeout(r, 100));
 }
 await Promise.all([...inFlight]);
-memoryLog.push(memoryLine("end"));
+memoryLog.push(await memoryLine("end", true));
+heap.close();
 
 const sorted = [...latencies].sort((a, b) => a - b);
 const pct = (p: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0);

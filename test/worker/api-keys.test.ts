@@ -1,7 +1,8 @@
 /** API keys in real KV (workerd): found by the key, stored only as a hash. */
 import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
-import { createKey, hashKey, lookupKey, setKeyStatus } from "../../worker/auth/api-keys.ts";
+import { createKey, hashKey, KEY_CACHE_MS, lookupKey, setKeyStatus, UNKNOWN_KEY_CACHE_MS, type KnownKey } from "../../worker/auth/api-keys.ts";
+import { MemoryCache } from "../../shared/memory-cache.ts";
 
 describe("API key store", () => {
   it("finds a created key with its tenant and tier", async () => {
@@ -28,5 +29,26 @@ describe("API key store", () => {
     expect(await setKeyStatus(env.KV, hashKey(key), "disabled")).toBe(true);
     expect((await lookupKey(env.KV, key))?.record.status).toBe("disabled");
     expect(await setKeyStatus(env.KV, hashKey("as_unknown"), "disabled")).toBe(false);
+  });
+
+  it("sees a revocation within KEY_CACHE_MS, and a new key within UNKNOWN_KEY_CACHE_MS, through an isolate's memory", async () => {
+    let now = 0;
+    const clock = () => now;
+    const remembered = { known: new MemoryCache<KnownKey>(100, KEY_CACHE_MS, clock), unknown: new MemoryCache<true>(100, UNKNOWN_KEY_CACHE_MS, clock) };
+    const { key } = await createKey(env.KV, { tenant: "acme", tier: "free" });
+    expect((await lookupKey(env.KV, key, remembered))?.record.status).toBe("active");
+    await setKeyStatus(env.KV, hashKey(key), "disabled");
+    now = KEY_CACHE_MS - 1;
+    expect((await lookupKey(env.KV, key, remembered))?.record.status).toBe("active");
+    now = KEY_CACHE_MS;
+    expect((await lookupKey(env.KV, key, remembered))?.record.status).toBe("disabled");
+
+    const later = `as_${crypto.randomUUID()}`;
+    expect(await lookupKey(env.KV, later, remembered)).toBeNull();
+    await createKey(env.KV, { tenant: "acme", tier: "free", key: later });
+    now += UNKNOWN_KEY_CACHE_MS - 1;
+    expect(await lookupKey(env.KV, later, remembered)).toBeNull();
+    now += 1;
+    expect((await lookupKey(env.KV, later, remembered))?.record.tenant_id).toBe("acme");
   });
 });

@@ -74,7 +74,7 @@ export async function receivedTexts(containing: string): Promise<{ text: string;
 }
 
 export async function addFault(fault: Record<string, unknown>): Promise<void> {
-  const res = await fetch(`${endpoint()}/_local/faults`, { method: "POST", body: JSON.stringify(fault) });
+  const res = await fetch(`${endpoint()}/_local/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(fault) });
   if (res.status !== 201) throw new Error(`fault not set: ${res.status}`);
 }
 

@@ -70,6 +70,7 @@ describe("batch jobs (errors)", () => {
     const m = marker();
     await fetch(`${inject("awsEndpoint")}/_local/faults`, {
       method: "POST",
+      headers: { "content-type": "application/json" },
       body: JSON.stringify({ operation: "BatchDetectSentiment", kind: "latency", latencyMs: 1_500, count: 1, match: m }),
     });
     const { job_id } = AnalyzeAsyncResponse.parse(await (await call("/v1/analyze/async", { body: { text: `Slow one ${m}`, options: { language_code: "en" } } })).json());
@@ -89,6 +90,7 @@ describe("batch jobs (errors)", () => {
     const m = marker();
     await fetch(`${inject("awsEndpoint")}/_local/faults`, {
       method: "POST",
+      headers: { "content-type": "application/json" },
       body: JSON.stringify({ operation: "s3:PutObject", kind: "error", status: 500, match: m }),
     });
     try {

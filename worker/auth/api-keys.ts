@@ -33,24 +33,40 @@ export const LOCAL_DEV_TENANT = "local-dev";
 
 export const API_KEY_PREFIX = "apikey:";
 
+/** How long an isolate trusts a key record it read: a revocation takes effect within this, plus KV's propagation. */
+export const KEY_CACHE_MS = 10_000;
+/** How long an isolate remembers that a key is unknown: a new key works within this, plus KV's propagation. */
+export const UNKNOWN_KEY_CACHE_MS = 10_000;
+/**
+ * What a key change waits for, as the CLI states it: the isolate caches above, and KV's own
+ * propagation (Cloudflare documents up to 60 s for a write to be seen in every location).
+ */
+export const KEY_CHANGE_BOUND = `${KEY_CACHE_MS / 1000} s where the key was used lately, up to 60 s elsewhere (KV propagation)`;
+
 export const hashKey = sha256Hex;
+
+/** The isolate's memory of keys looked up lately: known ones, and unknown ones (kept apart, so a flood of made-up keys cannot evict the real ones). */
+export interface RememberedKeys {
+  known: { get(key: string): KnownKey | undefined; set(key: string, found: KnownKey): void };
+  unknown: { get(key: string): true | undefined; set(key: string, unknown: true): void };
+}
 
 /**
  * The key's record and hash (which names its rate-limiter object), or null when unknown.
- * `remembered` (the isolate's memory, a few seconds) answers repeat lookups without hashing or
- * a KV read; it lives only in memory, like the request that carried the key.
+ * `remembered` (the isolate's memory, a few seconds) answers repeat lookups, known or unknown,
+ * without hashing or a KV read; it lives only in memory, like the request that carried the key.
  */
-export async function lookupKey(
-  kv: KeyStore,
-  key: string,
-  remembered?: { get(key: string): KnownKey | undefined; set(key: string, found: KnownKey): void },
-): Promise<KnownKey | null> {
-  const known = remembered?.get(key);
+export async function lookupKey(kv: KeyStore, key: string, remembered?: RememberedKeys): Promise<KnownKey | null> {
+  const known = remembered?.known.get(key);
   if (known) return known;
+  if (remembered?.unknown.get(key)) return null;
   const hash = hashKey(key);
   const record = (await kv.get(API_KEY_PREFIX + hash, "json")) as ApiKeyRecord | null;
-  if (!record) return null;
-  remembered?.set(key, { hash, record });
+  if (!record) {
+    remembered?.unknown.set(key, true);
+    return null;
+  }
+  remembered?.known.set(key, { hash, record });
   return { hash, record };
 }
 

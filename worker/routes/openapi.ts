@@ -5,16 +5,13 @@
  */
 import { z } from "zod";
 import { ErrorResponse } from "../../shared/schemas.ts";
+import { pagePolicy } from "../middleware/security-headers.ts";
 import { API_VERSION } from "../version.ts";
 import { SECURITY_SCHEMES, type Api } from "./contract.ts";
 
-const DOCS_PAGE = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>AuraStream API</title>
-<style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}
-pre{background:#f5f5f5;padding:1rem;overflow:auto}h2{margin-top:2rem}</style></head>
-<body><h1>AuraStream API</h1><p>The machine-readable document is <a href="/openapi.json">/openapi.json</a>.</p>
-<div id="routes">Loading…</div>
-<script>
+const DOCS_STYLE = `body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}
+pre{background:#f5f5f5;padding:1rem;overflow:auto}h2{margin-top:2rem}`;
+const DOCS_SCRIPT = `
 fetch("/openapi.json").then(r => r.json()).then(doc => {
   const out = document.getElementById("routes"); out.textContent = "";
   for (const [path, methods] of Object.entries(doc.paths)) for (const [method, op] of Object.entries(methods)) {
@@ -24,7 +21,14 @@ fetch("/openapi.json").then(r => r.json()).then(doc => {
     pre.textContent = JSON.stringify({ requestBody: op.requestBody?.content, responses: op.responses }, null, 2); out.append(pre);
   }
 });
-</script></body></html>`;
+`;
+const DOCS_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>AuraStream API</title>
+<style>${DOCS_STYLE}</style></head>
+<body><h1>AuraStream API</h1><p>The machine-readable document is <a href="/openapi.json">/openapi.json</a>.</p>
+<div id="routes">Loading…</div>
+<script>${DOCS_SCRIPT}</script></body></html>`;
+const DOCS_POLICY = pagePolicy({ script: DOCS_SCRIPT, style: DOCS_STYLE });
 
 export function register(app: Api): void {
   for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) app.openAPIRegistry.registerComponent("securitySchemes", name, scheme);
@@ -42,5 +46,5 @@ export function register(app: Api): void {
     }
     return c.json(document);
   });
-  app.get("/docs", (c) => c.html(DOCS_PAGE));
+  app.get("/docs", (c) => c.html(DOCS_PAGE, 200, { "content-security-policy": DOCS_POLICY }));
 }
