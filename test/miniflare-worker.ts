@@ -14,7 +14,7 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 export interface MiniflareWorker {
   url: string;
   /** A new API key of `tier` in the Worker's KV. */
-  newKey: (tier?: "free" | "basic" | "premium") => Promise<string>;
+  newKey: (tier?: "free" | "basic" | "premium", options?: { tenant?: string; shareCache?: boolean }) => Promise<string>;
   dispose: () => Promise<void>;
 }
 
@@ -46,7 +46,7 @@ export async function startMiniflareWorker(awsEndpointUrl: string, vars: Record<
   const kv = await mf.getKVNamespace("KV");
   return {
     url,
-    newKey: async (tier = "premium") => (await createKey(kv as never, { tenant: "miniflare", tier })).key,
+    newKey: async (tier = "premium", options = {}) => (await createKey(kv as never, { tenant: options.tenant ?? "miniflare", tier, shareCache: options.shareCache })).key,
     dispose: () => mf.dispose(),
   };
 }

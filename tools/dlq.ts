@@ -10,7 +10,7 @@
 import { parseArgs } from "node:util";
 import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { Analyzer } from "../worker/analysis/analyzer.ts";
-import type { DeadLetterEvent } from "../worker/analysis/dead-letter.ts";
+import { DEAD_LETTER_SCHEMA_VERSION, type DeadLetterEvent } from "../worker/analysis/dead-letter.ts";
 import { CircuitBreaker } from "../worker/aws/circuit-breaker.ts";
 import { ComprehendClient } from "../worker/aws/comprehend.ts";
 import { Deadline } from "../worker/aws/deadline.ts";
@@ -78,8 +78,8 @@ export async function replayDeadLetters(options: ReplayOptions, log: (line: stri
       const report = await analyzer.analyze(
         [{ text: event.item.redacted_text, options: { language_code: event.item.language_code as never, pii, include_confidence: true, fallback: false } }],
         new Deadline(30_000),
-        // Events written before default languages existed were analysed with English.
-        { defaultLanguage: event.item.default_language ?? "en", fallback: false },
+        // Into the cache of the tenant whose request failed, under the same key.
+        { cacheScope: event.item.cache_scope, defaultLanguage: event.item.default_language, fallback: false },
       );
       await Promise.all(report.pending);
       const outcome = report.outcomes[0]!;
@@ -108,7 +108,9 @@ export async function queueDepth(options: Pick<ReplayOptions, "region" | "endpoi
 function parseEvent(body: string | undefined): DeadLetterEvent | null {
   try {
     const event = JSON.parse(body ?? "") as DeadLetterEvent;
-    return typeof event?.item?.redacted_text === "string" && event.item.redacted_text.trim() ? event : null;
+    // Version 1 events have no cache scope: replaying them could fill no tenant's cache. They stay for a person to look at.
+    const valid = event?.version === DEAD_LETTER_SCHEMA_VERSION && typeof event.item?.cache_scope === "string" && typeof event.item.redacted_text === "string" && event.item.redacted_text.trim();
+    return valid ? event : null;
   } catch {
     return null;
   }

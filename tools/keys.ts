@@ -11,9 +11,10 @@ import { API_KEY_PREFIX, createKey, hashKey, KEY_CHANGE_BOUND, keyIdOf, setKeySt
 import { WranglerKv, kvTargetFromArgs } from "./wrangler-kv.ts";
 
 const USAGE = `usage: npm run keys -- <create|revoke|list> [options]
-  create --tenant NAME --tier free|basic|premium [--default-language CODE] [--no-fallback]
+  create --tenant NAME --tier free|basic|premium [--default-language CODE] [--no-fallback] [--share-cache]
          (--default-language: for texts too short to tell, en by default; --no-fallback: 503, not the
-         embedded engine's answer, when Comprehend cannot answer)
+         embedded engine's answer, when Comprehend cannot answer; --share-cache: results cached in the
+         pool of tenants that opted in, where a hit tells that another tenant sent the same text)
   revoke --key-id ID | --key KEY
   list
   common: --remote [--env production]   (default: local dev state)`;
@@ -30,6 +31,7 @@ const { positionals, values } = parseArgs({
     tier: { type: "string" },
     "default-language": { type: "string" },
     "no-fallback": { type: "boolean" },
+    "share-cache": { type: "boolean" },
     key: { type: "string" },
     "key-id": { type: "string" },
     remote: { type: "boolean" },
@@ -51,9 +53,10 @@ switch (positionals[0]) {
       key: values.key,
       defaultLanguage,
       fallback: values["no-fallback"] ? false : undefined,
+      shareCache: values["share-cache"] === true,
     });
     console.log(
-      `key:       ${key}\nkey_id:    ${record.key_id}\ntenant:    ${record.tenant_id}\ntier:      ${record.tier}\ndefault language: ${record.default_language ?? "en"}\nfallback:  ${record.fallback === false ? "off (503)" : "embedded engine"}\n\nStore the key now: it is not shown again (only its hash is kept).`,
+      `key:       ${key}\nkey_id:    ${record.key_id}\ntenant:    ${record.tenant_id}\ntier:      ${record.tier}\ndefault language: ${record.default_language ?? "en"}\nfallback:  ${record.fallback === false ? "off (503)" : "embedded engine"}\ncache:     ${record.cache_sharing ? "shared with the tenants that opted in" : "this tenant's own"}\n\nStore the key now: it is not shown again (only its hash is kept).`,
     );
     break;
   }

@@ -59,14 +59,15 @@ describe("npm run dlq -- replay", () => {
     const { sqs } = sdkClients(endpoint);
     const queueUrl = `${endpoint.url}/000000000000/aurastream-dlq`;
     const text = "The support agent at [EMAIL] was wonderful";
-    const cacheKey = resultCacheKey({ engineVersion: "test-engine", languageCode: "en", defaultLanguage: "en", pii: "redact", normalisedText: text });
+    const cacheKey = resultCacheKey({ scope: "tenant:acme", engineVersion: "test-engine", languageCode: "en", defaultLanguage: "en", pii: "redact", normalisedText: text });
     const event = {
-      version: 1,
+      version: 2,
       request_id: "req-12345678",
       key_id: "0123456789ab",
+      tenant_id: "acme",
       route: "/v1/analyze/sync",
       failed_at: new Date().toISOString(),
-      item: { index: 0, redacted_text: text, language_code: "en", pii: "redact", cache_key: cacheKey, error: { code: "SERVICE_UNAVAILABLE", type: "ThrottlingException", message: "x" } },
+      item: { index: 0, redacted_text: text, language_code: "en", default_language: "en", cache_scope: "tenant:acme", pii: "redact", cache_key: cacheKey, error: { code: "SERVICE_UNAVAILABLE", type: "ThrottlingException", message: "x" } },
     };
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(event) }));
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: "not an event" }));

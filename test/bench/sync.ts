@@ -22,6 +22,8 @@ const ZIPF_REQUESTS = Number(process.env.BENCH_ZIPF_REQUESTS ?? 4_000);
 const ZIPF_RATE = 40;
 const ZIPF_RUNS = Number(process.env.BENCH_ZIPF_RUNS ?? 3);
 const ZIPF_EXPONENT = 1.0;
+/** Tenants the per-tenant cache comparison spreads the Zipf sequence over. */
+const TENANTS = 10;
 /** Offered cache-miss loads: under Comprehend's 20 DetectSentiment calls a second, and twice it. */
 const MISS_RATES = [15, 40];
 
@@ -129,15 +131,15 @@ const random = seededRandom(20261122);
 shuffle(texts, random);
 const draw = zipfSampler(texts.length, ZIPF_EXPONENT, random);
 const sequence = Array.from({ length: ZIPF_REQUESTS }, () => texts[draw()]!).filter((t) => [...t].length <= 4_990);
-const zipfFailures: number[] = [];
-for (let run = 1; run <= ZIPF_RUNS; run++) {
-  const suffix = run === 1 ? "" : ` (${run})`;
-  const zipfKey = await newKey();
+/** One replay of the sequence, each request from one of `keys` (drawn at random), its texts marked by `suffix`. */
+async function zipfReplay(suffix: string, keys: string[]) {
   const before = endpoint.usage.snapshot().comprehend.units;
-  const zipfThrottledBefore = throttledCalls();
+  const throttledBefore = throttledCalls();
+  const pick = seededRandom(20261204);
+  const keyOf = sequence.map(() => keys[Math.floor(pick() * keys.length)]!);
   let hits = 0;
   let failures = 0;
-  let zipfFallbacks = 0;
+  let fallbacks = 0;
   let next = 0;
   const started = Date.now();
   await Promise.all(
@@ -148,24 +150,42 @@ for (let run = 1; run <= ZIPF_RUNS; run++) {
         const wait = started + (i * 1000) / ZIPF_RATE - Date.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         const text = sequence[i]! + suffix;
-        const res = await fetch(`${url}/v1/analyze/sync`, { method: "POST", headers: json(zipfKey), body: JSON.stringify({ text }) });
+        const res = await fetch(`${url}/v1/analyze/sync`, { method: "POST", headers: json(keyOf[i]!), body: JSON.stringify({ text }) });
         const body = (await res.json()) as { cached?: boolean; engine?: string };
         if (!res.ok) failures++;
         else if (body.cached) hits++;
-        else if (body.engine === "embedded") zipfFallbacks++;
+        else if (body.engine === "embedded") fallbacks++;
       }
     }),
   );
-  zipfFailures.push(failures);
   const billed = endpoint.usage.snapshot().comprehend.units - before;
   const withoutCache = sequence.reduce((sum, t) => sum + billingUnits(t + suffix), 0);
+  return { hitRate: (hits / sequence.length) * 100, failures, fallbacks, throttled: throttledCalls() - throttledBefore, billed, withoutCache, seconds: (Date.now() - started) / 1000 };
+}
+
+const zipfFailures: number[] = [];
+for (let run = 1; run <= ZIPF_RUNS; run++) {
+  const suffix = run === 1 ? "" : ` (${run})`;
+  const r = await zipfReplay(suffix, [await newKey()]);
+  zipfFailures.push(r.failures);
   console.log(
     `\nZipf replay ${run}/${ZIPF_RUNS} (s = ${ZIPF_EXPONENT}, no language_code) of ${sequence.length} requests offered at ${ZIPF_RATE}/s over ${texts.length} distinct texts from ${SENTIMENT_FILES.join(", ")}` +
-      ` in ${((Date.now() - started) / 1000).toFixed(1)} s:\n  hit rate ${((hits / sequence.length) * 100).toFixed(1)}%, failures ${failures}, embedded-engine answers ${zipfFallbacks}, throttled calls ${throttledCalls() - zipfThrottledBefore}` +
-      `\n  Comprehend units billed ${billed} vs ${withoutCache} without the cache: ${withoutCache - billed} saved (${(((withoutCache - billed) / withoutCache) * 100).toFixed(1)}%)`,
+      ` in ${r.seconds.toFixed(1)} s:\n  hit rate ${r.hitRate.toFixed(1)}%, failures ${r.failures}, embedded-engine answers ${r.fallbacks}, throttled calls ${r.throttled}` +
+      `\n  Comprehend units billed ${r.billed} vs ${r.withoutCache} without the cache: ${r.withoutCache - r.billed} saved (${(((r.withoutCache - r.billed) / r.withoutCache) * 100).toFixed(1)}%)`,
   );
 }
 console.log(`Zipf failures per run: ${zipfFailures.join(", ")}   (target 0 in every run)`);
+
+// What scoping the cache per tenant costs: the same sequence spread over TENANTS tenants, each
+// with its own cache, then over as many tenants that opted into the shared pool.
+const scopedKeys = await Promise.all(Array.from({ length: TENANTS }, (_, t) => worker.newKey("premium", { tenant: `bench-scoped-${t}` })));
+const sharingKeys = await Promise.all(Array.from({ length: TENANTS }, (_, t) => worker.newKey("premium", { tenant: `bench-sharing-${t}`, shareCache: true })));
+const scoped = await zipfReplay(" (scoped)", scopedKeys);
+const sharing = await zipfReplay(" (sharing)", sharingKeys);
+console.log(
+  `\nZipf replay over ${TENANTS} tenants (each request's tenant drawn at random): hit rate ${scoped.hitRate.toFixed(1)}% with a cache per tenant (the default), ` +
+    `${sharing.hitRate.toFixed(1)}% when all ${TENANTS} opt into sharing; units billed ${scoped.billed} vs ${sharing.billed}; failures ${scoped.failures} and ${sharing.failures}`,
+);
 
 
 // Last (its open circuit would turn the replay's misses into fallbacks): Comprehend down, every

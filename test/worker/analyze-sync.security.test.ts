@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
 import { env } from "cloudflare:workers";
-import { DEV_KEY, analyze, call, marker, receivedTexts } from "./helpers.ts";
+import { DEV_KEY, analyze, call, marker, newKey, receivedTexts } from "./helpers.ts";
 
 const EMAIL = "maria.lopez@example.org";
 const PHONE = "(415) 555-0132";
@@ -24,6 +24,24 @@ async function everythingInKv(): Promise<string> {
 }
 
 describe("POST /v1/analyze/sync (security)", () => {
+  it("never answers one tenant from another tenant's cache; tenants that opted into sharing share one", async () => {
+    const text = `Confidential: our merger with Initech closes friday ${marker()}`;
+    const [a, b, sharing1, sharing2] = [await newKey("basic"), await newKey("basic"), await newKey("basic", "open-1", { shareCache: true }), await newKey("basic", "open-2", { shareCache: true })];
+    const cached = async (key: string, path = "/v1/analyze/sync") => {
+      const body = path.endsWith("batch") ? { items: [{ text }], options: { language_code: "en" } } : { text, options: { language_code: "en" } };
+      const json = (await (await call(path, { key, body })).json()) as { cached?: boolean; results?: { cached: boolean }[] };
+      return json.cached ?? json.results![0]!.cached;
+    };
+    expect(await cached(a)).toBe(false);
+    expect(await cached(a)).toBe(true);
+    // Another tenant, through either route, is a miss: nothing tells it that A sent the text.
+    expect(await cached(b, "/v1/analyze/batch")).toBe(false);
+    expect(await cached(b)).toBe(true);
+    expect(await cached(sharing1)).toBe(false);
+    expect(await cached(sharing2, "/v1/analyze/batch")).toBe(true);
+    expect((await receivedTexts(text)).length).toBe(3);
+  });
+
   it("redacts PII by default: flagged with types and counts, values never sent to Comprehend, KV or logs", async () => {
     const m = marker();
     const { res, body } = await analyze(`Terrible. Email ${EMAIL} or call ${PHONE}, card ${CARD} ${m}`, { language_code: "en" });

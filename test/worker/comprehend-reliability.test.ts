@@ -45,7 +45,9 @@ describe("Comprehend reliability", () => {
       request_id: res.headers.get("x-request-id"),
       key_id: expect.stringMatching(/^[0-9a-f]{12}$/),
       route: "/v1/analyze/sync",
-      item: { redacted_text: `Write to [EMAIL] about it ${m}`, language_code: "en", error: { code: "SERVICE_UNAVAILABLE", type: "ThrottlingException" } },
+      // The tenant, so that npm run dlq -- replay fills that tenant's cache and no other.
+      tenant_id: "local-dev",
+      item: { redacted_text: `Write to [EMAIL] about it ${m}`, language_code: "en", cache_scope: "tenant:local-dev", error: { code: "SERVICE_UNAVAILABLE", type: "ThrottlingException" } },
     });
     expect(JSON.stringify(event)).not.toContain("jane.doe");
   });

@@ -56,8 +56,8 @@ export async function analyze(text: string, options: Record<string, unknown> = {
   return { res, body: (await res.json()) as Record<string, any> };
 }
 
-export async function newKey(tier: Tier, tenant = "tenant-" + crypto.randomUUID().slice(0, 8)) {
-  return (await createKey(env.KV, { tenant, tier })).key;
+export async function newKey(tier: Tier, tenant = "tenant-" + crypto.randomUUID().slice(0, 8), options: { shareCache?: boolean } = {}) {
+  return (await createKey(env.KV, { tenant, tier, ...options })).key;
 }
 
 /** A word no other test uses, to find this test's texts in what the endpoint received. */

@@ -58,6 +58,21 @@ describe("batch jobs (errors)", () => {
     expect(await res.json()).toMatchObject({ error: { code: "VALIDATION_ERROR", field } });
   });
 
+  it("refuses a CSV or JSON-lines body of more than 10,000 rows, as JSON items are refused", async () => {
+    const csv = "id,text\n" + Array.from({ length: 10_001 }, (_, i) => `${i},ok`).join("\n") + "\n";
+    const jsonl = Array.from({ length: 10_001 }, () => '{"text":"ok"}').join("\n");
+    for (const [body, contentType] of [[csv, "text/csv"], [jsonl, "application/x-ndjson"]] as const) {
+      const res = await call("/v1/analyze/async", { body, contentType });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ error: { code: "VALIDATION_ERROR", field: "body", message: "body: at most 10,000 rows in a request; send larger files through POST /v1/jobs" } });
+    }
+    const items = await call("/v1/analyze/async", { body: { items: Array.from({ length: 10_001 }, () => ({ text: "ok" })) } });
+    expect(items.status).toBe(400);
+    // 10,000 rows, blank lines not counted, is accepted.
+    const atCap = await call("/v1/analyze/async?language_code=en", { body: "text\n" + "ok\n\n".repeat(10_000), contentType: "text/csv" });
+    expect(atCap.status).toBe(202);
+  });
+
   it("refuses other media types (415), bodies over the limit (413), unknown jobs (404)", async () => {
     expect((await call("/v1/analyze/async", { body: "<xml/>", contentType: "application/xml" })).status).toBe(415);
     expect((await call("/v1/analyze/async", { body: "text\n" + "a,".repeat(600_000), contentType: "text/csv" })).status).toBe(413);

@@ -25,6 +25,22 @@ function pool() {
 }
 
 describe("PermitPool", () => {
+  it("does not leave a request waiting on a reservation that never comes back (its request was cancelled)", async () => {
+    const permits = new PermitPool(new UsageBuffer());
+    const real = limiterFor("abandoned");
+    let calls = 0;
+    // The first call to the object never answers, as when the request that made it is cancelled.
+    const stub = () => ({ reserve: (...args: Parameters<typeof real.reserve>) => (++calls === 1 ? new Promise<never>(() => {}) : real.reserve(...args)) });
+    void permits.acquire("abandoned", 100, stub, () => {});
+    const started = Date.now();
+    const second = await permits.acquire("abandoned", 100, stub, () => {});
+    expect(second.allowed).toBe(true);
+    // Its own call (and one more if the first object call of the run took past its second).
+    expect(calls).toBeGreaterThanOrEqual(2);
+    // It waited about a second for the other request's call, then made its own.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+  });
+
   it("grants exactly the limit to a burst, with far fewer calls to the object than requests", async () => {
     const { acquire, counter } = pool();
     const decisions = await Promise.all(Array.from({ length: 2_600 }, () => acquire("burst", 2_000)));

@@ -10,7 +10,7 @@
  */
 import { billingUnits, type BatchItemError, type SentimentAnswer, type SentimentLanguage, type SentimentScore } from "../../shared/comprehend.ts";
 import { withResolvers } from "../../shared/deferred.ts";
-import { resultCacheKey } from "../../shared/pipeline/cache-key.ts";
+import { cacheScopeOf, resultCacheKey } from "../../shared/pipeline/cache-key.ts";
 import { batchesByLanguage, sentimentParts } from "../../shared/pipeline/documents.ts";
 import { itemErrors, type ItemError } from "../../shared/pipeline/item-errors.ts";
 import { DEFAULT_LANGUAGE, languageOf, type LanguageChoice } from "../../shared/pipeline/language.ts";
@@ -34,6 +34,8 @@ export interface FailedItem {
   language_code?: string;
   /** The language a text too short to tell is analysed in (part of the cache key). */
   default_language: SentimentLanguage;
+  /** Whose cache the text's result belongs in (part of the cache key): `tenant:<id>` or `shared`. */
+  cache_scope: string;
   pii: AnalyzeOptions["pii"];
   /** Present when the redacted text is exactly what was analysed, so a replay may fill the cache. */
   cache_key?: string;
@@ -68,12 +70,19 @@ export interface AnalyzerDeps {
   fallback?: (text: string, language: string) => SentimentAnswer;
 }
 
-/** What the caller allows: the key may refuse fallback answers (then 503 as without one). */
+/** What the caller's key decides: whose cache, which default language, whether fallback answers are allowed (else 503 as without one). */
 export interface AnalyzeContext {
+  /** The cache the results belong in (cacheScopeOf): never another tenant's. */
+  cacheScope: string;
   /** The key's default language (the request's `default_language` wins). */
   defaultLanguage?: SentimentLanguage;
   /** false: the key opted out of fallback answers. */
   fallback?: boolean;
+}
+
+/** The analysis context a key's record gives. */
+export function analyzeContextOf(record: { tenant_id: string; cache_sharing?: boolean; default_language?: SentimentLanguage; fallback?: boolean }): AnalyzeContext {
+  return { cacheScope: cacheScopeOf(record), defaultLanguage: record.default_language, fallback: record.fallback };
 }
 
 interface Prepared {
@@ -82,6 +91,7 @@ interface Prepared {
   text: string;
   languageCode?: SentimentLanguage;
   defaultLanguage: SentimentLanguage;
+  cacheScope: string;
   /** The language chosen for it, once known. */
   choice?: LanguageChoice;
   options: AnalyzeOptions;
@@ -97,9 +107,9 @@ const SENTIMENT = "Sentiment analysis";
 export class Analyzer {
   constructor(private readonly deps: AnalyzerDeps) {}
 
-  async analyze(items: { text: string; options: AnalyzeOptions }[], deadline: Deadline, context: AnalyzeContext = {}): Promise<AnalysisReport> {
+  async analyze(items: { text: string; options: AnalyzeOptions }[], deadline: Deadline, context: AnalyzeContext): Promise<AnalysisReport> {
     const report: AnalysisReport = { outcomes: [], units: 0, cacheHits: 0, fallbacks: 0, comprehendMs: 0, failed: [], pending: [] };
-    const prepared = items.map((item, index) => this.prepare(index, item.text, item.options, context.defaultLanguage));
+    const prepared = items.map((item, index) => this.prepare(index, item.text, item.options, context));
     const hits = await Promise.all(prepared.map((p) => this.deps.cache.get(p.key)));
 
     const waiting = new Map<number, Promise<SentimentResult>>();
@@ -200,17 +210,18 @@ export class Analyzer {
     return resultOfParts(parts, choice);
   }
 
-  private prepare(index: number, raw: string, options: AnalyzeOptions, keyDefault: SentimentLanguage | undefined): Prepared {
+  private prepare(index: number, raw: string, options: AnalyzeOptions, context: AnalyzeContext): Prepared {
     const { analysed, redacted, pii } = prepareText(raw, options.pii);
-    const defaultLanguage = options.default_language ?? keyDefault ?? DEFAULT_LANGUAGE;
+    const defaultLanguage = options.default_language ?? context.defaultLanguage ?? DEFAULT_LANGUAGE;
     const key = resultCacheKey({
+      scope: context.cacheScope,
       engineVersion: this.deps.engineVersion,
       languageCode: options.language_code,
       defaultLanguage,
       pii: options.pii,
       normalisedText: analysed,
     });
-    return { index, text: analysed, languageCode: options.language_code, defaultLanguage, options, key, pii, redactedText: redacted };
+    return { index, text: analysed, languageCode: options.language_code, defaultLanguage, cacheScope: context.cacheScope, options, key, pii, redactedText: redacted };
   }
 
   /** Language, then sentiment, for texts no cache or other request had; one answer per key. */
@@ -282,6 +293,7 @@ function failedItem(item: Prepared, error: ApiError): FailedItem {
     redacted_text: item.redactedText,
     language_code: item.languageCode,
     default_language: item.defaultLanguage,
+    cache_scope: item.cacheScope,
     pii: item.options.pii,
     ...(item.redactedText === item.text ? { cache_key: item.key } : {}),
     error: { code: error.code, type: error.details.upstream ?? "Error", message: error.message },

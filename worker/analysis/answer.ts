@@ -9,7 +9,7 @@ import { prepareText } from "../../shared/pipeline/text.ts";
 import type { AnalyzeSyncRequest, AnalyzeSyncResponse, SentenceResult, SentimentResult, TargetResult } from "../../shared/schemas.ts";
 import { Deadline } from "../aws/deadline.ts";
 import type { AppEnv } from "../context.ts";
-import type { AnalysisReport } from "./analyzer.ts";
+import { analyzeContextOf, type AnalysisReport } from "./analyzer.ts";
 import { finishAnalysis } from "./finish.ts";
 import { sentenceResults, sentencesOf } from "./sentences.ts";
 import { checkTargetsLanguage, targetResults } from "./targets.ts";
@@ -25,7 +25,7 @@ export async function answerText(c: Context<AppEnv>, request: AnalyzeSyncRequest
   const { record } = c.get("apiKey");
   const services = c.get("services");
   const deadline = new Deadline(c.get("config").SYNC_DEADLINE_MS);
-  const context = { defaultLanguage: record.default_language, fallback: record.fallback };
+  const context = analyzeContextOf(record);
   const allowFallback = options.fallback && record.fallback !== false;
 
   const spans = options.sentences ? sentencesOf(request.text, options.language_code) : [];

@@ -1,17 +1,20 @@
 /**
  * Failed real-time events go to the SQS dead-letter queue, after the response (waitUntil), so
- * a failure never waits on a second AWS call. Events carry redacted text only.
+ * a failure never waits on a second AWS call. Events carry redacted text only, and the tenant
+ * and cache scope, so a replay fills that tenant's cache and no other.
  */
 import { Deadline } from "../aws/deadline.ts";
 import type { SqsClient } from "../aws/sqs.ts";
 import type { FailedItem } from "./analyzer.ts";
 
-export const DEAD_LETTER_SCHEMA_VERSION = 1;
+/** 2: the item carries its cache scope (version 1 events predate tenant-scoped caching). */
+export const DEAD_LETTER_SCHEMA_VERSION = 2;
 
 export interface DeadLetterEvent {
   version: typeof DEAD_LETTER_SCHEMA_VERSION;
   request_id: string;
   key_id: string;
+  tenant_id: string;
   route: string;
   failed_at: string;
   item: FailedItem;

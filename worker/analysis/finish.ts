@@ -24,6 +24,7 @@ export function finishAnalysis(c: Context<AppEnv>, report: AnalysisReport, chara
           version: DEAD_LETTER_SCHEMA_VERSION,
           request_id: c.get("requestId"),
           key_id: record.key_id,
+          tenant_id: record.tenant_id,
           route: new URL(c.req.url).pathname,
           failed_at: failedAt,
           item,

@@ -19,6 +19,11 @@ export interface ApiKeyRecord {
   default_language?: SentimentLanguage;
   /** false: no embedded-engine answers for this key when Comprehend cannot answer (503 instead). */
   fallback?: boolean;
+  /**
+   * true: this key's results are cached in the pool shared by every tenant that opted in (more
+   * hits; a hit there tells that another tenant sent the text). Absent: its tenant's own cache.
+   */
+  cache_sharing?: boolean;
 }
 
 export interface KeyStore {
@@ -78,7 +83,7 @@ export interface KnownKey {
 /** Stores a key (a new random one unless given) and returns it once; only its hash is kept. */
 export async function createKey(
   kv: KeyStore,
-  options: { tenant: string; tier: Tier; key?: string; now?: Date; defaultLanguage?: SentimentLanguage; fallback?: boolean },
+  options: { tenant: string; tier: Tier; key?: string; now?: Date; defaultLanguage?: SentimentLanguage; fallback?: boolean; shareCache?: boolean },
 ): Promise<{ key: string; record: ApiKeyRecord }> {
   const key = options.key ?? `as_${base64url(crypto.getRandomValues(new Uint8Array(32)))}`;
   const hash = hashKey(key);
@@ -90,6 +95,7 @@ export async function createKey(
     created_at: (options.now ?? new Date()).toISOString(),
     ...(options.defaultLanguage ? { default_language: options.defaultLanguage } : {}),
     ...(options.fallback === false ? { fallback: false } : {}),
+    ...(options.shareCache ? { cache_sharing: true } : {}),
   };
   await kv.put(API_KEY_PREFIX + hash, JSON.stringify(record), { metadata: record });
   return { key, record };

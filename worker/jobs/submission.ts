@@ -5,9 +5,10 @@
  */
 import type { Context } from "hono";
 import type { z } from "zod";
+import { hasMoreRowsThan } from "../../shared/batch-input.ts";
 import { callbackUrlProblem } from "../../shared/callback-url.ts";
 import type { JobFormat } from "../../shared/jobs.ts";
-import type { AnalyzeAsyncRequest, AnalyzeAsyncResponse, AsyncOptions, CreateJobRequest, CreateJobResponse } from "../../shared/schemas.ts";
+import { MAX_ASYNC_ITEMS, type AnalyzeAsyncRequest, type AnalyzeAsyncResponse, type AsyncOptions, type CreateJobRequest, type CreateJobResponse } from "../../shared/schemas.ts";
 import type { AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { estimatedCompletion } from "./status.ts";
@@ -49,6 +50,10 @@ function withKeyDefaults(c: Context<AppEnv>, options: AsyncOptions): AsyncOption
 /** Starts the job (or finds the one its Idempotency-Key started) and sets Location; the route answers 202 with the result. */
 export async function submitJob(c: Context<AppEnv>, request: JobRequest): Promise<z.infer<typeof AnalyzeAsyncResponse>> {
   if (!request.payload.trim()) throw new ApiError("VALIDATION_ERROR", "body: must not be empty", { field: "body" });
+  // The same cap for every inline format as for JSON items (the JSON schema enforces it there).
+  if ((request.format === "csv" || request.format === "jsonl") && (await hasMoreRowsThan(request.format, request.payload, MAX_ASYNC_ITEMS))) {
+    throw new ApiError("VALIDATION_ERROR", `body: at most ${MAX_ASYNC_ITEMS.toLocaleString("en")} rows in a request; send larger files through POST /v1/jobs`, { field: "body" });
+  }
   const idempotencyKey = submissionChecks(c, request.options);
   const { record } = c.get("apiKey");
   const options = withKeyDefaults(c, request.options);

@@ -7,11 +7,14 @@
  * spent; unspent ones are handed back on the key's next reservation. Near the limit the
  * isolate asks for one permit at a time, and a refusal is remembered until the second ends.
  */
+import { settlesWithin } from "../../shared/deferred.ts";
 import type { KeyUsage, LimitDecision, RateLimiter, Reservation } from "./durable-object.ts";
 import type { UsageBuffer } from "./usage-buffer.ts";
 
 /** Most permits an isolate holds for one key at a time. */
 const MAX_LEASE = 32;
+/** How long a request waits on a reservation another request is making before making its own (a call to the object takes milliseconds). */
+const SHARED_RESERVATION_WAIT_MS = 1_000;
 /** Below this many remaining (times the lease), one permit at a time: no permit sits idle near the limit. */
 const NEAR_LIMIT_FACTOR = 4;
 
@@ -92,7 +95,10 @@ export class PermitPool {
       }
       if (permits.refusedSecond === second) return { allowed: false, limit, remaining: 0, resetSeconds: permits.resetSeconds };
       if (permits.reserving) {
-        await permits.reserving;
+        // Usually another request's call to the object: waited for with a timer of this
+        // request's own, and given up on (this request then reserves) if it never comes back.
+        const shared = permits.reserving;
+        if (!(await settlesWithin(shared, SHARED_RESERVATION_WAIT_MS)) && permits.reserving === shared) permits.reserving = null;
         continue;
       }
       // Enough for the requests waiting now, or for a quarter second at last second's pace.
@@ -138,10 +144,11 @@ export class PermitPool {
   }
 
   private reserve(key: string, permits: KeyPermits, limit: number, want: number, limiter: RateLimiterStub): Promise<void> {
-    permits.reserving = this.reserveNow(key, permits, limit, want, limiter).finally(() => {
-      permits.reserving = null;
+    const reserving: Promise<void> = this.reserveNow(key, permits, limit, want, limiter).finally(() => {
+      if (permits.reserving === reserving) permits.reserving = null;
     });
-    return permits.reserving;
+    permits.reserving = reserving;
+    return reserving;
   }
 
   private async reserveNow(key: string, permits: KeyPermits, limit: number, want: number, limiter: RateLimiterStub): Promise<void> {

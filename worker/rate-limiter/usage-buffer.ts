@@ -4,7 +4,11 @@
  * whatever arrives meanwhile goes with the next one, so a busy key costs a few calls per second
  * instead of one per request.
  */
+import { settlesWithin } from "../../shared/deferred.ts";
 import type { KeyUsage } from "./durable-object.ts";
+
+/** A flush still running after this is taken as lost (its request was cancelled): the next one starts afresh. */
+const FLUSH_PATIENCE_MS = 5_000;
 
 export class UsageBuffer {
   private readonly pending = new Map<string, Partial<KeyUsage>>();
@@ -26,11 +30,13 @@ export class UsageBuffer {
   }
 
   /** Sends what is pending for `key` (and anything added while sending). */
-  flush(key: string, send: (delta: Partial<KeyUsage>) => Promise<unknown>): Promise<void> {
+  async flush(key: string, send: (delta: Partial<KeyUsage>) => Promise<unknown>): Promise<void> {
     // A running flush drains until nothing is pending, so it also carries what was just added.
     const running = this.flushing.get(key);
-    if (running) return running;
-    const loop = (async () => {
+    if (running && (await settlesWithin(running, FLUSH_PATIENCE_MS))) return;
+    if (!this.pending.has(key)) return;
+    let loop!: Promise<void>;
+    loop = (async () => {
       try {
         for (let delta = this.drain(key); delta; delta = this.drain(key)) {
           try {
@@ -41,7 +47,7 @@ export class UsageBuffer {
           }
         }
       } finally {
-        this.flushing.delete(key);
+        if (this.flushing.get(key) === loop) this.flushing.delete(key);
       }
     })();
     this.flushing.set(key, loop);

@@ -5,6 +5,7 @@
 import type { z } from "zod";
 import { characterCount } from "../../shared/comprehend.ts";
 import { AnalyzeBatchRequest, AnalyzeBatchResponse, MAX_SYNC_CHARACTERS, SyncText } from "../../shared/schemas.ts";
+import { analyzeContextOf } from "../analysis/analyzer.ts";
 import { presentResult } from "../analysis/answer.ts";
 import { finishAnalysis } from "../analysis/finish.ts";
 import { Deadline } from "../aws/deadline.ts";
@@ -49,7 +50,7 @@ export function register(app: Api): void {
       const report = await c.get("services").analyzer.analyze(
         valid.map((v) => ({ text: v.text, options })),
         new Deadline(c.get("config").SYNC_DEADLINE_MS),
-        { defaultLanguage: c.get("apiKey").record.default_language, fallback: c.get("apiKey").record.fallback },
+        analyzeContextOf(c.get("apiKey").record),
       );
       finishAnalysis(c, report, valid.reduce((n, v) => n + characterCount(v.text), 0));
       report.outcomes.forEach((outcome, i) => {

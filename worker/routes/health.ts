@@ -10,6 +10,7 @@
  * so no authenticated request could succeed.
  */
 import type { z } from "zod";
+import { settlesWithin } from "../../shared/deferred.ts";
 import { HealthResponse, LivenessResponse, type ComponentHealth } from "../../shared/schemas.ts";
 import type { Bindings } from "../bindings.ts";
 import { Deadline } from "../aws/deadline.ts";
@@ -95,6 +96,9 @@ export function register(app: Api, { servicesFor }: RouteDeps): void {
   function readiness(env: Bindings): Promise<Readiness> {
     const cached = answers.get(env);
     if (cached && Date.now() - cached.at < READY_CACHE_MS) return cached.answer;
+    return checkAfresh(env);
+  }
+  function checkAfresh(env: Bindings): Promise<Readiness> {
     const answer = check(env);
     answers.set(env, { at: Date.now(), answer });
     return answer;
@@ -102,7 +106,10 @@ export function register(app: Api, { servicesFor }: RouteDeps): void {
 
   app.openapi(healthRoute, (c) => c.json({ status: "live" as const, version: API_VERSION }, 200));
   app.openapi(readinessRoute, async (c) => {
-    const body = await readiness(c.env);
+    // The shared check may be another request's: waited for with this request's own timer, and
+    // checked afresh if it never answers (its request was cancelled).
+    const shared = readiness(c.env);
+    const body = (await settlesWithin(shared, PROBE_TIMEOUT_MS + 500)) ? await shared : await checkAfresh(c.env);
     return c.json(body, body.status === "unhealthy" ? 503 : 200);
   });
 }
