@@ -8,9 +8,9 @@
  * uses that environment's wrangler.toml vars, AWS credentials from this shell, and the deployed KV.
  */
 import { parseArgs } from "node:util";
-import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { Analyzer } from "../worker/analysis/analyzer.ts";
-import { DEAD_LETTER_SCHEMA_VERSION, type DeadLetterEvent } from "../worker/analysis/dead-letter.ts";
+import { DEAD_LETTER_SCHEMA_VERSION, KEPT_DEAD_LETTER_PREFIX, type DeadLetterEvent } from "../worker/analysis/dead-letter.ts";
 import { CircuitBreaker } from "../worker/aws/circuit-breaker.ts";
 import { ComprehendClient } from "../worker/aws/comprehend.ts";
 import { Deadline } from "../worker/aws/deadline.ts";
@@ -34,6 +34,8 @@ export interface ReplayOptions {
 }
 
 export interface ReplaySummary {
+  /** Events the Worker kept in KV because SQS would not take them, moved into the queue first. */
+  requeued: number;
   received: number;
   replayed: number;
   cached: number;
@@ -43,6 +45,7 @@ export interface ReplaySummary {
 
 export async function replayDeadLetters(options: ReplayOptions, log: (line: string) => void = console.log): Promise<ReplaySummary> {
   const sqs = new SQSClient({ region: options.region, endpoint: options.endpoint, credentials: options.credentials });
+  const kv = new WranglerKv(options.kv);
   const comprehend = new ComprehendClient({
     credentials: options.credentials,
     region: options.region,
@@ -52,12 +55,20 @@ export async function replayDeadLetters(options: ReplayOptions, log: (line: stri
   });
   const analyzer = new Analyzer({
     comprehend,
-    cache: new ResultCache(new WranglerKv(options.kv), options.cacheTtlSeconds),
+    cache: new ResultCache(kv, options.cacheTtlSeconds),
     inflight: new Map(),
     engineVersion: options.engineVersion,
     ownAttemptReserveMs: 5_050,
   });
-  const summary: ReplaySummary = { received: 0, replayed: 0, cached: 0, failed: 0, malformed: 0 };
+  const summary: ReplaySummary = { requeued: 0, received: 0, replayed: 0, cached: 0, failed: 0, malformed: 0 };
+  // What the Worker kept in KV when the queue would not take it goes into the queue first, then
+  // out of KV: one place to replay from, and nothing dropped on the way.
+  for (const { name } of await kv.list(KEPT_DEAD_LETTER_PREFIX)) {
+    const event = await kv.get(name, "json");
+    if (event) await sqs.send(new SendMessageCommand({ QueueUrl: options.queueUrl, MessageBody: JSON.stringify(event) }));
+    await kv.delete(name);
+    summary.requeued++;
+  }
 
   while (summary.received < options.max) {
     const { Messages = [] } = await sqs.send(
@@ -150,7 +161,7 @@ async function main(): Promise<void> {
   switch (positionals[0]) {
     case "replay": {
       const s = await replayDeadLetters(options);
-      console.log(`received ${s.received}, replayed ${s.replayed} (cached ${s.cached}), failed again ${s.failed}, malformed ${s.malformed}`);
+      console.log(`requeued ${s.requeued} kept in KV, received ${s.received}, replayed ${s.replayed} (cached ${s.cached}), failed again ${s.failed}, malformed ${s.malformed}`);
       process.exitCode = s.failed > 0 ? 1 : 0;
       break;
     }

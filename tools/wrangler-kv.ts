@@ -33,6 +33,10 @@ export class WranglerKv {
     this.run(["key", "put", key, value, ...extra]);
   }
 
+  async delete(key: string): Promise<void> {
+    this.run(["key", "delete", key]);
+  }
+
   async list(prefix: string): Promise<{ name: string; metadata?: unknown }[]> {
     const out = this.run(["key", "list", "--prefix", prefix]);
     return JSON.parse(out.slice(out.indexOf("[")));

@@ -71,6 +71,12 @@ describe("npm run dlq -- replay", () => {
     };
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(event) }));
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: "not an event" }));
+    // One the Worker kept in KV because the queue would not take it.
+    const keptText = "The refund took a month, dreadful";
+    const keptKey = resultCacheKey({ scope: "tenant:acme", engineVersion: "test-engine", languageCode: "en", defaultLanguage: "en", pii: "redact", normalisedText: keptText });
+    const kept = { ...event, request_id: "req-kept", item: { ...event.item, redacted_text: keptText, cache_key: keptKey } };
+    const kv = new WranglerKv({ remote: false, persistTo: state });
+    await kv.put(`deadletter:${kept.failed_at}:req-kept:0`, JSON.stringify(kept), { expirationTtl: 3_600 });
 
     const lines: string[] = [];
     const summary = await replayDeadLetters(
@@ -86,7 +92,9 @@ describe("npm run dlq -- replay", () => {
       },
       (line) => lines.push(line),
     );
-    expect(summary).toEqual({ received: 2, replayed: 1, cached: 1, failed: 0, malformed: 1 });
+    expect(summary).toEqual({ requeued: 1, received: 3, replayed: 2, cached: 2, failed: 0, malformed: 1 });
+    expect(await kv.list("deadletter:")).toEqual([]);
+    expect(await kv.get(`result:${keptKey}`, "json")).toMatchObject({ language_code: "en", sentiment: expect.any(String) });
     const cached = await new WranglerKv({ remote: false, persistTo: state }).get(`result:${cacheKey}`, "json");
     expect(cached).toMatchObject({ sentiment: "POSITIVE", language_code: "en" });
     expect(endpoint.usage.receivedTexts().map((t) => t.text)).toContain(text);

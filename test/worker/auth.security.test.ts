@@ -27,6 +27,7 @@ describe("authentication (security)", () => {
     expect(await res.json()).toMatchObject({ error: { message: "Authorization and X-API-Key name different keys: send one." } });
     expect((await usage({ authorization: `Bearer ${DEV_KEY}`, "x-api-key": DEV_KEY })).status).toBe(200);
     expect((await usage({ "x-api-key": DEV_KEY })).status).toBe(200);
+    expect((await usage({ authorization: `bearer   ${DEV_KEY}` })).status).toBe(200);
   });
 
   it("remembers an unknown key for a few seconds: no KV read for its repeats", async () => {

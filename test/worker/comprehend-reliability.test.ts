@@ -4,6 +4,7 @@
  * These requests opt out of the embedded engine's fallback (edge-fallback.test.ts covers it), so
  * they see the 503 contract.
  */
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { activeFaults, addFault, call, deadLetters, faultMarkers, receivedTexts } from "./helpers.ts";
 
@@ -50,6 +51,17 @@ describe("Comprehend reliability", () => {
       item: { redacted_text: `Write to [EMAIL] about it ${m}`, language_code: "en", cache_scope: "tenant:local-dev", error: { code: "SERVICE_UNAVAILABLE", type: "ThrottlingException" } },
     });
     expect(JSON.stringify(event)).not.toContain("jane.doe");
+  });
+
+  it("keeps a dead letter the queue will not take in KV, for npm run dlq -- replay, instead of dropping it", async () => {
+    const m = scoped();
+    await addFault({ operation: "DetectSentiment", kind: "throttle", match: m });
+    await addFault({ operation: "SendMessage", kind: "error", status: 500, match: m });
+    expect((await sync(`Nobody answered my ticket ${m}`)).status).toBe(503);
+    expect(await deadLetters(m, 500)).toHaveLength(0);
+    const { keys } = await env.KV.list({ prefix: "deadletter:" });
+    const kept = (await Promise.all(keys.map((k) => env.KV.get(k.name, "json")))) as { request_id: string; item: { redacted_text: string } }[];
+    expect(kept.filter((e) => e.item.redacted_text.includes(m))).toMatchObject([{ tenant_id: "local-dev", item: { redacted_text: `Nobody answered my ticket ${m}`, cache_scope: "tenant:local-dev" } }]);
   });
 
   it("gives up at the deadline when Comprehend is slow, answering 503 instead of waiting", async () => {

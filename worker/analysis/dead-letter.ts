@@ -22,21 +22,42 @@ export interface DeadLetterEvent {
 
 const SEND_BUDGET_MS = 5_000;
 
+/** Where an event SQS would not take is kept for `npm run dlq -- replay`, as long as the queue keeps its messages. */
+export const KEPT_DEAD_LETTER_PREFIX = "deadletter:";
+const KEPT_TTL_SECONDS = 14 * 24 * 3600;
+
+/** The smallest store a dead letter can be kept in (the Worker's KV binding). */
+export interface DeadLetterStore {
+  put(key: string, value: string, options: { expirationTtl: number }): Promise<unknown>;
+}
+
 export class DeadLetterQueue {
   constructor(
     private readonly sqs: SqsClient,
     private readonly queueUrl: string,
   ) {}
 
-  /** Sends each event; returns how many were not sent (already logged by name only). */
-  async send(events: DeadLetterEvent[]): Promise<number> {
+  /**
+   * Sends each event; one SQS would not take (after its retries) is kept in `store` instead, so
+   * no dead letter is dropped for a fault of the queue. Returns how many were neither sent nor
+   * kept (logged by name only).
+   */
+  async send(events: DeadLetterEvent[], store: DeadLetterStore): Promise<number> {
     const results = await Promise.allSettled(
-      events.map((e) => this.sqs.sendMessage(this.queueUrl, JSON.stringify(e), new Deadline(SEND_BUDGET_MS))),
+      events.map(async (e) => {
+        const body = JSON.stringify(e);
+        try {
+          await this.sqs.sendMessage(this.queueUrl, body, new Deadline(SEND_BUDGET_MS));
+        } catch (err) {
+          console.error(JSON.stringify({ level: "warn", event: "dead_letter_kept", error: err instanceof Error ? err.name : "unknown" }));
+          await store.put(`${KEPT_DEAD_LETTER_PREFIX}${e.failed_at}:${e.request_id}:${e.item.index}`, body, { expirationTtl: KEPT_TTL_SECONDS });
+        }
+      }),
     );
     const lost = results.filter((r) => r.status === "rejected");
     for (const r of lost) {
       const reason = (r as PromiseRejectedResult).reason;
-      console.error(JSON.stringify({ level: "error", event: "dead_letter_send_failed", error: reason instanceof Error ? reason.name : "unknown" }));
+      console.error(JSON.stringify({ level: "error", event: "dead_letter_lost", error: reason instanceof Error ? reason.name : "unknown" }));
     }
     return lost.length;
   }

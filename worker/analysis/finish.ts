@@ -29,6 +29,7 @@ export function finishAnalysis(c: Context<AppEnv>, report: AnalysisReport, chara
           failed_at: failedAt,
           item,
         })),
+        c.env.KV,
       ),
     );
   }

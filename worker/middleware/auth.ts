@@ -5,7 +5,7 @@ import type { AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { AUTH_BLOCK_MS } from "../services.ts";
 
-const BEARER = /^Bearer ([^\s]+)$/i;
+const BEARER = /^Bearer +([^\s]+)$/i;
 
 /**
  * The key a request presents, failing closed: an `Authorization` header that is not exactly
