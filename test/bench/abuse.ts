@@ -68,7 +68,7 @@ const uploadOutcome = upload.job_id ? "201: accepted (upload not sent here)" : `
 
 console.log("\nrequest | status | units | USD");
 for (const r of rows) console.log(`${r.request} | ${r.status} | ${r.units.toLocaleString("en")} | ${(r.units * USD_PER_UNIT).toFixed(2)}`);
-console.log(`POST /v1/jobs declaring 5 GiB | ${uploadOutcome} | up to ~${((5 * 1024 ** 3) / 100).toLocaleString("en")} (a character a byte) | up to ${(((5 * 1024 ** 3) / 100) * USD_PER_UNIT).toFixed(0)}`);
+console.log(`POST /v1/jobs declaring 5 GiB | ${uploadOutcome} | up to ~${Math.round((5 * 1024 ** 3) / 100).toLocaleString("en")} (a character a byte) | up to ${(((5 * 1024 ** 3) / 100) * USD_PER_UNIT).toFixed(0)}`);
 
 const worst = Math.max(...rows.map((r) => r.units));
 console.log(`\nAn hour at the most expensive inline request (${worst.toLocaleString("en")} units), under today's request limits only:`);
@@ -78,6 +78,6 @@ for (const tier of TIERS) {
 }
 
 await worker.dispose();
-aws.child.kill();
+await aws.kill();
 rmSync(dataDir, { recursive: true, force: true });
 process.exit(0);
