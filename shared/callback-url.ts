@@ -21,18 +21,17 @@ export function classifyAddress(address: string): AddressClass | null {
 }
 
 function classifyParsed(parsed: ipaddr.IPv4 | ipaddr.IPv6): AddressClass {
-  if (parsed.kind() === "ipv4") {
-    const range = parsed.range();
-    return range === "unicast" ? "public" : range === "loopback" ? "loopback" : "internal";
-  }
+  if (parsed.kind() === "ipv4") return classOfRange(parsed.range());
   const v6 = parsed as ipaddr.IPv6;
   const embedded = embeddedIPv4(v6);
   if (embedded) return classifyParsed(embedded);
   const range = v6.range();
   // ::/96 (IPv4-compatible, deprecated) is reported as unicast by ipaddr.js: no public host uses it.
-  if (v6.parts.slice(0, 6).every((part) => part === 0)) return range === "loopback" ? "loopback" : "internal";
-  return range === "unicast" ? "public" : range === "loopback" ? "loopback" : "internal";
+  const compatible = range === "unicast" && v6.parts.slice(0, 6).every((part) => part === 0);
+  return compatible ? "internal" : classOfRange(range);
 }
+
+const classOfRange = (range: string): AddressClass => (range === "unicast" ? "public" : range === "loopback" ? "loopback" : "internal");
 
 /** The IPv4 address an IPv6 one reaches through a translation that is globally routed. */
 function embeddedIPv4(v6: ipaddr.IPv6): ipaddr.IPv4 | null {

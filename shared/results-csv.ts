@@ -30,9 +30,7 @@ export const RESULT_CSV_COLUMNS = [
 const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g;
 const FORMULA_START = /^[=+\-@\t\r]/;
 
-function quoted(text: string): string {
-  return /[",\r\n\t]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
+const quoted = (text: string) => `"${text.replace(/"/g, '""')}"`;
 
 /** A number or boolean, written as is. */
 function valueCell(value: number | boolean | undefined): string {
@@ -42,7 +40,8 @@ function valueCell(value: number | boolean | undefined): string {
 /** A text cell, neutralised: a spreadsheet shows it, never runs it. */
 function textCell(value: string | undefined): string {
   const text = (value ?? "").replace(CONTROL_CHARACTERS, "");
-  return FORMULA_START.test(text) ? `"'${text.replace(/"/g, '""')}"` : quoted(text);
+  if (FORMULA_START.test(text)) return quoted(`'${text}`);
+  return /[",\r\n\t]/.test(text) ? quoted(text) : text;
 }
 
 export const resultCsvHeader = () => RESULT_CSV_COLUMNS.join(",") + "\r\n";

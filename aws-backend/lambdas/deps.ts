@@ -8,10 +8,9 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { lookup } from "node:dns/promises";
 import { z } from "zod";
 import { runClassified, SDK_CLIENT_CONFIG } from "./errors.ts";
-import type { ResolveHost } from "./webhook-http.ts";
+import { systemResolveHost, type ResolveHost } from "./webhook-http.ts";
 
 export interface BatchDeps {
   s3: S3Client;
@@ -86,7 +85,7 @@ export function depsFromEnvironment(env: NodeJS.ProcessEnv = process.env): Batch
     webhookSecret: () =>
       (secret ??= secrets.send(new GetSecretValueCommand({ SecretId: vars.WEBHOOK_SECRET_ARN })).then((out) => out.SecretString ?? "")),
     allowLoopbackCallbacks: false,
-    resolveHost: (hostname) => lookup(hostname, { all: true }),
+    resolveHost: systemResolveHost,
     now: () => new Date(),
   };
 }

@@ -5,12 +5,16 @@
  * literal is never looked up; callbackUrlProblem judges it before this is called.
  */
 import type { LookupAddress } from "node:dns";
+import { lookup } from "node:dns/promises";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { connectAddressProblem } from "../../shared/callback-url.ts";
 
 /** Resolves a host name to all its addresses (dns.promises.lookup with `all: true` in production). */
 export type ResolveHost = (hostname: string) => Promise<LookupAddress[]>;
+
+/** The system resolver, every address of the name. */
+export const systemResolveHost: ResolveHost = (hostname) => lookup(hostname, { all: true });
 
 export class WebhookRefusedError extends Error {
   override readonly name = "WebhookRefusedError";

@@ -7,9 +7,9 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { lookup } from "node:dns/promises";
 import { ASYNC_JOB_MIN_BYTES, MAX_FAILED_ROW_SHARE, type BatchDeps } from "../lambdas/deps.ts";
 import { SDK_CLIENT_CONFIG } from "../lambdas/errors.ts";
+import { systemResolveHost } from "../lambdas/webhook-http.ts";
 import type { LambdaName } from "../lib/batch-pipeline.ts";
 import { LOCAL_RESOURCES, localCredentials } from "./resources.ts";
 
@@ -42,7 +42,7 @@ export function localBatchDeps(endpoint: LocalEndpoint, fn?: LambdaName, overrid
     maxFailedRowShare: MAX_FAILED_ROW_SHARE,
     webhookSecret: async () => LOCAL_WEBHOOK_SECRET,
     allowLoopbackCallbacks: true,
-    resolveHost: (hostname) => lookup(hostname, { all: true }),
+    resolveHost: systemResolveHost,
     now: () => new Date(),
     ...overrides,
   };

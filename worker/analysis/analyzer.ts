@@ -9,7 +9,7 @@
  * the events that failed, and the routes decide what to answer.
  */
 import { billingUnits, type BatchItemError, type SentimentAnswer, type SentimentLanguage, type SentimentScore } from "../../shared/comprehend.ts";
-import { withResolvers } from "../../shared/deferred.ts";
+import { settlesWithin, withResolvers } from "../../shared/deferred.ts";
 import { cacheScopeOf, resultCacheKey } from "../../shared/pipeline/cache-key.ts";
 import { batchesByLanguage, sentimentParts } from "../../shared/pipeline/documents.ts";
 import { itemErrors, type ItemError } from "../../shared/pipeline/item-errors.ts";
@@ -182,15 +182,13 @@ export class Analyzer {
    * computes its own answer within what is left.
    */
   private async waitFor(shared: Promise<SentimentResult>, item: Prepared, deadline: Deadline, report: AnalysisReport): Promise<SentimentResult> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const patience = new Promise<"impatient">((resolve) => {
-      timer = setTimeout(() => resolve("impatient"), Math.max(0, deadline.remaining() - this.deps.ownAttemptReserveMs));
-    });
-    const outcome = await Promise.race([shared.then((result) => ({ result }), (error: unknown) => ({ error })), patience]).finally(() => {
-      if (timer !== undefined) clearTimeout(timer);
-    });
-    if (outcome !== "impatient" && "result" in outcome) return outcome.result;
-    if (outcome !== "impatient" && outcome.error instanceof ApiError && outcome.error.code === "VALIDATION_ERROR") throw outcome.error;
+    if (await settlesWithin(shared, Math.max(0, deadline.remaining() - this.deps.ownAttemptReserveMs))) {
+      try {
+        return await shared;
+      } catch (error) {
+        if (error instanceof ApiError && error.code === "VALIDATION_ERROR") throw error;
+      }
+    }
     const own = (await this.compute([item], deadline, report)).get(item.key);
     if (!own || own instanceof ApiError) throw own ?? new ApiError("INTERNAL_ERROR", "The text was not analysed.");
     report.pending.push(this.deps.cache.put(item.key, own));

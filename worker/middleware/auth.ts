@@ -38,7 +38,7 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   // Cloudflare sets the client's address on every request it forwards (wrangler dev too);
   // a request without one has no address to count against.
   const address = c.req.header("cf-connecting-ip");
-  if (address && !apiKeys.known.get(key) && blockedAddresses.get(address)) {
+  if (address && blockedAddresses.get(address) && !apiKeys.known.get(key)) {
     throw new ApiError("RATE_LIMIT_EXCEEDED", "Too many requests with unknown API keys from this address.", { retryAfter: AUTH_BLOCK_MS / 1000 });
   }
   // Keys are short tokens; anything huge is not one (and is not worth hashing).

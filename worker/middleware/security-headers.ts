@@ -4,8 +4,8 @@
  * is a page. The one page, /docs, sets its own policy naming its inline script and style by
  * hash (pagePolicy); a header a route sets is kept.
  */
-import { createHash } from "node:crypto";
 import { secureHeaders } from "hono/secure-headers";
+import { sha256Base64 } from "../../shared/hash.ts";
 
 const NOTHING = ["'none'"];
 
@@ -15,7 +15,7 @@ export const securityHeaders = secureHeaders({
   overwrite: false,
 });
 
-const sha256Source = (text: string) => `'sha256-${createHash("sha256").update(text, "utf8").digest("base64")}'`;
+const sha256Source = (text: string) => `'sha256-${sha256Base64(text)}'`;
 
 /** The Content-Security-Policy of a page whose only script and style are these inline ones; it may fetch from its own origin. */
 export function pagePolicy(inline: { script: string; style: string }): string {
