@@ -59,22 +59,7 @@ export async function parseJobInput(format: JobFormat, body: string): Promise<In
   return rows;
 }
 
-/**
- * Whether a payload holds more than `max` rows, counted as prepare will count them (the same
- * reader; it stops at the first row past `max`). A payload the reader refuses is not counted
- * here: its job fails as unreadable, with the reason and line.
- */
-export async function hasMoreRowsThan(format: JobFormat, body: string, max: number): Promise<boolean> {
-  let rows = 0;
-  try {
-    for await (const _ of readJobRows(format, once(body))) if (++rows > max) return true;
-  } catch (err) {
-    if (!(err instanceof InvalidInputError)) throw err;
-  }
-  return false;
-}
-
-async function* once(body: string): AsyncGenerator<string> {
+export async function* once(body: string): AsyncGenerator<string> {
   yield body;
 }
 

@@ -71,6 +71,12 @@ export interface JobRow {
   /** When the job ends UPLOAD_EXPIRED if its file has not come: the URL's expiry plus the grace for an upload in flight. */
   upload_deadline_at?: string;
   upload_bytes?: number;
+  /**
+   * The Comprehend units the job was charged at submission (shared/job-units.ts): the most it may
+   * bill. prepare ends a job whose texts would bill more FAILED (UNITS_OVER_RESERVATION) before
+   * any analysis. Absent on jobs made before spend limits: no bound.
+   */
+  units_reserved?: number;
   /** Set by the first execution that prepares the job; a duplicate start finds it and stops. */
   prepared_at?: string;
   /** The execution that took the job (its retries of prepare may take it again). */

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { SENTIMENT_LABELS, SENTIMENT_LANGUAGES, characterCount } from "./comprehend.ts";
 import { PII_TYPES } from "./engine/pii.ts";
+import { ASSUMED_ROW_BYTES } from "./job-units.ts";
 import { ITEM_ERROR_CODES } from "./pipeline/item-errors.ts";
 import { LANGUAGE_SOURCES } from "./pipeline/language.ts";
 
@@ -185,9 +186,10 @@ export type AnalyzeBatchResponse = z.infer<typeof AnalyzeBatchResponse>;
 export const KeyUsage = z.object({
   requests: z.number().int(),
   characters: z.number().int(),
-  comprehend_units: z.number().int(),
+  comprehend_units: z.number().int().describe("Every unit billed: real-time requests, and jobs once they end"),
   cache_hits: z.number().int(),
   fallback_answers: z.number().int().describe("Texts answered by the embedded engine because Comprehend could not (no units billed)"),
+  job_units: z.number().int().describe("The part of comprehend_units billed by batch jobs, counted as each job ends"),
 });
 export type KeyUsage = z.infer<typeof KeyUsage>;
 
@@ -196,6 +198,17 @@ export const UsageResponse = z.object({
   tenant_id: z.string(),
   tier: z.string(),
   rate_limit: z.object({ limit: z.number().int(), remaining: z.number().int(), window_seconds: z.number().int() }),
+  limits: z
+    .object({ requests_per_hour: z.number().int(), units_per_hour: z.number().int(), units_per_day: z.number().int(), concurrent_jobs: z.number().int() })
+    .describe("This key's plan: requests and Comprehend units per rolling hour and day, and its tenant's jobs running at once"),
+  spend: z
+    .object({
+      units_last_hour: z.number().int(),
+      units_last_day: z.number().int(),
+      units_reserved_for_jobs: z.number().int().describe("Estimates of this key's jobs not yet ended, held against the limits until each is settled to what it billed"),
+      active_jobs: z.number().int().describe("The tenant's jobs not yet ended"),
+    })
+    .describe("Units counted against the limits now (taken before the work, settled after)"),
   usage: KeyUsage,
   estimated_cost_usd: z.number().describe("Comprehend units x $0.0001 (the sentiment list price)"),
 });
@@ -225,6 +238,7 @@ export const ErrorResponse = z.object({
     request_id: z.string(),
     field: z.string().optional(),
     retry_after: z.number().int().optional(),
+    limit: z.enum(["requests_per_hour", "units_per_hour", "units_per_day", "concurrent_jobs"]).optional().describe("The plan limit that refused the request (429 and 413)"),
   }),
 });
 
@@ -282,6 +296,13 @@ export const CreateJobRequest = z
       .min(1)
       .max(MAX_UPLOAD_BYTES)
       .describe(`The file's exact size: the upload URL is signed for this Content-Length (at most ${MAX_UPLOAD_BYTES} bytes, S3's single-PUT limit)`),
+    items: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_UPLOAD_BYTES)
+      .optional()
+      .describe(`How many rows the file holds, at most: the job's Comprehend units are estimated from it and bytes (without it, a row every ${ASSUMED_ROW_BYTES} bytes). A file that would bill more than its estimate ends FAILED (UNITS_OVER_RESERVATION) before any analysis`),
     source_id: SourceId.optional(),
     options: AsyncOptions.default({ pii: "redact" }),
   })

@@ -8,13 +8,14 @@ import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { fileURLToPath } from "node:url";
 import { localCredentials } from "../aws-backend/local/resources.ts";
 import { createKey } from "../worker/auth/api-keys.ts";
+import type { PlanLimits, Tier } from "../shared/tiers.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
 export interface MiniflareWorker {
   url: string;
   /** A new API key of `tier` in the Worker's KV. */
-  newKey: (tier?: "free" | "basic" | "premium", options?: { tenant?: string; shareCache?: boolean }) => Promise<string>;
+  newKey: (tier?: Tier, options?: { tenant?: string; shareCache?: boolean; limits?: Partial<PlanLimits> }) => Promise<string>;
   dispose: () => Promise<void>;
 }
 
@@ -46,7 +47,7 @@ export async function startMiniflareWorker(awsEndpointUrl: string, vars: Record<
   const kv = await mf.getKVNamespace("KV");
   return {
     url,
-    newKey: async (tier = "premium", options = {}) => (await createKey(kv as never, { tenant: options.tenant ?? "miniflare", tier, shareCache: options.shareCache })).key,
+    newKey: async (tier = "premium", options = {}) => (await createKey(kv as never, { tenant: options.tenant ?? "miniflare", tier, shareCache: options.shareCache, limits: options.limits })).key,
     dispose: () => mf.dispose(),
   };
 }

@@ -6,7 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { SENTIMENT_LANGUAGES, isSentimentLanguage } from "../shared/comprehend.ts";
-import { TIERS, type Tier } from "../shared/tiers.ts";
+import { PLANS, TIERS, planOf, type PlanLimits, type Tier } from "../shared/tiers.ts";
 import { API_KEY_PREFIX, createKey, hashKey, KEY_CHANGE_BOUND, keyIdOf, setKeyStatus, type ApiKeyRecord } from "../worker/auth/api-keys.ts";
 import { WranglerKv, kvTargetFromArgs } from "./wrangler-kv.ts";
 
@@ -15,9 +15,23 @@ const USAGE = `usage: npm run keys -- <create|revoke|list> [options]
          (--default-language: for texts too short to tell, en by default; --no-fallback: 503, not the
          embedded engine's answer, when Comprehend cannot answer; --share-cache: results cached in the
          pool of tenants that opted in, where a hit tells that another tenant sent the same text)
+         [--limit NAME=N ...]  this key's own value of a plan limit (requests_per_hour, units_per_hour,
+         units_per_day, concurrent_jobs); the tier's otherwise (shared/tiers.ts)
   revoke --key-id ID | --key KEY
   list
   common: --remote [--env production]   (default: local dev state)`;
+
+/** `--limit units_per_hour=50000` (repeatable): the key's own value of a plan limit. */
+function limitOverrides(pairs: string[]): Partial<PlanLimits> {
+  const names = Object.keys(PLANS.free) as (keyof PlanLimits)[];
+  const limits: Partial<PlanLimits> = {};
+  for (const pair of pairs) {
+    const [name, value] = pair.split("=");
+    if (!names.includes(name as keyof PlanLimits) || !/^\d{1,12}$/.test(value ?? "")) fail(`--limit NAME=N, NAME one of ${names.join(", ")}`);
+    limits[name as keyof PlanLimits] = Number(value);
+  }
+  return limits;
+}
 
 function fail(message: string): never {
   console.error(`${message}\n\n${USAGE}`);
@@ -32,6 +46,7 @@ const { positionals, values } = parseArgs({
     "default-language": { type: "string" },
     "no-fallback": { type: "boolean" },
     "share-cache": { type: "boolean" },
+    limit: { type: "string", multiple: true },
     key: { type: "string" },
     "key-id": { type: "string" },
     remote: { type: "boolean" },
@@ -47,6 +62,7 @@ switch (positionals[0]) {
     if (!TIERS.includes(values.tier as Tier)) fail(`--tier must be one of ${TIERS.join(", ")}`);
     const defaultLanguage = values["default-language"];
     if (defaultLanguage !== undefined && !isSentimentLanguage(defaultLanguage)) fail(`--default-language must be one of ${SENTIMENT_LANGUAGES.join(", ")}`);
+    const limits = limitOverrides(values.limit ?? []);
     const { key, record } = await createKey(kv, {
       tenant: values.tenant,
       tier: values.tier as Tier,
@@ -54,9 +70,10 @@ switch (positionals[0]) {
       defaultLanguage,
       fallback: values["no-fallback"] ? false : undefined,
       shareCache: values["share-cache"] === true,
+      limits,
     });
     console.log(
-      `key:       ${key}\nkey_id:    ${record.key_id}\ntenant:    ${record.tenant_id}\ntier:      ${record.tier}\ndefault language: ${record.default_language ?? "en"}\nfallback:  ${record.fallback === false ? "off (503)" : "embedded engine"}\ncache:     ${record.cache_sharing ? "shared with the tenants that opted in" : "this tenant's own"}\n\nStore the key now: it is not shown again (only its hash is kept).`,
+      `key:       ${key}\nkey_id:    ${record.key_id}\ntenant:    ${record.tenant_id}\ntier:      ${record.tier}\ndefault language: ${record.default_language ?? "en"}\nfallback:  ${record.fallback === false ? "off (503)" : "embedded engine"}\ncache:     ${record.cache_sharing ? "shared with the tenants that opted in" : "this tenant's own"}\nlimits:    ${Object.entries(planOf(record)).map(([name, value]) => `${name} ${value}`).join(", ")}\n\nStore the key now: it is not shown again (only its hash is kept).`,
     );
     break;
   }

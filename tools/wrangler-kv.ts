@@ -59,7 +59,7 @@ export class WranglerKv {
 }
 
 /** `--remote`, `--env NAME`, `--persist-to DIR` from argv. */
-export function kvTargetFromArgs(args: Record<string, string | boolean | undefined>): KvTarget {
+export function kvTargetFromArgs(args: Record<string, string | string[] | boolean | undefined>): KvTarget {
   return {
     remote: args.remote === true,
     env: typeof args.env === "string" ? args.env : undefined,

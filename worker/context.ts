@@ -5,6 +5,7 @@ import type { Config } from "./config.ts";
 import type { LimitDecision } from "./rate-limiter/durable-object.ts";
 import type { JobFormat } from "../shared/jobs.ts";
 import type { Services } from "./services.ts";
+import type { UnitBudget } from "./rate-limiter/spend.ts";
 
 /** Fields a route adds to the request's log line (never text, never the key). */
 export interface LogFields {
@@ -27,6 +28,8 @@ export interface AppEnv {
     /** The caller's key, once authenticated; `hash` names its rate-limiter object. */
     apiKey: { hash: string; record: ApiKeyRecord };
     rateLimit: LimitDecision;
+    /** Comprehend units this request took from its key's limits (rate-limiter/spend.ts), once it takes any. */
+    unitBudget?: UnitBudget;
     log: LogFields;
     /** The body's media type, once middleware/body.ts has checked it. */
     bodyFormat: BodyFormat;

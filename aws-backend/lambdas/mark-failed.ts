@@ -29,6 +29,7 @@ const TRANSIENT_INTEGRATION_ERROR = /^(DynamoDB|S3)\.(ThrottlingException|Provis
 /** Error names -> the job's error code. */
 export function errorCodeOf(name: string | undefined, cause?: string): string {
   if (name === "InvalidInputError") return "INVALID_INPUT";
+  if (name === "UnitsOverReservationError") return "UNITS_OVER_RESERVATION";
   if (name === "TooManyFailedRowsError") return "TOO_MANY_FAILED_ROWS";
   if (name === "ComprehendJobFailed") return "COMPREHEND_JOB_FAILED";
   if (name === "States.ExceedToleratedFailureThreshold") return "TOO_MANY_FAILED_ROWS";
@@ -47,7 +48,7 @@ export function errorMessageOf(error: MarkFailedInput["error"]): string {
   if (code === "HISTORY_LIMIT_EXCEEDED") return "the job is too large for one execution: it passed Step Functions' 25,000 history events quota";
   if (code === "COMPREHEND_JOB_FAILED") return `a Comprehend sentiment job failed: ${(error?.Cause ?? "no reason given").slice(0, 300)}`;
   if (name_is(error, "States.ExceedToleratedFailureThreshold")) return "more of the job's batches failed than the share of failed rows allowed";
-  if (code === "INVALID_INPUT" || code === "TOO_MANY_FAILED_ROWS") {
+  if (code === "INVALID_INPUT" || code === "TOO_MANY_FAILED_ROWS" || code === "UNITS_OVER_RESERVATION") {
     try {
       return String((JSON.parse(error?.Cause ?? "{}") as { errorMessage?: string }).errorMessage ?? "the input is not valid").slice(0, 300);
     } catch {

@@ -66,6 +66,16 @@ export class JobNotFoundError extends Error {
   override readonly name = "JobNotFoundError";
 }
 
+/** The file's distinct texts would bill more than the job was charged at submission (its declared bytes and items). */
+export class UnitsOverReservationError extends Error {
+  override readonly name = "UnitsOverReservationError";
+  constructor(reserved: number) {
+    super(
+      `the file's texts would bill more than the ${reserved.toLocaleString("en")} Comprehend units reserved for it at submission; nothing was analysed. Declare its row count as "items" when creating the job`,
+    );
+  }
+}
+
 /** The size of an async input part and of an items part. */
 const PART_BYTES = 4 * 1024 * 1024;
 
@@ -91,7 +101,7 @@ export async function prepare(deps: BatchDeps, input: PrepareInput): Promise<Pre
 
   const object = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: input.key }));
   const route: WorkRoute = (object.ContentLength ?? 0) > deps.asyncMinBytes ? "async" : "fast";
-  const output = route === "fast" ? new FastBatches(deps, jobId) : new AsyncInputs(deps, jobId);
+  const output = route === "fast" ? new FastBatches(deps, jobId, job.units_reserved) : new AsyncInputs(deps, jobId, job.units_reserved);
   const items = new PartWriter((i, body) => writeObject(deps, keys.itemsPart(i), body, "application/x-ndjson"), PART_BYTES);
   const index = new TextIndex();
 
@@ -149,9 +159,12 @@ export async function prepare(deps: BatchDeps, input: PrepareInput): Promise<Pre
  */
 abstract class DocumentSink<S extends { docs: number; units: number }> {
   protected readonly open = new Map<SentimentLanguage, S>();
+  private units = 0;
   constructor(
     protected readonly deps: BatchDeps,
     protected readonly jobId: string,
+    /** The units the job was charged at submission: the most its distinct texts may bill. */
+    private readonly unitsReserved = Number.POSITIVE_INFINITY,
   ) {}
 
   /** A language's state when its first document comes. */
@@ -170,7 +183,11 @@ abstract class DocumentSink<S extends { docs: number; units: number }> {
       return lang.docs++;
     });
     if (added) {
-      lang.units += billingUnits(text);
+      const units = billingUnits(text);
+      lang.units += units;
+      this.units += units;
+      // Stopped before any Comprehend call: a job never bills past what its key's plan let it reserve.
+      if (this.units > this.unitsReserved) throw new UnitsOverReservationError(this.unitsReserved);
       await this.write(lang, language, seq, text);
     }
     return seq;

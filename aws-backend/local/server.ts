@@ -247,7 +247,8 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     }
     const body = req.method === "POST" ? await readBody(req) : Buffer.alloc(0);
     if (path === "/_local/health") return sendJson(res, 200, { status: "ok" }, "application/json");
-    if (path === "/_local/usage" && req.method === "GET") return sendJson(res, 200, usage.snapshot(), "application/json");
+    // Comprehend's throttled calls per operation beside the counters (what `npm run abuse` reads as contention).
+    if (path === "/_local/usage" && req.method === "GET") return sendJson(res, 200, { ...usage.snapshot(), throttled: Object.fromEntries(comprehend.throttled) }, "application/json");
     if (path === "/_local/usage" && req.method === "DELETE") {
       usage.reset();
       return sendJson(res, 200, usage.snapshot(), "application/json");

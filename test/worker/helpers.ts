@@ -9,7 +9,7 @@ import { AwsClient } from "aws4fetch";
 import { createApp } from "../../worker/app.ts";
 import { createKey, LOCAL_DEV_KEY } from "../../worker/auth/api-keys.ts";
 import type { Bindings } from "../../worker/bindings.ts";
-import type { Tier } from "../../shared/tiers.ts";
+import type { PlanLimits, Tier } from "../../shared/tiers.ts";
 import { JobStatusResponse } from "../../shared/schemas.ts";
 
 export const DEV_KEY = LOCAL_DEV_KEY;
@@ -56,7 +56,7 @@ export async function analyze(text: string, options: Record<string, unknown> = {
   return { res, body: (await res.json()) as Record<string, any> };
 }
 
-export async function newKey(tier: Tier, tenant = "tenant-" + crypto.randomUUID().slice(0, 8), options: { shareCache?: boolean } = {}) {
+export async function newKey(tier: Tier, tenant = "tenant-" + crypto.randomUUID().slice(0, 8), options: { shareCache?: boolean; limits?: Partial<PlanLimits> } = {}) {
   return (await createKey(env.KV, { tenant, tier, ...options })).key;
 }
 

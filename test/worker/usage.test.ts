@@ -21,7 +21,7 @@ describe("GET /v1/usage", () => {
       estimated_cost_usd: 0.0003,
     });
     const other = UsageResponse.parse(await (await call("/v1/usage", { key: await newKey("free") })).json());
-    expect(other.usage).toEqual({ requests: 0, characters: 0, comprehend_units: 0, cache_hits: 0, fallback_answers: 0 });
+    expect(other.usage).toEqual({ requests: 0, characters: 0, comprehend_units: 0, cache_hits: 0, fallback_answers: 0, job_units: 0 });
   });
 
   it("needs a key", async () => {

@@ -78,12 +78,20 @@ export interface AnalyzeContext {
   defaultLanguage?: SentimentLanguage;
   /** false: the key opted out of fallback answers. */
   fallback?: boolean;
+  /** Takes the units of the texts about to be sent to Comprehend from the key's limits, or throws the refusal (rate-limiter/spend.ts). */
+  budget?: { reserve(units: number): Promise<void> };
 }
 
 /** The analysis context a key's record gives. */
-export function analyzeContextOf(record: { tenant_id: string; cache_sharing?: boolean; default_language?: SentimentLanguage; fallback?: boolean }): AnalyzeContext {
-  return { cacheScope: cacheScopeOf(record), defaultLanguage: record.default_language, fallback: record.fallback };
+export function analyzeContextOf(
+  record: { tenant_id: string; cache_sharing?: boolean; default_language?: SentimentLanguage; fallback?: boolean },
+  budget?: AnalyzeContext["budget"],
+): AnalyzeContext {
+  return { cacheScope: cacheScopeOf(record), defaultLanguage: record.default_language, fallback: record.fallback, budget };
 }
+
+/** Errors that are the caller's to mend (the text, the plan's limits), not a failure to keep for replay. */
+const CALLER_ERRORS = new Set(["VALIDATION_ERROR", "QUOTA_EXCEEDED", "PAYLOAD_TOO_LARGE"]);
 
 interface Prepared {
   index: number;
@@ -118,7 +126,7 @@ export class Analyzer {
       if (hits[item.index]) continue;
       const shared = this.deps.inflight.get(item.key);
       if (shared) {
-        waiting.set(item.index, this.waitFor(shared, item, deadline, report));
+        waiting.set(item.index, this.waitFor(shared, item, deadline, report, context));
         continue;
       }
       const { promise, resolve, reject } = withResolvers<SentimentResult>();
@@ -132,7 +140,7 @@ export class Analyzer {
       const started = Date.now();
       let computed: Computed;
       try {
-        computed = await this.compute([...owned.values()].map((o) => o.item), deadline, report);
+        computed = await this.compute([...owned.values()].map((o) => o.item), deadline, report, context);
       } catch (err) {
         // Every owned key must settle, or requests sharing it would wait forever.
         computed = new Map([...owned.keys()].map((key) => [key, apiErrorOf(err, SENTIMENT)]));
@@ -161,7 +169,7 @@ export class Analyzer {
         report.outcomes[item.index] = { ok: true, result, cached: false, fallback: false, pii: item.pii };
       } catch (err) {
         const error = err instanceof ApiError ? err : new ApiError("INTERNAL_ERROR", "The text was not analysed.");
-        if (error.code !== "VALIDATION_ERROR") report.failed.push(failedItem(item, error));
+        if (!CALLER_ERRORS.has(error.code)) report.failed.push(failedItem(item, error));
         const fallback = error.code === "SERVICE_UNAVAILABLE" && item.options.fallback && context.fallback !== false ? this.fallbackFor(item) : undefined;
         if (fallback) {
           report.fallbacks++;
@@ -181,7 +189,7 @@ export class Analyzer {
    * request may have been cancelled, and its promise will then never settle), this request
    * computes its own answer within what is left.
    */
-  private async waitFor(shared: Promise<SentimentResult>, item: Prepared, deadline: Deadline, report: AnalysisReport): Promise<SentimentResult> {
+  private async waitFor(shared: Promise<SentimentResult>, item: Prepared, deadline: Deadline, report: AnalysisReport, context: AnalyzeContext): Promise<SentimentResult> {
     if (await settlesWithin(shared, Math.max(0, deadline.remaining() - this.deps.ownAttemptReserveMs))) {
       try {
         return await shared;
@@ -189,7 +197,7 @@ export class Analyzer {
         if (error instanceof ApiError && error.code === "VALIDATION_ERROR") throw error;
       }
     }
-    const own = (await this.compute([item], deadline, report)).get(item.key);
+    const own = (await this.compute([item], deadline, report, context)).get(item.key);
     if (!own || own instanceof ApiError) throw own ?? new ApiError("INTERNAL_ERROR", "The text was not analysed.");
     report.pending.push(this.deps.cache.put(item.key, own));
     return own;
@@ -223,7 +231,7 @@ export class Analyzer {
   }
 
   /** Language, then sentiment, for texts no cache or other request had; one answer per key. */
-  private async compute(items: Prepared[], deadline: Deadline, report: AnalysisReport): Promise<Computed> {
+  private async compute(items: Prepared[], deadline: Deadline, report: AnalysisReport, context: AnalyzeContext): Promise<Computed> {
     const computed: Computed = new Map();
     const fail = (item: Prepared, error: ItemError | ApiError) => computed.set(item.key, error instanceof ApiError ? error : fromItemError(error));
     // The language of each, found at the edge: a miss makes exactly one Comprehend call.
@@ -234,6 +242,9 @@ export class Analyzer {
       const { choice } = item;
       return choice ? sentimentParts(item.text, choice.language).map((part) => ({ item, ...part, language: choice.language })) : [];
     });
+
+    // What these calls can bill, taken from the key's limits first: a refusal fails them all, before any call.
+    await context.budget?.reserve(docs.reduce((n, doc) => n + billingUnits(doc.text), 0));
 
     const answers = new Map<Prepared, { score: SentimentScore; weight: number }[]>();
     const answered = (doc: Doc, score: SentimentScore) => {

@@ -3,11 +3,12 @@
  * POST /v1/analyze in SYNC mode) and a stored result shaped as the caller asked.
  */
 import type { Context } from "hono";
-import { characterCount } from "../../shared/comprehend.ts";
+import { billingUnits, characterCount } from "../../shared/comprehend.ts";
 import { languageOf } from "../../shared/pipeline/language.ts";
 import { prepareText } from "../../shared/pipeline/text.ts";
 import type { AnalyzeSyncRequest, AnalyzeSyncResponse, SentenceResult, SentimentResult, TargetResult } from "../../shared/schemas.ts";
 import { Deadline } from "../aws/deadline.ts";
+import { unitBudgetOf } from "../rate-limiter/spend.ts";
 import type { AppEnv } from "../context.ts";
 import { analyzeContextOf, type AnalysisReport } from "./analyzer.ts";
 import { finishAnalysis } from "./finish.ts";
@@ -25,7 +26,8 @@ export async function answerText(c: Context<AppEnv>, request: AnalyzeSyncRequest
   const { record } = c.get("apiKey");
   const services = c.get("services");
   const deadline = new Deadline(c.get("config").SYNC_DEADLINE_MS);
-  const context = analyzeContextOf(record);
+  const budget = unitBudgetOf(c);
+  const context = analyzeContextOf(record, budget);
   const allowFallback = options.fallback && record.fallback !== false;
 
   const spans = options.sentences ? sentencesOf(request.text, options.language_code) : [];
@@ -49,6 +51,7 @@ export async function answerText(c: Context<AppEnv>, request: AnalyzeSyncRequest
       if (found.report) mergeReport(report, found.report);
     }
     if (language) {
+      await budget.reserve(billingUnits(analysed));
       const found = await targetResults(services.targets, { submitted: request.text, analysed, language, includeScores: options.include_confidence, allowFallback }, deadline);
       targets = found.targets;
       report.units += found.units;

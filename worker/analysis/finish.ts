@@ -16,6 +16,9 @@ export function finishAnalysis(c: Context<AppEnv>, report: AnalysisReport, chara
   const { deadLetters, usage, permits } = c.get("services");
   const { hash, record } = c.get("apiKey");
   const background: Promise<unknown>[] = [...report.pending];
+  // Units taken before the work and not billed (fallback answers, refused texts) go back to the key's limits.
+  const refund = c.get("unitBudget")?.settle(report.units);
+  if (refund) background.push(refund);
   if (report.failed.length > 0) {
     const failedAt = new Date().toISOString();
     background.push(

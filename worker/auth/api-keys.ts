@@ -7,7 +7,7 @@
  */
 import { sha256Hex } from "../../shared/hash.ts";
 import type { SentimentLanguage } from "../../shared/comprehend.ts";
-import type { Tier } from "../../shared/tiers.ts";
+import type { PlanLimits, Tier } from "../../shared/tiers.ts";
 
 export interface ApiKeyRecord {
   key_id: string;
@@ -24,6 +24,8 @@ export interface ApiKeyRecord {
    * hits; a hit there tells that another tenant sent the text). Absent: its tenant's own cache.
    */
   cache_sharing?: boolean;
+  /** The operator's overrides of the tier's limits for this key (shared/tiers.ts planOf). */
+  limits?: Partial<PlanLimits>;
 }
 
 export interface KeyStore {
@@ -83,7 +85,7 @@ export interface KnownKey {
 /** Stores a key (a new random one unless given) and returns it once; only its hash is kept. */
 export async function createKey(
   kv: KeyStore,
-  options: { tenant: string; tier: Tier; key?: string; now?: Date; defaultLanguage?: SentimentLanguage; fallback?: boolean; shareCache?: boolean },
+  options: { tenant: string; tier: Tier; key?: string; now?: Date; defaultLanguage?: SentimentLanguage; fallback?: boolean; shareCache?: boolean; limits?: Partial<PlanLimits> },
 ): Promise<{ key: string; record: ApiKeyRecord }> {
   const key = options.key ?? `as_${base64url(crypto.getRandomValues(new Uint8Array(32)))}`;
   const hash = hashKey(key);
@@ -96,6 +98,7 @@ export async function createKey(
     ...(options.defaultLanguage ? { default_language: options.defaultLanguage } : {}),
     ...(options.fallback === false ? { fallback: false } : {}),
     ...(options.shareCache ? { cache_sharing: true } : {}),
+    ...(options.limits && Object.keys(options.limits).length > 0 ? { limits: options.limits } : {}),
   };
   await kv.put(API_KEY_PREFIX + hash, JSON.stringify(record), { metadata: record });
   return { key, record };

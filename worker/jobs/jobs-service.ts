@@ -18,6 +18,8 @@ const STORAGE_BUDGET_MS = 10_000;
 const JOB_STORAGE = "Job storage";
 
 export interface Submission {
+  /** The new job's id (newJobId): its spend is admitted under this id before the job is made. */
+  jobId: string;
   tenantId: string;
   format: JobFormat;
   /** The body, stored now; or, for a file the caller uploads itself, its size and the URL's life. */
@@ -25,7 +27,12 @@ export interface Submission {
   options: AsyncOptions;
   sourceId?: string;
   idempotencyKey?: string;
+  /** The units the job was charged at submission, the most it may bill. */
+  unitsReserved: number;
 }
+
+/** A new job id: 128 random bits. */
+export const newJobId = () => `job_${crypto.randomUUID().replace(/-/g, "")}`;
 
 export interface PresignedUpload {
   url: string;
@@ -51,7 +58,7 @@ export class JobsService {
   async submit(submission: Submission): Promise<{ job: JobRow; replayed: boolean }> {
     const deadline = new Deadline(STORAGE_BUDGET_MS);
     const now = (this.deps.now ?? (() => new Date()))();
-    const jobId = `job_${crypto.randomUUID().replace(/-/g, "")}`;
+    const { jobId } = submission;
     const upload = typeof submission.payload === "string" ? undefined : submission.payload;
     const body = upload ? `upload of ${upload.bytes} bytes` : (submission.payload as string);
     const bodySha = sha256Hex(`${submission.format}\n${JSON.stringify(submission.options)}\n${submission.sourceId ?? ""}\n${body}`);
@@ -79,6 +86,7 @@ export class JobsService {
       source_id: submission.sourceId,
       idempotency_key: submission.idempotencyKey,
       body_sha256: bodySha,
+      units_reserved: submission.unitsReserved,
       expires_at: Math.floor(now.getTime() / 1000) + JOB_RETENTION_DAYS * 86_400,
     };
     await this.storage(() => this.deps.dynamo.putItem(this.deps.table, job as never, deadline, true));
@@ -159,8 +167,14 @@ export class JobsService {
     return this.storage(() => this.deps.s3.getObject(resultsKey(jobId, format), deadline));
   }
 
+  /** Whether the tenant's Idempotency-Key has already been claimed (a request with it will be a replay, or a conflict). */
+  async idempotencyKeyUsed(tenantId: string, idempotencyKey: string): Promise<boolean> {
+    const claim = await this.storage(() => this.deps.dynamo.getItem(this.deps.table, { pk: idempotencyPk(tenantId, idempotencyKey) }, new Deadline(STORAGE_BUDGET_MS)));
+    return claim !== null;
+  }
+
   private async claimIdempotencyKey(submission: Submission, jobId: string, bodySha: string, deadline: Deadline): Promise<JobRow | null> {
-    const pk = `idem#${submission.tenantId}#${sha256Hex(submission.idempotencyKey!)}`;
+    const pk = idempotencyPk(submission.tenantId, submission.idempotencyKey!);
     const claim = { pk, job_id: jobId, body_sha256: bodySha, expires_at: Math.floor(Date.now() / 1000) + JOB_RETENTION_DAYS * 86_400 };
     try {
       await this.deps.dynamo.putItem(this.deps.table, claim, deadline, true);
@@ -193,5 +207,7 @@ function uploadWindow(now: Date, urlSeconds: number, graceSeconds: number, bytes
   const expires = now.getTime() + urlSeconds * 1000;
   return { upload_bytes: bytes, upload_expires_at: new Date(expires).toISOString(), upload_deadline_at: new Date(expires + graceSeconds * 1000).toISOString() };
 }
+
+const idempotencyPk = (tenantId: string, idempotencyKey: string) => `idem#${tenantId}#${sha256Hex(idempotencyKey)}`;
 
 const resultsKey = (jobId: string, format: ResultsFormat) => (format === "csv" ? processedKeys(jobId).resultsCsv : processedKeys(jobId).results);

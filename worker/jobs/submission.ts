@@ -5,12 +5,14 @@
  */
 import type { Context } from "hono";
 import type { z } from "zod";
-import { hasMoreRowsThan } from "../../shared/batch-input.ts";
 import { callbackUrlProblem } from "../../shared/callback-url.ts";
-import type { JobFormat } from "../../shared/jobs.ts";
+import { estimateInlineJob, estimateUploadJob } from "../../shared/job-units.ts";
+import type { JobFormat, JobRow } from "../../shared/jobs.ts";
 import { MAX_ASYNC_ITEMS, type AnalyzeAsyncRequest, type AnalyzeAsyncResponse, type AsyncOptions, type CreateJobRequest, type CreateJobResponse } from "../../shared/schemas.ts";
 import type { AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
+import { jobSpendOf } from "../rate-limiter/spend.ts";
+import { newJobId } from "./jobs-service.ts";
 import { estimatedCompletion } from "./status.ts";
 
 export interface JobRequest {
@@ -47,17 +49,39 @@ function withKeyDefaults(c: Context<AppEnv>, options: AsyncOptions): AsyncOption
   return { ...options, default_language: options.default_language ?? c.get("apiKey").record.default_language };
 }
 
+/**
+ * A job made only once its spend is admitted: a slot among its tenant's running jobs and its
+ * estimated units from the key's limits (429 / 413 otherwise). A request whose Idempotency-Key
+ * was used before is a replay (or a conflict) and is not admitted again: a client retrying its own
+ * job is never refused for the slot that job holds. Two first uses racing: the one that replays
+ * gives its admission back. A job that could not be stored keeps
+ * its admission until it is settled (its row says FAILED before analysis: nothing billed), so a
+ * retry that heals it finds it still admitted.
+ */
+async function admitted(c: Context<AppEnv>, units: number, idempotencyKey: string | undefined, make: (jobId: string) => Promise<{ job: JobRow; replayed: boolean }>) {
+  const jobId = newJobId();
+  if (idempotencyKey && (await c.get("services").jobs.idempotencyKeyUsed(c.get("apiKey").record.tenant_id, idempotencyKey))) return make(jobId);
+  const spend = jobSpendOf(c);
+  await spend.admit(jobId, units);
+  const made = await make(jobId);
+  if (made.job.job_id !== jobId) c.executionCtx.waitUntil(spend.cancel(jobId));
+  return made;
+}
+
 /** Starts the job (or finds the one its Idempotency-Key started) and sets Location; the route answers 202 with the result. */
 export async function submitJob(c: Context<AppEnv>, request: JobRequest): Promise<z.infer<typeof AnalyzeAsyncResponse>> {
   if (!request.payload.trim()) throw new ApiError("VALIDATION_ERROR", "body: must not be empty", { field: "body" });
-  // The same cap for every inline format as for JSON items (the JSON schema enforces it there).
-  if ((request.format === "csv" || request.format === "jsonl") && (await hasMoreRowsThan(request.format, request.payload, MAX_ASYNC_ITEMS))) {
+  // One read: the row cap for every inline format (the JSON schema enforces it for items too) and the job's estimate.
+  const estimate = await estimateInlineJob(request.format, request.payload, MAX_ASYNC_ITEMS);
+  if (estimate.tooManyRows) {
     throw new ApiError("VALIDATION_ERROR", `body: at most ${MAX_ASYNC_ITEMS.toLocaleString("en")} rows in a request; send larger files through POST /v1/jobs`, { field: "body" });
   }
   const idempotencyKey = submissionChecks(c, request.options);
   const { record } = c.get("apiKey");
   const options = withKeyDefaults(c, request.options);
-  const { job, replayed } = await c.get("services").jobs.submit({ tenantId: record.tenant_id, ...request, options, idempotencyKey });
+  const { job, replayed } = await admitted(c, estimate.units, idempotencyKey, (jobId) =>
+    c.get("services").jobs.submit({ jobId, tenantId: record.tenant_id, ...request, options, idempotencyKey, unitsReserved: estimate.units }),
+  );
   const answer: z.infer<typeof AnalyzeAsyncResponse> = {
     job_id: job.job_id,
     status: "PENDING",
@@ -80,14 +104,19 @@ export async function createUploadJob(c: Context<AppEnv>, request: CreateJobRequ
   const idempotencyKey = submissionChecks(c, request.options);
   const { record } = c.get("apiKey");
   const { jobs } = c.get("services");
-  const { job, replayed } = await jobs.submit({
-    tenantId: record.tenant_id,
-    format: request.format,
-    payload: { bytes: request.bytes, urlSeconds: c.get("config").UPLOAD_URL_TTL_SECONDS },
-    options: withKeyDefaults(c, request.options),
-    sourceId: request.source_id,
-    idempotencyKey,
-  });
+  const units = estimateUploadJob(request.bytes, request.items);
+  const { job, replayed } = await admitted(c, units, idempotencyKey, (jobId) =>
+    jobs.submit({
+      jobId,
+      tenantId: record.tenant_id,
+      format: request.format,
+      payload: { bytes: request.bytes, urlSeconds: c.get("config").UPLOAD_URL_TTL_SECONDS },
+      options: withKeyDefaults(c, request.options),
+      sourceId: request.source_id,
+      idempotencyKey,
+      unitsReserved: units,
+    }),
+  );
   if (job.status !== "AWAITING_UPLOAD") {
     throw new ApiError("IDEMPOTENCY_CONFLICT", "This Idempotency-Key's job is no longer waiting for its upload.", { field: "Idempotency-Key" });
   }

@@ -1,5 +1,5 @@
 import { createMiddleware } from "hono/factory";
-import { TIER_LIMITS } from "../../shared/tiers.ts";
+import { planOf } from "../../shared/tiers.ts";
 import type { Bindings } from "../bindings.ts";
 import type { AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
@@ -11,7 +11,7 @@ import { ApiError } from "../errors.ts";
  */
 export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
   const { hash, record } = c.get("apiKey");
-  const decision = await c.get("services").permits.acquire(hash, TIER_LIMITS[record.tier], () => rateLimiterOf(c.env, hash), (work) =>
+  const decision = await c.get("services").permits.acquire(hash, planOf(record).requests_per_hour, () => rateLimiterOf(c.env, hash), (work) =>
     c.executionCtx.waitUntil(work),
   );
   c.set("rateLimit", decision);
@@ -20,6 +20,7 @@ export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
   if (!decision.allowed) {
     throw new ApiError("RATE_LIMIT_EXCEEDED", `This key's limit of ${decision.limit} requests per hour is used up.`, {
       retryAfter: decision.resetSeconds,
+      limit: "requests_per_hour",
     });
   }
   await next();

@@ -9,6 +9,7 @@ import { analyzeContextOf } from "../analysis/analyzer.ts";
 import { presentResult } from "../analysis/answer.ts";
 import { finishAnalysis } from "../analysis/finish.ts";
 import { Deadline } from "../aws/deadline.ts";
+import { unitBudgetOf } from "../rate-limiter/spend.ts";
 import { bodyRouteChecks } from "../middleware/body.ts";
 import { validationError } from "../middleware/validate.ts";
 import { API_KEY_SECURITY, AUTHENTICATED_ERRORS, BODY_ERRORS, createRoute, errorResponses, jsonContent, type Api } from "./contract.ts";
@@ -50,9 +51,12 @@ export function register(app: Api): void {
       const report = await c.get("services").analyzer.analyze(
         valid.map((v) => ({ text: v.text, options })),
         new Deadline(c.get("config").SYNC_DEADLINE_MS),
-        analyzeContextOf(c.get("apiKey").record),
+        analyzeContextOf(c.get("apiKey").record, unitBudgetOf(c)),
       );
       finishAnalysis(c, report, valid.reduce((n, v) => n + characterCount(v.text), 0));
+      // Over the plan's units the whole request is refused (429 / 413), as a request over its request limit is.
+      const refused = report.outcomes.find((o) => !o.ok && (o.error.code === "QUOTA_EXCEEDED" || o.error.code === "PAYLOAD_TOO_LARGE"));
+      if (refused && !refused.ok) throw refused.error;
       report.outcomes.forEach((outcome, i) => {
         const { index } = valid[i]!;
         const id = items[index]!.id;
