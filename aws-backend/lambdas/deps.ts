@@ -11,6 +11,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { z } from "zod";
 import { runClassified, SDK_CLIENT_CONFIG } from "./errors.ts";
 import { systemResolveHost, type ResolveHost } from "./webhook-http.ts";
+import { JOB_BATCH_CONCURRENCY } from "../../shared/comprehend.ts";
 
 export interface BatchDeps {
   s3: S3Client;
@@ -53,7 +54,7 @@ export const MAX_FAILED_ROW_SHARE = 0.5;
 export const LambdaEnvironment = z.object({
   JOBS_BUCKET: z.string().min(3),
   JOBS_TABLE: z.string().min(3),
-  MAX_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(10),
+  MAX_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(JOB_BATCH_CONCURRENCY),
   WEBHOOK_SECRET_ARN: z.string().startsWith("arn:"),
   ASYNC_JOB_MIN_BYTES: z.coerce.number().int().min(0).default(ASYNC_JOB_MIN_BYTES),
   MAX_FAILED_ROW_SHARE: z.coerce.number().min(0).max(1).default(MAX_FAILED_ROW_SHARE),

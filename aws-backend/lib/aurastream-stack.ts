@@ -8,9 +8,10 @@ import { JobsTable } from "./jobs-table.ts";
 import { Monitoring } from "./monitoring.ts";
 import { UploadDeadline } from "./upload-deadline.ts";
 import { WorkerIdentity } from "./worker-identity.ts";
+import { JOB_BATCH_CONCURRENCY } from "../../shared/comprehend.ts";
 
 export interface AuraStreamStackProps extends StackProps {
-  /** Batches analysed at once per job. */
+  /** Batches analysed at once per job (default JOB_BATCH_CONCURRENCY: room for real time within Comprehend's batch quota). */
   maxConcurrency?: number;
   /** Uploads larger than this go through Comprehend's asynchronous jobs (default 5 MiB). */
   asyncJobMinBytes?: number;
@@ -30,7 +31,7 @@ export class AuraStreamStack extends Stack {
       bucket,
       table,
       deadLetterQueue,
-      maxConcurrency: props.maxConcurrency ?? 10,
+      maxConcurrency: props.maxConcurrency ?? JOB_BATCH_CONCURRENCY,
       asyncJobMinBytes: props.asyncJobMinBytes,
       maxFailedRowShare: props.maxFailedRowShare,
     });

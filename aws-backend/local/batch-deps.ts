@@ -12,6 +12,7 @@ import { SDK_CLIENT_CONFIG } from "../lambdas/errors.ts";
 import { systemResolveHost } from "../lambdas/webhook-http.ts";
 import type { LambdaName } from "../lib/batch-pipeline.ts";
 import { LOCAL_RESOURCES, localCredentials } from "./resources.ts";
+import { JOB_BATCH_CONCURRENCY } from "../../shared/comprehend.ts";
 
 /** Local dev signs webhooks with this key (production: a Secrets Manager secret). */
 export const LOCAL_WEBHOOK_SECRET = "aurastream-local-webhook-secret";
@@ -37,7 +38,7 @@ export function localBatchDeps(endpoint: LocalEndpoint, fn?: LambdaName, overrid
     stepFunctions: new SFNClient(common),
     bucket: LOCAL_RESOURCES.bucket,
     table: LOCAL_RESOURCES.jobsTable,
-    maxConcurrency: 4,
+    maxConcurrency: JOB_BATCH_CONCURRENCY,
     asyncMinBytes: ASYNC_JOB_MIN_BYTES,
     maxFailedRowShare: MAX_FAILED_ROW_SHARE,
     webhookSecret: async () => LOCAL_WEBHOOK_SECRET,

@@ -20,6 +20,7 @@ import { workKeys } from "../../aws-backend/lambdas/work/layout.ts";
 import type { BatchDeps } from "../../aws-backend/lambdas/deps.ts";
 import type { LambdaName } from "../../aws-backend/lib/batch-pipeline.ts";
 import { putJobRow, startLocalAws, type LocalAws } from "./local-aws.ts";
+import { JOB_BATCH_CONCURRENCY } from "../../shared/comprehend.ts";
 
 let endpoint: LocalAws;
 let deps: BatchDeps;
@@ -62,7 +63,7 @@ describe("batch handlers", () => {
     const csv = "id,text\nr1,I love this product\nr2,Terrible support and a broken box\nr3,I love this product\nr4,Write to ann@example.com today\nr5,\n";
     const { jobId, key } = await submit("csv", csv, { language_code: "en" });
     const prepared = await prepare(as("prepare"), { bucket: deps.bucket, key });
-    expect(prepared).toMatchObject({ job_id: jobId, duplicate: false, route: "fast", item_count: 5, doc_count: 3, batch_count: 1, max_concurrency: 4, has_callback: false });
+    expect(prepared).toMatchObject({ job_id: jobId, duplicate: false, route: "fast", item_count: 5, doc_count: 3, batch_count: 1, max_concurrency: JOB_BATCH_CONCURRENCY, has_callback: false });
     // The same upload announced twice: the second start finds the job taken.
     expect(await prepare(as("prepare"), { bucket: deps.bucket, key })).toMatchObject({ job_id: jobId, duplicate: true, item_count: 0 });
     const [batchKey] = await batchKeys(jobId);

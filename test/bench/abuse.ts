@@ -29,7 +29,10 @@ import { startMiniflareWorker } from "../miniflare-worker.ts";
 const USD_PER_UNIT = 0.0001;
 const COMPREHEND_LATENCY_MS = 100;
 const SHARING_SECONDS = Number(process.env.ABUSE_SHARING_SECONDS ?? 30);
-const UNLIMITED: Partial<PlanLimits> = { requests_per_hour: 1e9, units_per_hour: 1e12, units_per_day: 1e12, concurrent_jobs: 1e6 };
+/** The baseline: a free key's request limit, no other limit (the code before spend limits). */
+const UNLIMITED: Partial<PlanLimits> = { units_per_hour: 1e12, units_per_day: 1e12, concurrent_jobs: 1e6 };
+/** Which parts to run: `costs` (1 and 2), `sharing` (3); both by default. */
+const PARTS = (process.env.ABUSE_PARTS ?? "costs,sharing").split(",");
 
 const dataDir = mkdtempSync(join(tmpdir(), "aurastream-abuse-"));
 const aws = await startLocalAwsProcess(await freePort(), dataDir, ["--fresh"]);
@@ -50,7 +53,7 @@ const longText = (n: number) => {
 const headersOf = (key: string, contentType = "application/json") => ({ authorization: `Bearer ${key}`, "content-type": contentType });
 
 async function waitForJob(key: string, jobId: string): Promise<string> {
-  for (let i = 0; i < 1_200; i++) {
+  for (let i = 0; i < 4_800; i++) {
     const status = (await (await fetch(`${worker.url}/v1/status/${jobId}`, { headers: headersOf(key) })).json()) as { status: string; error?: { code: string } };
     if (status.status === "COMPLETED") return status.status;
     if (status.status === "FAILED") return `FAILED ${status.error?.code}`;
@@ -68,6 +71,7 @@ interface Outcome {
 async function measure(send: (key: string) => Promise<Response[]>, tier: Tier, limits?: Partial<PlanLimits>): Promise<Outcome> {
   const key = await worker.newKey(tier, { tenant: `abuse-${++serial}`, limits });
   const before = (await endpointUsage()).comprehend.units;
+  const started = performance.now();
   const answers = await send(key);
   const parts: string[] = [];
   const ends: Promise<string>[] = [];
@@ -78,7 +82,8 @@ async function measure(send: (key: string) => Promise<Response[]>, tier: Tier, l
   }
   const ended = await Promise.all(ends);
   const counts = (list: string[]) => [...new Set(list)].map((a) => `${list.filter((x) => x === a).length > 1 ? `${list.filter((x) => x === a).length} x ` : ""}${a}`).join(", ");
-  return { answer: counts(parts) + (ended.length ? `; ${counts(ended)}` : ""), units: (await endpointUsage()).comprehend.units - before };
+  const took = ended.length ? ` in ${((performance.now() - started) / 1000).toFixed(0)} s` : "";
+  return { answer: counts(parts) + (ended.length ? `; ${counts(ended)}${took}` : ""), units: (await endpointUsage()).comprehend.units - before };
 }
 
 const json = (path: string, body: unknown) => (key: string) => fetch(`${worker.url}${path}`, { method: "POST", headers: headersOf(key), body: JSON.stringify(body) });
@@ -110,26 +115,28 @@ const columns: { name: string; tier: Tier; limits?: Partial<PlanLimits> }[] = [
 
 console.log(`Worker under Miniflare ${worker.url}, local AWS ${aws.url} (Comprehend at AWS's rates, ${COMPREHEND_LATENCY_MS} ms latency)\n`);
 console.log("Plans: " + TIERS.map((t) => `${t} ${JSON.stringify(PLANS[t])}`).join("; "));
-console.log(`\nrequest | ${columns.map((c) => c.name).join(" | ")}`);
-const worstUnits = new Map<string, number>();
-for (const request of requests) {
-  const cells: string[] = [];
-  for (const column of columns) {
-    // 5 GiB is not uploaded: the answer to the request is what is measured.
-    const outcome = await measure(request.send, column.tier, column.limits);
-    cells.push(`${outcome.answer}: ${outcome.units.toLocaleString("en")} units`);
-    if (!request.name.startsWith("30 ")) worstUnits.set(column.name, Math.max(worstUnits.get(column.name) ?? 0, outcome.units));
+async function costs() {
+  console.log(`\nrequest | ${columns.map((c) => c.name).join(" | ")}`);
+  const worstUnits = new Map<string, number>();
+  for (const request of requests) {
+    const cells: string[] = [];
+    for (const column of columns) {
+      // 5 GiB is not uploaded: the answer to the request is what is measured.
+      const outcome = await measure(request.send, column.tier, column.limits);
+      cells.push(`${outcome.answer}: ${outcome.units.toLocaleString("en")} units`);
+      if (!request.name.startsWith("30 ")) worstUnits.set(column.name, Math.max(worstUnits.get(column.name) ?? 0, outcome.units));
+    }
+    console.log(`${request.name} | ${cells.join(" | ")}`);
   }
-  console.log(`${request.name} | ${cells.join(" | ")}`);
-}
-console.log(`POST /v1/jobs declaring 5 GiB, if admitted: up to ~${Math.round((5 * 1024 ** 3) / 100).toLocaleString("en")} units (a character a byte), $${(((5 * 1024 ** 3) / 100) * USD_PER_UNIT).toFixed(0)}`);
+  console.log(`POST /v1/jobs declaring 5 GiB, if admitted: up to ~${Math.round((5 * 1024 ** 3) / 100).toLocaleString("en")} units (a character a byte), $${(((5 * 1024 ** 3) / 100) * USD_PER_UNIT).toFixed(0)}`);
 
-console.log("\nAn hour at the most expensive request each key could make:");
-for (const column of columns) {
-  const worst = worstUnits.get(column.name) ?? 0;
-  const plan = { ...PLANS[column.tier], ...column.limits };
-  const units = Math.min(worst * plan.requests_per_hour, plan.units_per_hour);
-  console.log(`  ${column.name.padEnd(26)} ${worst.toLocaleString("en")} units a request -> ${units.toLocaleString("en")} units an hour, $${(units * USD_PER_UNIT).toLocaleString("en", { maximumFractionDigits: 0 })}`);
+  console.log("\nAn hour at the most expensive request each key could make:");
+  for (const column of columns) {
+    const worst = worstUnits.get(column.name) ?? 0;
+    const plan = { ...PLANS[column.tier], ...column.limits };
+    const units = Math.min(worst * plan.requests_per_hour, plan.units_per_hour);
+    console.log(`  ${column.name.padEnd(26)} ${worst.toLocaleString("en")} units a request -> ${units.toLocaleString("en")} units an hour, $${(units * USD_PER_UNIT).toLocaleString("en", { maximumFractionDigits: 0 })}`);
+  }
 }
 
 // ---- Fair sharing ----------------------------------------------------------------------------
@@ -169,20 +176,25 @@ async function realTime(key: string, seconds: number) {
   return `sync p50 ${f(percentile(sync, 50))} p99 ${f(percentile(sync, 99))} (${sync.length} answers); batch p50 ${f(percentile(batch, 50))} p99 ${f(percentile(batch, 99))} (${batch.length}); errors ${errors}; Comprehend throttled DetectSentiment ${delta("DetectSentiment")}, BatchDetectSentiment ${delta("BatchDetectSentiment")}`;
 }
 
-console.log(`\nFair sharing: another tenant's real time (sync misses at 10/s, a 5-text batch a second, fallback off), ${SHARING_SECONDS} s each`);
-const other = await worker.newKey("premium", { tenant: "abuse-other-tenant" });
-await fetch(`${worker.url}/`);
-console.log(`  alone:                          ${await realTime(other, SHARING_SECONDS)}`);
-// The largest job a free key is admitted: as many short rows as its hourly units allow (3 a row, the estimate's 2% room).
-const freeKey = await worker.newKey("free", { tenant: "abuse-free-tenant" });
-const maxRows = Math.floor((PLANS.free.units_per_hour - 3) / 1.02 / 3);
-const admitted = await file("/v1/analyze/async?language_code=en", csvRows(maxRows, "fair"), "text/csv")(freeKey);
-const { job_id } = (await admitted.json()) as { job_id?: string };
-console.log(`  a maximal free job: ${maxRows.toLocaleString("en")} rows, ${admitted.status}`);
-const started = performance.now();
-const ended = job_id ? waitForJob(freeKey, job_id).then((s) => `${s} in ${((performance.now() - started) / 1000).toFixed(1)} s`) : Promise.resolve("not admitted");
-console.log(`  while it runs:                  ${await realTime(other, SHARING_SECONDS)}`);
-console.log(`  the free job: ${await ended}`);
+async function sharing() {
+  console.log(`\nFair sharing: another tenant's real time (sync misses at 10/s, a 5-text batch a second, fallback off), ${SHARING_SECONDS} s each`);
+  const other = await worker.newKey("premium", { tenant: "abuse-other-tenant" });
+  await fetch(`${worker.url}/`);
+  console.log(`  alone:                          ${await realTime(other, SHARING_SECONDS)}`);
+  // The largest job a free key is admitted: as many short rows as its hourly units allow (3 a row, the estimate's 2% room).
+  const freeKey = await worker.newKey("free", { tenant: "abuse-free-tenant" });
+  const maxRows = Math.floor((PLANS.free.units_per_hour - 3) / 1.02 / 3);
+  const admitted = await file("/v1/analyze/async?language_code=en", csvRows(maxRows, "fair"), "text/csv")(freeKey);
+  const { job_id } = (await admitted.json()) as { job_id?: string };
+  console.log(`  a maximal free job: ${maxRows.toLocaleString("en")} rows, ${admitted.status}`);
+  const started = performance.now();
+  const ended = job_id ? waitForJob(freeKey, job_id).then((s) => `${s} in ${((performance.now() - started) / 1000).toFixed(1)} s`) : Promise.resolve("not admitted");
+  console.log(`  while it runs:                  ${await realTime(other, SHARING_SECONDS)}`);
+  console.log(`  the free job: ${await ended}`);
+}
+
+if (PARTS.includes("costs")) await costs();
+if (PARTS.includes("sharing")) await sharing();
 
 await worker.dispose();
 await aws.kill();

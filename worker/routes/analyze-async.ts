@@ -7,7 +7,7 @@ import { z } from "zod";
 import { AnalyzeAsyncRequest, AnalyzeAsyncResponse, AsyncQuery } from "../../shared/schemas.ts";
 import { jobRequestOfJson, submitJob } from "../jobs/submission.ts";
 import { bodyRouteChecks } from "../middleware/body.ts";
-import { API_KEY_SECURITY, AUTHENTICATED_ERRORS, BODY_ERRORS, createRoute, errorResponses, jsonContent, type Api } from "./contract.ts";
+import { API_KEY_SECURITY, AUTHENTICATED_ERRORS, BODY_ERRORS, SPEND_ERRORS, createRoute, errorResponses, jsonContent, type Api } from "./contract.ts";
 
 const text = (description: string) => ({ schema: z.string().describe(description) });
 
@@ -33,7 +33,7 @@ export const analyzeAsyncRoute = createRoute({
   },
   responses: {
     202: { description: "The job was accepted", content: jsonContent(AnalyzeAsyncResponse) },
-    ...errorResponses([...BODY_ERRORS, ...AUTHENTICATED_ERRORS, "IDEMPOTENCY_CONFLICT", "SERVICE_UNAVAILABLE"]),
+    ...errorResponses([...BODY_ERRORS, ...AUTHENTICATED_ERRORS, ...SPEND_ERRORS, "IDEMPOTENCY_CONFLICT"]),
   },
 });
 

@@ -12,7 +12,7 @@ import { Deadline } from "../aws/deadline.ts";
 import { unitBudgetOf } from "../rate-limiter/spend.ts";
 import { bodyRouteChecks } from "../middleware/body.ts";
 import { validationError } from "../middleware/validate.ts";
-import { API_KEY_SECURITY, AUTHENTICATED_ERRORS, BODY_ERRORS, createRoute, errorResponses, jsonContent, type Api } from "./contract.ts";
+import { API_KEY_SECURITY, AUTHENTICATED_ERRORS, BODY_ERRORS, SPEND_ERRORS, createRoute, errorResponses, jsonContent, type Api } from "./contract.ts";
 
 export const BATCH_MAX_BODY_BYTES = 1024 * 1024;
 
@@ -26,7 +26,7 @@ export const analyzeBatchRoute = createRoute({
   request: { body: { required: true, content: jsonContent(AnalyzeBatchRequest) } },
   responses: {
     200: { description: "One result or error per item, in order", content: jsonContent(AnalyzeBatchResponse) },
-    ...errorResponses([...BODY_ERRORS, ...AUTHENTICATED_ERRORS]),
+    ...errorResponses([...BODY_ERRORS, ...AUTHENTICATED_ERRORS, ...SPEND_ERRORS]),
   },
 });
 

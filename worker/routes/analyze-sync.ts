@@ -2,7 +2,7 @@
 import { AnalyzeSyncRequest, AnalyzeSyncResponse } from "../../shared/schemas.ts";
 import { answerText } from "../analysis/answer.ts";
 import { bodyRouteChecks } from "../middleware/body.ts";
-import { API_KEY_SECURITY, AUTHENTICATED_ERRORS, BODY_ERRORS, createRoute, errorResponses, jsonContent, type Api } from "./contract.ts";
+import { API_KEY_SECURITY, AUTHENTICATED_ERRORS, BODY_ERRORS, SPEND_ERRORS, createRoute, errorResponses, jsonContent, type Api } from "./contract.ts";
 
 /** 5,000 characters even as \uXXXX escapes, plus options, fit well inside this. */
 export const SYNC_MAX_BODY_BYTES = 64 * 1024;
@@ -18,7 +18,7 @@ export const analyzeSyncRoute = createRoute({
   request: { body: { required: true, content: jsonContent(AnalyzeSyncRequest) } },
   responses: {
     200: { description: "The text's sentiment", content: jsonContent(AnalyzeSyncResponse) },
-    ...errorResponses([...BODY_ERRORS, ...AUTHENTICATED_ERRORS, "SERVICE_UNAVAILABLE"]),
+    ...errorResponses([...BODY_ERRORS, ...AUTHENTICATED_ERRORS, ...SPEND_ERRORS]),
   },
 });
 

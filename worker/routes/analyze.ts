@@ -9,7 +9,7 @@ import { answerText } from "../analysis/answer.ts";
 import { jobRequestOfJson, submitJob } from "../jobs/submission.ts";
 import { bodyRouteChecks } from "../middleware/body.ts";
 import { validationError } from "../middleware/validate.ts";
-import { API_KEY_SECURITY, AUTHENTICATED_ERRORS, BODY_ERRORS, createRoute, errorResponses, jsonContent, type Api } from "./contract.ts";
+import { API_KEY_SECURITY, AUTHENTICATED_ERRORS, BODY_ERRORS, SPEND_ERRORS, createRoute, errorResponses, jsonContent, type Api } from "./contract.ts";
 
 const Mode = z.enum(["SYNC", "ASYNC", "AUTO"]).default("AUTO");
 
@@ -33,7 +33,7 @@ export const analyzeRoute = createRoute({
   responses: {
     200: { description: "Answered now (as /v1/analyze/sync)", content: jsonContent(AnalyzeSyncResponse) },
     202: { description: "Started as a job (as /v1/analyze/async)", content: jsonContent(AnalyzeAsyncResponse) },
-    ...errorResponses([...BODY_ERRORS, ...AUTHENTICATED_ERRORS, "IDEMPOTENCY_CONFLICT", "SERVICE_UNAVAILABLE"]),
+    ...errorResponses([...BODY_ERRORS, ...AUTHENTICATED_ERRORS, ...SPEND_ERRORS, "IDEMPOTENCY_CONFLICT"]),
   },
 });
 

@@ -55,5 +55,7 @@ export function errorResponses(codes: readonly ErrorCode[]): RouteConfig["respon
 
 /** The answers of every authenticated route, before its own. */
 export const AUTHENTICATED_ERRORS = ["UNAUTHORIZED", "FORBIDDEN", "RATE_LIMIT_EXCEEDED", "CONFIG_ERROR"] as const satisfies readonly ErrorCode[];
+/** ... and of every route whose work bills Comprehend units: the plan's unit and job limits (429; 413 for a request no window could hold is among BODY_ERRORS). */
+export const SPEND_ERRORS = ["QUOTA_EXCEEDED", "SERVICE_UNAVAILABLE"] as const satisfies readonly ErrorCode[];
 /** ... and of every route with a body. */
 export const BODY_ERRORS = ["VALIDATION_ERROR", "REQUEST_TIMEOUT", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE"] as const satisfies readonly ErrorCode[];

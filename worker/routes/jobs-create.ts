@@ -7,7 +7,7 @@
 import { CreateJobRequest, CreateJobResponse } from "../../shared/schemas.ts";
 import { createUploadJob } from "../jobs/submission.ts";
 import { bodyRouteChecks } from "../middleware/body.ts";
-import { API_KEY_SECURITY, AUTHENTICATED_ERRORS, BODY_ERRORS, createRoute, errorResponses, jsonContent, type Api } from "./contract.ts";
+import { API_KEY_SECURITY, AUTHENTICATED_ERRORS, BODY_ERRORS, SPEND_ERRORS, createRoute, errorResponses, jsonContent, type Api } from "./contract.ts";
 
 const CREATE_JOB_MAX_BODY_BYTES = 16 * 1024;
 
@@ -22,7 +22,7 @@ export const createJobRoute = createRoute({
   request: { body: { required: true, content: jsonContent(CreateJobRequest) } },
   responses: {
     201: { description: "The job, waiting for its upload", content: jsonContent(CreateJobResponse) },
-    ...errorResponses([...BODY_ERRORS, ...AUTHENTICATED_ERRORS, "IDEMPOTENCY_CONFLICT", "SERVICE_UNAVAILABLE"]),
+    ...errorResponses([...BODY_ERRORS, ...AUTHENTICATED_ERRORS, ...SPEND_ERRORS, "IDEMPOTENCY_CONFLICT"]),
   },
 });
 
