@@ -54,9 +54,9 @@ function withKeyDefaults(c: Context<AppEnv>, options: AsyncOptions): AsyncOption
  * estimated units from the key's limits (429 / 413 otherwise). A request whose Idempotency-Key
  * was used before is a replay (or a conflict) and is not admitted again: a client retrying its own
  * job is never refused for the slot that job holds. Two first uses racing: the one that replays
- * gives its admission back. A job that could not be stored keeps
- * its admission until it is settled (its row says FAILED before analysis: nothing billed), so a
- * retry that heals it finds it still admitted.
+ * gives its admission back. A job that could not be stored keeps its admission until it is
+ * settled (its row says FAILED before analysis: nothing billed), so a retry that heals it finds
+ * it still admitted.
  */
 async function admitted(c: Context<AppEnv>, units: number, idempotencyKey: string | undefined, make: (jobId: string) => Promise<{ job: JobRow; replayed: boolean }>) {
   const jobId = newJobId();

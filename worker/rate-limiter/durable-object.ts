@@ -145,14 +145,14 @@ export class RateLimiter extends DurableObject<object> {
     const sql = this.ctx.storage.sql;
     const minute = Math.floor(now / MINUTE_MS);
     sql.exec("DELETE FROM units WHERE minute < ?", Math.floor((now - DAY_MS) / MINUTE_MS));
-    const openJobs = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM jobs").one().n;
+    const openJobs = this.openJobCount();
     for (const [limit, windowMs] of [["units_per_hour", WINDOW_MS], ["units_per_day", DAY_MS]] as const) {
       const limitValue = limits[limit];
       const used = this.unitsSince(now - windowMs);
       if (used + units <= limitValue) continue;
       return { allowed: false, minute, limit, limitValue, used, openJobs, ...(units <= limitValue ? { retryAfter: this.secondsUntilRoom(now, windowMs, used + units - limitValue) } : {}) };
     }
-    if (units > 0) sql.exec("INSERT INTO units (minute, n) VALUES (?, ?) ON CONFLICT(minute) DO UPDATE SET n = n + excluded.n", minute, units);
+    this.countUnits(minute, units);
     return { allowed: true, minute, openJobs };
   }
 
@@ -166,7 +166,7 @@ export class RateLimiter extends DurableObject<object> {
   reserveJob(limits: UnitLimits, job: Omit<OpenJob, "admitted_at">, now: number = Date.now()): SpendDecision {
     const sql = this.ctx.storage.sql;
     const held = sql.exec<{ minute: number }>("SELECT minute FROM jobs WHERE job_id = ?", job.job_id).toArray()[0];
-    if (held) return { allowed: true, minute: held.minute, openJobs: sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM jobs").one().n };
+    if (held) return { allowed: true, minute: held.minute, openJobs: this.openJobCount() };
     const decision = this.spendUnits(limits, job.units, now);
     if (decision.allowed) {
       sql.exec("INSERT INTO jobs (job_id, tenant_id, minute, units, admitted_at) VALUES (?, ?, ?, ?, ?)", job.job_id, job.tenant_id, decision.minute, job.units, now);
@@ -185,9 +185,7 @@ export class RateLimiter extends DurableObject<object> {
     if (!job) return false;
     sql.exec("DELETE FROM jobs WHERE job_id = ?", jobId);
     if (billed < job.units) this.refundUnits(job.minute, job.units - billed);
-    else if (billed > job.units) {
-      sql.exec("INSERT INTO units (minute, n) VALUES (?, ?) ON CONFLICT(minute) DO UPDATE SET n = n + excluded.n", Math.floor(now / MINUTE_MS), billed - job.units);
-    }
+    else this.countUnits(Math.floor(now / MINUTE_MS), billed - job.units);
     if (billed > 0) this.recordUsage({ comprehend_units: billed, job_units: billed });
     return true;
   }
@@ -245,6 +243,15 @@ export class RateLimiter extends DurableObject<object> {
   ping(): { ok: true } {
     this.ctx.storage.sql.exec("SELECT 1").one();
     return { ok: true };
+  }
+
+  private countUnits(minute: number, units: number): void {
+    if (units <= 0) return;
+    this.ctx.storage.sql.exec("INSERT INTO units (minute, n) VALUES (?, ?) ON CONFLICT(minute) DO UPDATE SET n = n + excluded.n", minute, units);
+  }
+
+  private openJobCount(): number {
+    return this.ctx.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM jobs").one().n;
   }
 
   private unitsSince(since: number): number {

@@ -29,7 +29,7 @@ export function spendRefusal(decision: SpendDecision, units: number, what: strin
   if (decision.retryAfter === undefined) {
     return new ApiError(
       "PAYLOAD_TOO_LARGE",
-      `${what} needs ${units.toLocaleString("en")} Comprehend units, more than this key's plan allows in a ${window} (${limitValue.toLocaleString("en")}): send less at a time.`,
+      `${what} needs ${units.toLocaleString("en")} Comprehend units, more than this key's plan allows in ${window === "hour" ? "an hour" : "a day"} (${limitValue.toLocaleString("en")}): send less at a time.`,
       { limit: decision.limit },
     );
   }
@@ -193,22 +193,24 @@ export class JobSpend {
 
   /**
    * Each ended job: its key's reservation settled to what it billed (once: a second settlement
-   * finds nothing), then its tenant slot freed. A job whose row cannot be read now stays open.
+   * finds nothing), then its tenant slot freed. A job whose row or objects cannot be reached now
+   * stays open for the next settlement.
    */
   private async settle(jobs: JobSlot[]): Promise<number> {
-    let settled = 0;
-    await Promise.all(
+    const settled = await Promise.all(
       jobs.map(async ({ job_id, key, units, admitted_at }) => {
-        const row = await this.deps.readJob(job_id).catch(() => undefined);
-        if (row === undefined) return;
-        const billed = unitsBilledBy(row, units, admitted_at);
-        if (billed === undefined) return;
-        await this.key(key).settleJob(job_id, billed);
-        await this.tenant().releaseJob(job_id);
-        settled++;
+        try {
+          const billed = unitsBilledBy(await this.deps.readJob(job_id), units, admitted_at);
+          if (billed === undefined) return false;
+          await this.key(key).settleJob(job_id, billed);
+          await this.tenant().releaseJob(job_id);
+          return true;
+        } catch {
+          return false;
+        }
       }),
     );
-    return settled;
+    return settled.filter(Boolean).length;
   }
 }
 
