@@ -27,7 +27,8 @@ export function textUnitsBound(text: string): number {
   return 3 * (Math.ceil(bytes / MIN_AVERAGE_PART_BYTES) + 1) + Math.ceil(characterCount(text) / 100);
 }
 
-const withAllowance = (units: number) => Math.ceil(units * REDACTION_ALLOWANCE) + 3;
+/** A sum of texts' units with room for redaction tags: what a job is charged. */
+export const withAllowance = (units: number) => Math.ceil(units * REDACTION_ALLOWANCE) + 3;
 
 /**
  * An inline body's estimate (every row counted as distinct) and whether it has more than

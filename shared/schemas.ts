@@ -6,6 +6,7 @@ import { z } from "zod";
 import { SENTIMENT_LABELS, SENTIMENT_LANGUAGES, characterCount } from "./comprehend.ts";
 import { PII_TYPES } from "./engine/pii.ts";
 import { ASSUMED_ROW_BYTES } from "./job-units.ts";
+import { PLAN_LIMIT_NAMES, type PlanLimitName } from "./tiers.ts";
 import { ITEM_ERROR_CODES } from "./pipeline/item-errors.ts";
 import { LANGUAGE_SOURCES } from "./pipeline/language.ts";
 
@@ -199,7 +200,7 @@ export const UsageResponse = z.object({
   tier: z.string(),
   rate_limit: z.object({ limit: z.number().int(), remaining: z.number().int(), window_seconds: z.number().int() }),
   limits: z
-    .object({ requests_per_hour: z.number().int(), units_per_hour: z.number().int(), units_per_day: z.number().int(), concurrent_jobs: z.number().int() })
+    .object(Object.fromEntries(PLAN_LIMIT_NAMES.map((name) => [name, z.number().int()])) as Record<PlanLimitName, z.ZodNumber>)
     .describe("This key's plan: requests and Comprehend units per rolling hour and day, and its tenant's jobs running at once"),
   spend: z
     .object({
@@ -238,7 +239,7 @@ export const ErrorResponse = z.object({
     request_id: z.string(),
     field: z.string().optional(),
     retry_after: z.number().int().optional(),
-    limit: z.enum(["requests_per_hour", "units_per_hour", "units_per_day", "concurrent_jobs"]).optional().describe("The plan limit that refused the request (429 and 413)"),
+    limit: z.enum(PLAN_LIMIT_NAMES).optional().describe("The plan limit that refused the request (429 and 413)"),
   }),
 });
 

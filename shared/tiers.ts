@@ -7,13 +7,10 @@
  * the real cost of a request, whichever route it takes. A job is charged its estimate at
  * submission (shared/job-units.ts) and settled to what it really billed when it ends.
  */
-export interface PlanLimits {
-  requests_per_hour: number;
-  units_per_hour: number;
-  units_per_day: number;
-  /** Jobs not yet ended (AWAITING_UPLOAD, PENDING, PROCESSING) of the key's tenant. */
-  concurrent_jobs: number;
-}
+/** A plan's limits by name (`concurrent_jobs`: the tenant's jobs not yet ended: AWAITING_UPLOAD, PENDING, PROCESSING). */
+export const PLAN_LIMIT_NAMES = ["requests_per_hour", "units_per_hour", "units_per_day", "concurrent_jobs"] as const;
+export type PlanLimitName = (typeof PLAN_LIMIT_NAMES)[number];
+export type PlanLimits = Record<PlanLimitName, number>;
 
 export const PLANS = {
   // At most $3 an hour and $10 a day of Comprehend.
@@ -27,8 +24,8 @@ export const PLANS = {
 export type Tier = keyof typeof PLANS;
 export const TIERS = Object.keys(PLANS) as Tier[];
 
-/** The limits that bound spend, by name (the `limit` an over-limit error names). */
-export type SpendLimit = "units_per_hour" | "units_per_day" | "concurrent_jobs";
+/** The limits that bound spend (the rest of what an over-limit error's `limit` can name). */
+export type SpendLimit = Exclude<PlanLimitName, "requests_per_hour">;
 
 /** A key's limits: its tier's, with the operator's overrides for that key (`npm run keys -- create --limit ...`). */
 export function planOf(key: { tier: Tier; limits?: Partial<PlanLimits> }): PlanLimits {

@@ -6,7 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { SENTIMENT_LANGUAGES, isSentimentLanguage } from "../shared/comprehend.ts";
-import { PLANS, TIERS, planOf, type PlanLimits, type Tier } from "../shared/tiers.ts";
+import { PLAN_LIMIT_NAMES, TIERS, planOf, type PlanLimitName, type PlanLimits, type Tier } from "../shared/tiers.ts";
 import { API_KEY_PREFIX, createKey, hashKey, KEY_CHANGE_BOUND, keyIdOf, setKeyStatus, type ApiKeyRecord } from "../worker/auth/api-keys.ts";
 import { WranglerKv, kvTargetFromArgs } from "./wrangler-kv.ts";
 
@@ -23,12 +23,11 @@ const USAGE = `usage: npm run keys -- <create|revoke|list> [options]
 
 /** `--limit units_per_hour=50000` (repeatable): the key's own value of a plan limit. */
 function limitOverrides(pairs: string[]): Partial<PlanLimits> {
-  const names = Object.keys(PLANS.free) as (keyof PlanLimits)[];
   const limits: Partial<PlanLimits> = {};
   for (const pair of pairs) {
     const [name, value] = pair.split("=");
-    if (!names.includes(name as keyof PlanLimits) || !/^\d{1,12}$/.test(value ?? "")) fail(`--limit NAME=N, NAME one of ${names.join(", ")}`);
-    limits[name as keyof PlanLimits] = Number(value);
+    if (!(PLAN_LIMIT_NAMES as readonly string[]).includes(name ?? "") || !/^\d{1,12}$/.test(value ?? "")) fail(`--limit NAME=N, NAME one of ${PLAN_LIMIT_NAMES.join(", ")}`);
+    limits[name as PlanLimitName] = Number(value);
   }
   return limits;
 }

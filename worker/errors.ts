@@ -2,7 +2,7 @@
  * The one error type of the API and the one shape it is sent in:
  * {"error": {"code", "message", "request_id", "field"?, "retry_after"?, "limit"?}}.
  */
-import type { SpendLimit } from "../shared/tiers.ts";
+import type { PlanLimitName } from "../shared/tiers.ts";
 import { ITEM_ERROR_CODES, type ItemError } from "../shared/pipeline/item-errors.ts";
 import { CircuitOpenError } from "./aws/circuit-breaker.ts";
 import { AwsCallError } from "./aws/json-protocol.ts";
@@ -34,7 +34,7 @@ export class ApiError extends Error {
     readonly code: ErrorCode,
     message: string,
     /** `upstream`: the dependency's error name, for logs and dead letters; never sent to the client. */
-    readonly details: { field?: string; retryAfter?: number; upstream?: string; limit?: SpendLimit | "requests_per_hour" } = {},
+    readonly details: { field?: string; retryAfter?: number; upstream?: string; limit?: PlanLimitName } = {},
   ) {
     super(message);
     this.status = ERROR_STATUS[code];

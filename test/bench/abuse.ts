@@ -22,6 +22,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { withAllowance } from "../../shared/job-units.ts";
 import { PLANS, TIERS, type PlanLimits, type Tier } from "../../shared/tiers.ts";
 import { freePort, startLocalAwsProcess } from "../local-aws-process.ts";
 import { startMiniflareWorker } from "../miniflare-worker.ts";
@@ -186,9 +187,10 @@ async function sharing() {
   const other = await worker.newKey("premium", { tenant: "abuse-other-tenant" });
   await fetch(`${worker.url}/`);
   console.log(`  alone:                          ${await realTime(other, SHARING_SECONDS)}`);
-  // The largest job a free key is admitted: as many short rows as its hourly units allow (3 a row, the estimate's 2% room).
+  // The largest job a free key is admitted: as many short rows (3 units each) as its hourly units allow, by the estimate's own rule.
   const freeKey = await worker.newKey("free", { tenant: "abuse-free-tenant" });
-  const maxRows = Math.floor((PLANS.free.units_per_hour - 3) / 1.02 / 3);
+  let maxRows = Math.floor(PLANS.free.units_per_hour / 3);
+  while (withAllowance(3 * maxRows) > PLANS.free.units_per_hour) maxRows--;
   const admitted = await file("/v1/analyze/async?language_code=en", csvRows(maxRows, "fair"), "text/csv")(freeKey);
   const { job_id } = (await admitted.json()) as { job_id?: string };
   console.log(`  a maximal free job: ${maxRows.toLocaleString("en")} rows, ${admitted.status}`);
