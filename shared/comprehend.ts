@@ -11,6 +11,19 @@ export const MAX_DETECT_BYTES = 100_000;
 export const MAX_BATCH_DOCUMENTS = 25;
 
 /**
+ * StartSentimentDetectionJob's input (Comprehend's documented quotas for asynchronous jobs):
+ * at most 1,000,000 documents (ONE_DOC_PER_LINE lines) and 5 GB in all, at least 500 bytes.
+ * prepare cuts a language's documents into as many jobs as these need; the local endpoint ends a
+ * job FAILED past them, as AWS does.
+ */
+export interface SentimentJobQuotas {
+  maxDocuments: number;
+  maxBytes: number;
+  minBytes: number;
+}
+export const SENTIMENT_JOB_QUOTAS: SentimentJobQuotas = { maxDocuments: 1_000_000, maxBytes: 5_000_000_000, minBytes: 500 };
+
+/**
  * Batches one job sends to BatchDetectSentiment at a time (the fast route's Map MaxConcurrency).
  * The operation's default quota, 10 requests a second, is the account's, shared with the
  * real-time POST /v1/analyze/batch: one call in flight per job (about 100 ms each) keeps a job

@@ -6,7 +6,7 @@
  * languages, mean scores, units billed) is counted on the way and kept on the job's row,
  * COMPLETED; a job with more than `maxFailedRowShare` of its rows failed ends FAILED instead.
  */
-import { MAX_BATCH_DOCUMENTS, SENTIMENT_LABELS, type SentimentLabel, type SentimentScore } from "../../shared/comprehend.ts";
+import { SENTIMENT_LABELS, type SentimentLabel, type SentimentScore } from "../../shared/comprehend.ts";
 import { lines, utf8Chunks } from "../../shared/batch-input.ts";
 import { processedKeys } from "../../shared/jobs.ts";
 import { resultCsvHeader, resultCsvRow } from "../../shared/results-csv.ts";
@@ -18,7 +18,7 @@ import { lambdaHandler, type BatchDeps } from "./deps.ts";
 import { getJob, listKeys, readJson, readStream, updateJob, writeStream } from "./storage.ts";
 import { DocumentAnswers } from "./work/answers.ts";
 import { sentimentOutputLines } from "./work/comprehend-output.ts";
-import { partIndexOfFile, workKeys, type WorkBatchResult, type WorkItem, type WorkManifest } from "./work/layout.ts";
+import { batchResultKey, partIndexOfFile, workKeys, type BatchListing, type WorkBatchResult, type WorkItem, type WorkManifest } from "./work/layout.ts";
 
 export class TooManyFailedRowsError extends Error {
   override readonly name = "TooManyFailedRowsError";
@@ -29,8 +29,8 @@ export async function aggregate(deps: BatchDeps, input: { job_id: string }): Pro
   const job = await getJob(deps, input.job_id);
   const manifest = await readJson<WorkManifest>(deps, keys.manifest);
   const answers = new DocumentAnswers(manifest.languages);
-  if (manifest.route === "fast") await readBatchResults(deps, input.job_id, manifest, answers);
-  else await readComprehendOutputs(deps, input.job_id, manifest, answers);
+  await readBatchResults(deps, input.job_id, answers);
+  await readComprehendOutputs(deps, input.job_id, manifest, answers);
 
   const summary = new SummaryCounter();
   const results = writeStream(deps, processedKeys(input.job_id).results, "application/x-ndjson");
@@ -73,27 +73,25 @@ export async function aggregate(deps: BatchDeps, input: { job_id: string }): Pro
   return { status: "COMPLETED", item_count: jobSummary.item_count };
 }
 
-/** fast: each batch's result file; a batch whose child execution failed has none (its rows fail). */
-async function readBatchResults(deps: BatchDeps, jobId: string, manifest: WorkManifest, answers: DocumentAnswers): Promise<void> {
-  const keys = workKeys(jobId);
-  for (const { language, docs } of manifest.languages) {
-    for (let first = 0; first < docs; first += MAX_BATCH_DOCUMENTS) {
-      const result = await readJson<WorkBatchResult>(deps, keys.batchResult(language, first)).catch((err: Error) => {
-        if (err.name === "NoSuchKey") return undefined;
-        throw err;
-      });
-      if (!result) continue;
-      for (const r of result.ResultList) answers.answer(language, first + r.Index, r.SentimentScore);
-      for (const e of result.ErrorList) answers.refuse(language, first + e.Index, e.ErrorCode);
-    }
+/** Each batch file's result (the batches manifest lists them); a batch whose child execution failed has none (its rows fail). */
+async function readBatchResults(deps: BatchDeps, jobId: string, answers: DocumentAnswers): Promise<void> {
+  for (const { Key } of await readJson<BatchListing[]>(deps, workKeys(jobId).batchesManifest)) {
+    const result = await readJson<WorkBatchResult>(deps, batchResultKey(Key)).catch((err: Error) => {
+      if (err.name === "NoSuchKey") return undefined;
+      throw err;
+    });
+    if (!result) continue;
+    for (const r of result.ResultList) answers.answer(result.language, result.first + r.Index, r.SentimentScore);
+    for (const e of result.ErrorList) answers.refuse(result.language, result.first + e.Index, e.ErrorCode);
   }
 }
 
-/** async: each language's output.tar.gz; a line is `File` (the input part) and `Line` (0-based in it). */
+/** Each Comprehend job's output.tar.gz; a line is `File` (the input part) and `Line` (0-based in it). */
 async function readComprehendOutputs(deps: BatchDeps, jobId: string, manifest: WorkManifest, answers: DocumentAnswers): Promise<void> {
   const keys = workKeys(jobId);
-  for (const { language, parts } of manifest.languages) {
-    const archives = (await listKeys(deps, keys.comprehendOutput(language))).filter((k) => k.endsWith("/output/output.tar.gz"));
+  for (const { language, parts, jobs } of manifest.languages) {
+    if (jobs === 0) continue;
+    const archives = (await listKeys(deps, keys.comprehendOutputs(language))).filter((k) => k.endsWith("/output/output.tar.gz"));
     for (const archive of archives) {
       for await (const line of sentimentOutputLines(await readStream(deps, archive))) {
         const part = partIndexOfFile(line.File);

@@ -11,7 +11,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { z } from "zod";
 import { runClassified, SDK_CLIENT_CONFIG } from "./errors.ts";
 import { systemResolveHost, type ResolveHost } from "./webhook-http.ts";
-import { JOB_BATCH_CONCURRENCY } from "../../shared/comprehend.ts";
+import { JOB_BATCH_CONCURRENCY, SENTIMENT_JOB_QUOTAS, type SentimentJobQuotas } from "../../shared/comprehend.ts";
 
 export interface BatchDeps {
   s3: S3Client;
@@ -24,6 +24,8 @@ export interface BatchDeps {
   maxConcurrency: number;
   /** Uploads larger than this go through Comprehend's asynchronous jobs (the async route). */
   asyncMinBytes: number;
+  /** What one Comprehend sentiment job may take (AWS's quotas; tests lower them to reach them). */
+  sentimentJobQuotas: SentimentJobQuotas;
   /** A job with a larger share of failed rows ends FAILED (TOO_MANY_FAILED_ROWS) instead of COMPLETED. */
   maxFailedRowShare: number;
   /** The HMAC key webhook signatures are made with. */
@@ -82,6 +84,7 @@ export function depsFromEnvironment(env: NodeJS.ProcessEnv = process.env): Batch
     table: vars.JOBS_TABLE,
     maxConcurrency: vars.MAX_CONCURRENCY,
     asyncMinBytes: vars.ASYNC_JOB_MIN_BYTES,
+    sentimentJobQuotas: SENTIMENT_JOB_QUOTAS,
     maxFailedRowShare: vars.MAX_FAILED_ROW_SHARE,
     webhookSecret: () =>
       (secret ??= secrets.send(new GetSecretValueCommand({ SecretId: vars.WEBHOOK_SECRET_ARN })).then((out) => out.SecretString ?? "")),

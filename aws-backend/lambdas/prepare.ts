@@ -8,11 +8,12 @@
  *
  * The route is chosen from the object's size before reading it: up to `asyncMinBytes`, batch
  * files for the Distributed Map's BatchDetectSentiment children (fast); above, one-document-a-line
- * input parts for one Comprehend sentiment job per language (async).
+ * input parts for Comprehend sentiment jobs, per language as many as the jobs' quotas need, a
+ * language too small for a job in batch files (async).
  */
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { readJobRows, InvalidInputError, utf8Chunks } from "../../shared/batch-input.ts";
-import { MAX_BATCH_DOCUMENTS, billingUnits, type SentimentLanguage } from "../../shared/comprehend.ts";
+import { MAX_BATCH_DOCUMENTS, billingUnits, utf8Bytes, type SentimentLanguage } from "../../shared/comprehend.ts";
 import { jobIdOfUploadKey } from "../../shared/jobs.ts";
 import { sentimentParts } from "../../shared/pipeline/documents.ts";
 import { itemErrors } from "../../shared/pipeline/item-errors.ts";
@@ -49,14 +50,17 @@ export interface PrepareOutput {
   route: WorkRoute;
   item_count: number;
   doc_count: number;
-  /** Units of work the status page counts: fast, batches; async, Comprehend jobs. */
+  /** Batch files for the Distributed Map's BatchDetectSentiment children (fast route; on the async route, languages too small for a job). */
+  batch_files: number;
+  comprehend_job_count: number;
+  /** Units of work the status page counts: batch files and Comprehend jobs. */
   batch_count: number;
   max_concurrency: number;
   /** Child executions of the fast route's Map allowed to fail (their rows fail, not the job). */
   tolerated_failure_percent: number;
   has_callback: boolean;
   bucket: string;
-  /** fast route: the JSON array of the batch files (`{"Key"}` each) the Distributed Map reads. */
+  /** The JSON array of the batch files (`{"Key"}` each) the Distributed Map reads. */
   batches_key: string;
   map_results_prefix: string;
   comprehend_jobs: ComprehendJobSpec[];
@@ -96,7 +100,7 @@ export async function prepare(deps: BatchDeps, input: PrepareInput): Promise<Pre
     map_results_prefix: keys.mapResultsPrefix,
   };
   if (!(await claim(deps, jobId, started, input.execution))) {
-    return { ...base, duplicate: true, route: "fast", item_count: 0, doc_count: 0, batch_count: 0, comprehend_jobs: [] };
+    return { ...base, duplicate: true, route: "fast", item_count: 0, doc_count: 0, batch_files: 0, comprehend_job_count: 0, batch_count: 0, comprehend_jobs: [] };
   }
 
   const object = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: input.key }));
@@ -127,30 +131,62 @@ export async function prepare(deps: BatchDeps, input: PrepareInput): Promise<Pre
   }
   if (items.count === 0) throw new InvalidInputError("no items to analyse");
 
-  const languages = await output.close();
+  const { languages, batchFiles } = await output.close();
   const manifest: WorkManifest = { route, started_at: started, item_count: items.count, item_parts: await items.close(), languages };
   await writeObject(deps, keys.manifest, JSON.stringify(manifest));
-  const docCount = languages.reduce((n, l) => n + l.docs, 0);
   const s3Uri = (key: string) => `s3://${deps.bucket}/${key}`;
+  const comprehendJobs = languages.flatMap(({ language, jobs }) =>
+    Array.from({ length: jobs }, (_, job) => ({
+      job_id: jobId,
+      language,
+      input_uri: s3Uri(keys.comprehendInput(language, job)),
+      output_uri: s3Uri(keys.comprehendOutput(language, job)),
+      token: `${jobId}-${language}-${job}`.slice(0, 64),
+      name: `aurastream-${jobId}-${language}-${job}`.slice(0, 256),
+    })),
+  );
   return {
     ...base,
     duplicate: false,
     route,
     item_count: items.count,
-    doc_count: docCount,
-    batch_count: route === "fast" ? languages.reduce((n, l) => n + Math.ceil(l.docs / MAX_BATCH_DOCUMENTS), 0) : languages.length,
-    comprehend_jobs:
-      route === "async"
-        ? languages.map(({ language }) => ({
-            job_id: jobId,
-            language,
-            input_uri: s3Uri(keys.comprehendInput(language)),
-            output_uri: s3Uri(keys.comprehendOutput(language)),
-            token: `${jobId}-${language}`.slice(0, 64),
-            name: `aurastream-${jobId}-${language}`.slice(0, 256),
-          }))
-        : [],
+    doc_count: languages.reduce((n, l) => n + l.docs, 0),
+    batch_files: batchFiles,
+    comprehend_job_count: comprehendJobs.length,
+    batch_count: batchFiles + comprehendJobs.length,
+    comprehend_jobs: comprehendJobs,
   };
+}
+
+/** The fast Map's batch files (at most 25 documents of one language each), a few written at a time, listed in the batches manifest. */
+class BatchFiles {
+  private readonly inFlight = new Set<Promise<void>>();
+  /** The batch files written, for the manifest (bounded by asyncMinBytes and by small languages: a few thousand). */
+  private readonly written: string[] = [];
+  constructor(
+    private readonly deps: BatchDeps,
+    private readonly jobId: string,
+  ) {}
+
+  async put(batch: WorkBatch): Promise<void> {
+    while (this.inFlight.size >= 8) await Promise.race(this.inFlight);
+    const key = workKeys(this.jobId).batch(batch.language, batch.first);
+    this.written.push(key);
+    const put = writeObject(this.deps, key, JSON.stringify(batch)).finally(() => this.inFlight.delete(put));
+    this.inFlight.add(put);
+  }
+
+  /** Documents `first` onwards, 25 to a batch. */
+  async putAll(language: SentimentLanguage, first: number, texts: string[]): Promise<void> {
+    for (let i = 0; i < texts.length; i += MAX_BATCH_DOCUMENTS) await this.put({ language, first: first + i, texts: texts.slice(i, i + MAX_BATCH_DOCUMENTS) });
+  }
+
+  /** Waits for every file and writes the manifest (an empty one too); the number of files. */
+  async close(): Promise<number> {
+    await Promise.all(this.inFlight);
+    await writeObject(this.deps, workKeys(this.jobId).batchesManifest, JSON.stringify(this.written.map((Key) => ({ Key }))));
+    return this.written.length;
+  }
 }
 
 /**
@@ -159,19 +195,23 @@ export async function prepare(deps: BatchDeps, input: PrepareInput): Promise<Pre
  */
 abstract class DocumentSink<S extends { docs: number; units: number }> {
   protected readonly open = new Map<SentimentLanguage, S>();
+  protected readonly batches: BatchFiles;
   private units = 0;
   constructor(
     protected readonly deps: BatchDeps,
     protected readonly jobId: string,
     /** The units the job was charged at submission: the most its distinct texts may bill. */
     private readonly unitsReserved = Number.POSITIVE_INFINITY,
-  ) {}
+  ) {
+    this.batches = new BatchFiles(deps, jobId);
+  }
 
   /** A language's state when its first document comes. */
   protected abstract begin(language: SentimentLanguage): S;
   /** Writes a document seen for the first time. */
   protected abstract write(state: S, language: SentimentLanguage, seq: number, text: string): Promise<void>;
-  abstract close(): Promise<LanguageDocs[]>;
+  /** Writes what is left: each language's documents, and the number of batch files. */
+  abstract close(): Promise<{ languages: LanguageDocs[]; batchFiles: number }>;
 
   async documentOf(language: SentimentLanguage, text: string, index: TextIndex): Promise<number> {
     let state = this.open.get(language);
@@ -194,12 +234,8 @@ abstract class DocumentSink<S extends { docs: number; units: number }> {
   }
 }
 
-/** fast: batch files of at most 25 documents of one language, a few written at a time. */
+/** fast: every document in batch files. */
 class FastBatches extends DocumentSink<{ docs: number; units: number; batch: WorkBatch }> {
-  private readonly inFlight = new Set<Promise<void>>();
-  /** The batch files written, for the manifest (the fast route is bounded by asyncMinBytes: a few thousand). */
-  private readonly written: string[] = [];
-
   protected begin(language: SentimentLanguage) {
     return { docs: 0, units: 0, batch: { language, first: 0, texts: [] } };
   }
@@ -207,48 +243,86 @@ class FastBatches extends DocumentSink<{ docs: number; units: number; batch: Wor
   protected async write(state: { docs: number; batch: WorkBatch }, language: SentimentLanguage, _seq: number, text: string): Promise<void> {
     state.batch.texts.push(text);
     if (state.batch.texts.length < MAX_BATCH_DOCUMENTS) return;
-    await this.put(state.batch);
+    await this.batches.put(state.batch);
     state.batch = { language, first: state.docs, texts: [] };
   }
 
-  private async put(batch: WorkBatch): Promise<void> {
-    while (this.inFlight.size >= 8) await Promise.race(this.inFlight);
-    const key = workKeys(this.jobId).batch(batch.language, batch.first);
-    this.written.push(key);
-    const put = writeObject(this.deps, key, JSON.stringify(batch)).finally(() => this.inFlight.delete(put));
-    this.inFlight.add(put);
-  }
-
-  async close(): Promise<LanguageDocs[]> {
-    for (const { batch } of this.open.values()) if (batch.texts.length > 0) await this.put(batch);
-    await Promise.all(this.inFlight);
-    await writeObject(this.deps, workKeys(this.jobId).batchesManifest, JSON.stringify(this.written.map((Key) => ({ Key }))));
-    return [...this.open].map(([language, { docs, units }]) => ({ language, docs, units, parts: [] }));
+  async close() {
+    for (const { batch } of this.open.values()) if (batch.texts.length > 0) await this.batches.put(batch);
+    const batchFiles = await this.batches.close();
+    return { languages: [...this.open].map(([language, { docs, units }]) => ({ language, docs, units, parts: [], jobs: 0 })), batchFiles };
   }
 }
 
-/** async: per language, documents one a line in part files (Comprehend's ONE_DOC_PER_LINE input). */
-class AsyncInputs extends DocumentSink<{ docs: number; units: number; parts: number[]; writer: PartWriter }> {
-  protected begin(language: SentimentLanguage) {
-    const key = workKeys(this.jobId).comprehendInputPart;
-    const writer = new PartWriter((i, body) => writeObject(this.deps, key(language, i), body, "text/plain; charset=utf-8"), PART_BYTES);
-    return { docs: 0, units: 0, parts: [], writer };
+/**
+ * Fewer documents than this are not worth a Comprehend job: at most 40 BatchDetectSentiment calls
+ * (seconds), where a job takes minutes to start on AWS and one of the account's 10 job slots; and a
+ * job's input must reach 500 bytes. So a language's last job that stays this small (all of it still
+ * unwritten) goes in batch files instead: a small language, or the tail past a full job.
+ */
+export const JOB_MIN_DOCUMENTS = 1_000;
+
+interface JobsState {
+  docs: number;
+  units: number;
+  /** The first seq of each input part, across the language's jobs. */
+  parts: number[];
+  jobs: number;
+  /** The current job: its part writer, its first part, its documents and bytes so far. */
+  writer?: PartWriter;
+  partBase: number;
+  jobDocs: number;
+  jobBytes: number;
+}
+
+/**
+ * async: per language, documents one a line in part files (Comprehend's ONE_DOC_PER_LINE input),
+ * cut into jobs within StartSentimentDetectionJob's quotas (a million lines, 5 GB).
+ */
+class AsyncInputs extends DocumentSink<JobsState> {
+  protected begin(): JobsState {
+    return { docs: 0, units: 0, parts: [], jobs: 0, partBase: 0, jobDocs: 0, jobBytes: 0 };
   }
 
-  protected async write(state: { parts: number[]; writer: PartWriter }, _language: SentimentLanguage, seq: number, text: string): Promise<void> {
-    // A part starts here when the writer is about to begin a new one.
-    if (state.parts.length === state.writer.parts) state.parts.push(seq);
+  protected async write(state: JobsState, language: SentimentLanguage, seq: number, text: string): Promise<void> {
     // Comprehend ends a document at a line break: the document's own breaks become spaces.
-    await state.writer.add(text.replace(/[\r\n]+/g, " "));
+    const line = text.replace(/[\r\n]+/g, " ");
+    const bytes = utf8Bytes(line) + 1;
+    const quotas = this.deps.sentimentJobQuotas;
+    if (!state.writer || state.jobDocs >= quotas.maxDocuments || state.jobBytes + bytes > quotas.maxBytes) await this.startJob(state, language);
+    // A part starts here when the writer is about to begin a new one.
+    if (state.parts.length - state.partBase === state.writer!.parts) state.parts.push(seq);
+    state.jobDocs++;
+    state.jobBytes += bytes;
+    await state.writer!.add(line);
   }
 
-  async close(): Promise<LanguageDocs[]> {
+  private async startJob(state: JobsState, language: SentimentLanguage): Promise<void> {
+    if (state.writer) await state.writer.close();
+    const job = state.jobs++;
+    const base = state.parts.length;
+    const key = workKeys(this.jobId).comprehendInputPart;
+    state.writer = new PartWriter((i, body) => writeObject(this.deps, key(language, job, base + i), body, "text/plain; charset=utf-8"), PART_BYTES);
+    state.partBase = base;
+    state.jobDocs = 0;
+    state.jobBytes = 0;
+  }
+
+  async close() {
     const languages: LanguageDocs[] = [];
-    for (const [language, { docs, units, parts, writer }] of this.open) {
-      await writer.close();
-      languages.push({ language, docs, units, parts });
+    for (const [language, state] of this.open) {
+      const unwritten = state.jobDocs < JOB_MIN_DOCUMENTS ? state.writer!.takeUnwritten() : undefined;
+      if (unwritten) {
+        // Too small for a job of its own: batch files, from the job's first document on.
+        await this.batches.putAll(language, state.parts[state.partBase]!, unwritten);
+        state.parts.length = state.partBase;
+        state.jobs--;
+      } else {
+        await state.writer!.close();
+      }
+      languages.push({ language, docs: state.docs, units: state.units, parts: state.parts, jobs: state.jobs });
     }
-    return languages;
+    return { languages, batchFiles: await this.batches.close() };
   }
 }
 

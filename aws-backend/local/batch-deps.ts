@@ -12,7 +12,7 @@ import { SDK_CLIENT_CONFIG } from "../lambdas/errors.ts";
 import { systemResolveHost } from "../lambdas/webhook-http.ts";
 import type { LambdaName } from "../lib/batch-pipeline.ts";
 import { LOCAL_RESOURCES, localCredentials } from "./resources.ts";
-import { JOB_BATCH_CONCURRENCY } from "../../shared/comprehend.ts";
+import { JOB_BATCH_CONCURRENCY, SENTIMENT_JOB_QUOTAS } from "../../shared/comprehend.ts";
 
 /** Local dev signs webhooks with this key (production: a Secrets Manager secret). */
 export const LOCAL_WEBHOOK_SECRET = "aurastream-local-webhook-secret";
@@ -40,6 +40,7 @@ export function localBatchDeps(endpoint: LocalEndpoint, fn?: LambdaName, overrid
     table: LOCAL_RESOURCES.jobsTable,
     maxConcurrency: JOB_BATCH_CONCURRENCY,
     asyncMinBytes: ASYNC_JOB_MIN_BYTES,
+    sentimentJobQuotas: SENTIMENT_JOB_QUOTAS,
     maxFailedRowShare: MAX_FAILED_ROW_SHARE,
     webhookSecret: async () => LOCAL_WEBHOOK_SECRET,
     allowLoopbackCallbacks: true,

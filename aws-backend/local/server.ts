@@ -150,6 +150,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     },
     injectedFailure: () => faults.jobFailure(),
     documentError: (op, text) => faults.documentError(op, text),
+    quotas: options.comprehend?.jobQuotas,
   });
   const comprehend = new ComprehendService(usage, { documentError: (op, text) => faults.documentError(op, text), jobs: comprehendJobs, ...options.comprehend });
   // Load the engines' models now, not on the first call (about 1.5 s, longer than a deadline).

@@ -20,20 +20,23 @@ import { startLocalStack, type LocalStack } from "../../aws-backend/local/stack.
 import { COMPREHEND_DATA_ACCESS_ROLE_ARN } from "../../aws-backend/local/step-functions.ts";
 import { getJob, listKeys } from "../../aws-backend/lambdas/storage.ts";
 import { sentimentOutputLines } from "../../aws-backend/lambdas/work/comprehend-output.ts";
+import { SENTIMENT_JOB_QUOTAS } from "../../shared/comprehend.ts";
 import { processedKeys } from "../../shared/jobs.ts";
 import { putJobRow, sdkClients, TEST_COMPREHEND_RATES } from "./local-aws.ts";
 
+const JOB_LINES = 4_500;
 let stack: LocalStack;
 let admin: ReturnType<typeof sdkClients>;
 beforeAll(async () => {
-  // Every upload over 1 KiB takes the async route here (AWS default: 5 MiB).
+  // Every upload over 1 KiB takes the async route here (AWS default: 5 MiB), and a Comprehend job
+  // takes at most 4,500 lines (AWS: 1,000,000), on both sides, so a test file reaches the quota.
   stack = await startLocalStack({
     port: 0,
     retryIntervalMs: 1,
     waitMs: 50,
-    comprehend: { rates: TEST_COMPREHEND_RATES },
+    comprehend: { rates: TEST_COMPREHEND_RATES, jobQuotas: { maxDocuments: JOB_LINES } },
     events: { minDelayMs: 0, maxDelayMs: 0, duplicateShare: 0 },
-    batch: { asyncMinBytes: 1024 },
+    batch: { asyncMinBytes: 1024, sentimentJobQuotas: { ...SENTIMENT_JOB_QUOTAS, maxDocuments: JOB_LINES } },
   });
   admin = sdkClients(stack.endpoint);
 });
@@ -88,6 +91,20 @@ describe("Comprehend's asynchronous sentiment jobs (local endpoint, AWS SDK clie
     expect(Object.keys(lines[0]!.SentimentScore!).sort()).toEqual(["Mixed", "Negative", "Neutral", "Positive"]);
   });
 
+  it("end a job FAILED past the input quotas (more lines than a job takes, under 500 bytes), billing nothing, as AWS does", async () => {
+    const dir = folder();
+    const over = Array.from({ length: JOB_LINES + 1 }, (_, i) => `Review ${i} is fine`).join("\n") + "\n";
+    await admin.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${dir}/input/en/part-00000.txt`, Body: over }));
+    await admin.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${dir}/input/fr/part-00000.txt`, Body: "C'est nul\n" }));
+    const billed = stack.endpoint.usage.snapshot().comprehend.units;
+    const tooLong = await admin.comprehend.send(start(`${dir}/input/en/`, `${dir}/output/en/`));
+    const tooSmall = await admin.comprehend.send(start(`${dir}/input/fr/`, `${dir}/output/fr/`, { LanguageCode: "fr" }));
+    expect(await waitForJob(admin.comprehend, tooLong.JobId!)).toMatchObject({ JobStatus: "FAILED", Message: expect.stringMatching(/^DOCUMENT_COUNT_EXCEEDED: .*4500/) });
+    expect(await waitForJob(admin.comprehend, tooSmall.JobId!)).toMatchObject({ JobStatus: "FAILED", Message: expect.stringMatching(/^INPUT_SIZE_TOO_SMALL: .*500 bytes/) });
+    expect(await listKeys(localBatchDeps(stack.endpoint), `${dir}/output/`)).toEqual([]);
+    expect(stack.endpoint.usage.snapshot().comprehend.units).toBe(billed);
+  });
+
   it("stop a job that has not finished, and refuse to stop one that has", async () => {
     const dir = folder();
     await admin.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${dir}/input/en/part-00000.txt`, Body: "fine\n" }));
@@ -124,35 +141,47 @@ describe("Comprehend's asynchronous sentiment jobs (local endpoint, AWS SDK clie
 });
 
 describe("the batch pipeline's async route", () => {
-  it("runs a job of 20,000 rows in two languages through one Comprehend job per language, joined back row by row", async () => {
+  it("cuts each language of a 20,000-row job into Comprehend jobs within the quota, a language or tail too small for a job in batch files, joined back row by row", async () => {
     const deps = localBatchDeps(stack.endpoint);
+    const language = (i: number) => (i % 500 === 1 ? "fr" : i % 4 === 3 ? "es" : "en");
     const rows = ["id,text"];
     for (let i = 0; i < 20_000; i++) {
-      rows.push(i % 4 === 3 ? `r${i},"Me encanta este producto número ${i}, es excelente"` : `r${i},"Order ${i % 15_000} arrived broken and support never answered"`);
+      const text = { es: `Me encanta este producto número ${i}, es excelente`, fr: `Le colis ${i} est arrivé cassé et le service client est vraiment nul`, en: `Order ${i % 15_000} arrived broken and support never answered` }[language(i)];
+      rows.push(`r${i},"${text}"`);
     }
     const { jobId, key } = await putJobRow(deps, "csv", {});
     await deps.s3.send(new PutObjectCommand({ Bucket: deps.bucket, Key: key, Body: rows.join("\n") + "\n" }));
     await stack.idle();
 
+    const rowsOf = (lang: string) => Array.from({ length: 20_000 }, (_, i) => i).filter((i) => language(i) === lang);
+    // English rows repeat texts (i % 15,000): each distinct text is one document, billed once.
+    const english = new Set(rowsOf("en").map((i) => i % 15_000)).size;
+    expect(english).toBeGreaterThan(2 * JOB_LINES);
     const job = await getJob(deps, jobId);
-    expect(job).toMatchObject({ status: "COMPLETED", batch_count: 2, batches_done: 2, summary: { route: "async", item_count: 20_000, failed_items: 0, languages: { en: 15_000, es: 5_000 } } });
-    // 15,000 English rows repeat 11,250 distinct texts (i % 15,000 over the rows not in Spanish); each is billed once.
-    expect(job!.summary!.units_billed).toBe(3 * (5_000 + new Set(Array.from({ length: 20_000 }, (_, i) => i).filter((i) => i % 4 !== 3).map((i) => i % 15_000)).size));
-    const archives = await listKeys(deps, `processed/${jobId}/work/comprehend/output/`);
-    expect(archives.filter((k) => k.endsWith("output.tar.gz"))).toHaveLength(2);
+    expect(job).toMatchObject({ status: "COMPLETED", summary: { route: "async", item_count: 20_000, failed_items: 0, languages: { en: rowsOf("en").length, es: 5_000, fr: 40 } } });
+    expect(job!.summary!.units_billed).toBe(3 * (english + 5_000 + 40));
+    // English: 3 jobs of at most 4,500 lines; Spanish: one full job, its 500-document tail in 20 batch
+    // files (too small for a job of its own); French: 40 documents, 2 batch files.
+    const archives = (await listKeys(deps, `processed/${jobId}/work/comprehend/output/`)).filter((k) => k.endsWith("output.tar.gz"));
+    expect(archives.map((k) => k.split("/").slice(5, 7).join("/")).sort()).toEqual(["en/job-000", "en/job-001", "en/job-002", "es/job-000"]);
+    expect(job).toMatchObject({ batch_count: 4 + 20 + 2, batches_done: 4 + 20 + 2 });
 
-    const results = (await (await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: processedKeys(jobId).results }))).Body!.transformToString()).trim().split("\n");
+    const results = (await (await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: processedKeys(jobId).results }))).Body!.transformToString()).trim().split("\n").map((l) => JSON.parse(l));
     expect(results).toHaveLength(20_000);
-    const [first, , , fourth] = results.map((l) => JSON.parse(l));
-    expect(first).toMatchObject({ id: "r0", line: 2, sentiment: "NEGATIVE", language_code: "en" });
-    expect(fourth).toMatchObject({ id: "r3", line: 5, sentiment: "POSITIVE", language_code: "es" });
+    expect(results[0]).toMatchObject({ id: "r0", line: 2, sentiment: "NEGATIVE", language_code: "en" });
+    expect(results[1]).toMatchObject({ id: "r1", line: 3, sentiment: "NEGATIVE", language_code: "fr" });
+    expect(results[3]).toMatchObject({ id: "r3", line: 5, sentiment: "POSITIVE", language_code: "es" });
+    // The last Spanish rows are the tail analysed in batches; every row has its answer.
+    expect(results[19_999]).toMatchObject({ id: "r19999", sentiment: "POSITIVE", language_code: "es" });
+    expect(results.filter((r) => !r.sentiment)).toEqual([]);
   });
 
   it("ends the job FAILED (COMPREHEND_JOB_FAILED) when a Comprehend job fails", async () => {
     stack.endpoint.faults.add({ operation: "StartSentimentDetectionJob", kind: "job-failure", count: 1 });
     const deps = localBatchDeps(stack.endpoint);
     const { jobId, key } = await putJobRow(deps, "jsonl", { language_code: "en" });
-    const body = Array.from({ length: 100 }, (_, i) => JSON.stringify({ id: i, text: `Review ${i}: the product is fine` })).join("\n");
+    // Enough documents for a Comprehend job (fewer go in batch files).
+    const body = Array.from({ length: 1_200 }, (_, i) => JSON.stringify({ id: i, text: `Review ${i}: the product is fine` })).join("\n");
     await deps.s3.send(new PutObjectCommand({ Bucket: deps.bucket, Key: key, Body: body }));
     await stack.idle();
     expect(await getJob(deps, jobId)).toMatchObject({ status: "FAILED", error: { code: "COMPREHEND_JOB_FAILED" } });

@@ -5,9 +5,10 @@
  * - fast: documents in batch files of at most 25 of one language (work/batches/), each the input
  *   of one child execution of the Distributed Map (BatchDetectSentiment), its answer beside it
  *   (work/results/);
- * - async: documents one per line in part files per language (work/comprehend/input/<lang>/),
- *   the input of one Comprehend sentiment job per language, whose output.tar.gz lands under
- *   work/comprehend/output/<lang>/.
+ * - async: documents one per line in part files per language, cut into Comprehend sentiment jobs
+ *   within the jobs' quotas (work/comprehend/input/<lang>/job-NNN/), each job's output.tar.gz
+ *   under work/comprehend/output/<lang>/job-NNN/; a language with too few documents for a job
+ *   of its own goes in batch files as on the fast route.
  * Items (one per input row: its line, id, documents and their weights) are JSON lines in parts
  * (work/items/), read back in order when the results are joined.
  */
@@ -38,8 +39,10 @@ export interface LanguageDocs {
   docs: number;
   /** Comprehend's billing units for them (100 characters a unit, at least 3 a document). */
   units: number;
-  /** async route: the first seq of each input part file (the File of Comprehend's output lines). */
+  /** The first seq of each Comprehend input part file, numbered across the language's jobs (the File of Comprehend's output lines). */
   parts: number[];
+  /** How many Comprehend jobs its documents were cut into; documents in none are in batch files. */
+  jobs: number;
 }
 
 export interface WorkManifest {
@@ -73,13 +76,18 @@ export const workKeys = (jobId: string) => {
     /** The fast route's batch files as a JSON array of `{"Key"}`: the Distributed Map's ItemReader. */
     batchesManifest: `${work}batches.json`,
     batch: (language: string, first: number) => `${work}batches/${language}/${pad(first, 9)}.json`,
-    batchResult: (language: string, first: number) => `${work}results/${language}/${pad(first, 9)}.json`,
     mapResultsPrefix: `${work}map-runs/`,
-    comprehendInput: (language: string) => `${work}comprehend/input/${language}/`,
-    comprehendInputPart: (language: string, index: number) => `${work}comprehend/input/${language}/part-${pad(index, 5)}.txt`,
-    comprehendOutput: (language: string) => `${work}comprehend/output/${language}/`,
+    /** A Comprehend job's input: every part file under it. */
+    comprehendInput: (language: string, job: number) => `${work}comprehend/input/${language}/job-${pad(job, 3)}/`,
+    comprehendInputPart: (language: string, job: number, index: number) => `${work}comprehend/input/${language}/job-${pad(job, 3)}/part-${pad(index, 5)}.txt`,
+    comprehendOutput: (language: string, job: number) => `${work}comprehend/output/${language}/job-${pad(job, 3)}/`,
+    /** Every job's output of a language. */
+    comprehendOutputs: (language: string) => `${work}comprehend/output/${language}/`,
   };
 };
+
+/** Where a batch file's answer is written (work/batches/... -> work/results/...). */
+export const batchResultKey = (batchKey: string) => batchKey.replace("/work/batches/", "/work/results/");
 
 /** The part file a Comprehend output line names (its `File`), back to its index. */
 export function partIndexOfFile(file: string): number | undefined {

@@ -37,6 +37,15 @@ export class PartWriter {
     this.pending.catch(() => {});
   }
 
+  /** The lines added when none has been written yet (the writer then holds none and writes nothing); otherwise undefined. */
+  takeUnwritten(): string[] | undefined {
+    if (this.parts > 0) return undefined;
+    const lines = this.lines;
+    this.lines = [];
+    this.bytes = 0;
+    return lines;
+  }
+
   /** Writes what is left and waits for every part; the number of parts. */
   async close(): Promise<number> {
     await this.flush();

@@ -9,6 +9,8 @@
  * (ONE_DOC_PER_LINE) is analysed by the embedded engine; the output is
  * <OutputDataConfig.S3Uri><account>-SENTIMENT-<JobId>/output/output.tar.gz holding one JSON line
  * per input line (File, Line, Sentiment, SentimentScore; or ErrorCode, ErrorMessage).
+ * The input quotas are AWS's (SENTIMENT_JOB_QUOTAS: at most 1,000,000 lines and 5 GB, at least
+ * 500 bytes): a job over them ends FAILED with a Message, its output never written.
  * Faults: `job-failure` on StartSentimentDetectionJob ends the next jobs FAILED; `document-error`
  * gives matching documents an error line.
  */
@@ -23,7 +25,7 @@ import { GetObjectCommand, S3Client, paginateListObjectsV2 } from "@aws-sdk/clie
 import { Upload } from "@aws-sdk/lib-storage";
 import { pack } from "tar-stream";
 import { lines, utf8Chunks } from "../../../shared/batch-input.ts";
-import { MAX_SENTIMENT_BYTES, SENTIMENT_LANGUAGES, billingUnits, utf8Bytes } from "../../../shared/comprehend.ts";
+import { MAX_SENTIMENT_BYTES, SENTIMENT_JOB_QUOTAS, SENTIMENT_LANGUAGES, billingUnits, utf8Bytes, type SentimentJobQuotas } from "../../../shared/comprehend.ts";
 import { analyzeSentiment } from "../../../shared/engine/sentiment/index.ts";
 import { AwsError } from "../protocol.ts";
 import type { Usage } from "../usage.ts";
@@ -59,6 +61,8 @@ export interface SentimentJobsOptions {
   documentError?: (operation: string, text: string) => string | undefined;
   /** How long a job stays SUBMITTED before it runs (AWS: minutes; locally a moment). */
   queuedMs?: number;
+  /** Input quotas over AWS's (tests lower them to reach them). */
+  quotas?: Partial<SentimentJobQuotas>;
 }
 
 const isActive = (status: JobStatus) => status === "SUBMITTED" || status === "IN_PROGRESS" || status === "STOP_REQUESTED";
@@ -66,8 +70,11 @@ const isActive = (status: JobStatus) => status === "SUBMITTED" || status === "IN
 export class SentimentJobs {
   private readonly jobs = new Map<string, Job>();
   private readonly running = new Set<Promise<void>>();
+  private readonly quotas: SentimentJobQuotas;
 
-  constructor(private readonly options: SentimentJobsOptions) {}
+  constructor(private readonly options: SentimentJobsOptions) {
+    this.quotas = { ...SENTIMENT_JOB_QUOTAS, ...options.quotas };
+  }
 
   handle(operation: string, body: Record<string, unknown>): unknown {
     switch (operation) {
@@ -179,16 +186,26 @@ export class SentimentJobs {
     const [bucket, ...rest] = job.InputDataConfig.S3Uri.slice("s3://".length).split("/");
     const prefix = rest.join("/");
     const keys: string[] = [];
+    let bytes = 0;
     try {
       for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: bucket, Prefix: prefix })) {
-        for (const o of page.Contents ?? []) if (o.Key && !o.Key.endsWith("/")) keys.push(o.Key);
+        for (const o of page.Contents ?? []) {
+          if (!o.Key || o.Key.endsWith("/")) continue;
+          keys.push(o.Key);
+          bytes += o.Size ?? 0;
+        }
       }
     } catch {
       return "NO_READ_ACCESS_TO_INPUT: The provided data access role does not have proper access to the input data.";
     }
     if (keys.length === 0) return "INPUT_DATA_NOT_FOUND: No input data was found at the input S3 location.";
+    const { maxBytes, minBytes, maxDocuments } = this.quotas;
     const out = createWriteStream(outputFile);
+    // A job ended part way destroys its file: a write still in flight then fails, and does not matter.
+    out.on("error", () => {});
     let analysed = 0;
+    // Billed when the job completes: a job refused part way (a quota) bills nothing.
+    const billed = { units: [] as number[], characters: 0 };
     for (const key of keys) {
       let body: AsyncIterable<Uint8Array>;
       try {
@@ -197,8 +214,20 @@ export class SentimentJobs {
         out.destroy();
         return "NO_READ_ACCESS_TO_INPUT: The provided data access role does not have proper access to the input data.";
       }
+      // The sizes are judged once the input can be read.
+      if (key === keys[0] && (bytes > maxBytes || bytes < minBytes)) {
+        out.destroy();
+        (body as unknown as { destroy?: () => void }).destroy?.();
+        return bytes > maxBytes
+          ? `INPUT_SIZE_EXCEEDED: The total size of the input data (${bytes} bytes) exceeds the limit of ${maxBytes} bytes.`
+          : `INPUT_SIZE_TOO_SMALL: The total size of the input data (${bytes} bytes) is below the minimum of ${minBytes} bytes.`;
+      }
       const file = key.split("/").pop()!;
       for await (const { line, text } of lines(utf8Chunks(body))) {
+        if (analysed === maxDocuments) {
+          out.destroy();
+          return `DOCUMENT_COUNT_EXCEEDED: The input data has more than ${maxDocuments} documents (lines, ONE_DOC_PER_LINE); the limit is ${maxDocuments}.`;
+        }
         const Line = line - 1;
         let record: Record<string, unknown>;
         const injected = this.options.documentError?.("StartSentimentDetectionJob", text);
@@ -209,7 +238,8 @@ export class SentimentJobs {
         } else {
           const answer = analyzeSentiment(text, job.LanguageCode);
           record = { File: file, Line, Sentiment: answer.Sentiment, SentimentScore: answer.SentimentScore };
-          this.options.usage.recordDocuments([billingUnits(text)], [...text].length);
+          billed.units.push(billingUnits(text));
+          billed.characters += [...text].length;
         }
         if (!out.write(JSON.stringify(record) + "\n")) await once(out, "drain");
         // Stay responsive to the other services while a long job runs.
@@ -224,6 +254,7 @@ export class SentimentJobs {
     }
     out.end();
     await once(out, "finish");
+    this.options.usage.recordDocuments(billed.units, billed.characters);
     return "ok";
   }
 

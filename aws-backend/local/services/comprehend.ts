@@ -21,6 +21,7 @@ import {
   billingUnits,
   utf8Bytes,
   type BatchItemError,
+  type SentimentJobQuotas,
 } from "../../../shared/comprehend.ts";
 import { AwsError } from "../protocol.ts";
 import type { SentimentJobs } from "./comprehend-jobs.ts";
@@ -44,6 +45,8 @@ export interface ComprehendOptions {
   now?: () => number;
   /** The asynchronous sentiment jobs (comprehend-jobs.ts), when the endpoint runs them. */
   jobs?: SentimentJobs;
+  /** The asynchronous jobs' input quotas (default AWS's, SENTIMENT_JOB_QUOTAS; tests lower them to reach them). */
+  jobQuotas?: Partial<SentimentJobQuotas>;
   /** An injected per-document failure (faults.ts `document-error`): the ErrorCode for this document, if any. */
   documentError?: (operation: string, text: string) => string | undefined;
 }
