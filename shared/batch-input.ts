@@ -14,8 +14,14 @@ export interface InputItem {
   text: string;
 }
 
-/** One row of the input: its line (1-based, where the row starts) and its item, or why it is not one. */
-export type InputRow = { line: number; id: string; text: string } | { line: number; id: string; error: string };
+/**
+ * One row of the input: its line (1-based, where the row starts), its place among the rows
+ * (1-based: the id of a row that gives none), the id it gives, and its text or why it is not one.
+ */
+export type InputRow = { line: number; row: number; id?: string; text: string } | { line: number; row: number; id?: string; error: string };
+
+/** The row's id: the one it gives, or its place among the rows. */
+export const rowId = (row: { row: number; id?: string }, rowsBefore = 0): string => row.id ?? String(row.row + rowsBefore);
 
 export class InvalidInputError extends Error {
   override readonly name = "InvalidInputError";
@@ -34,7 +40,7 @@ export async function* readJobRows(format: JobFormat, chunks: AsyncIterable<stri
       // One document is one item, however long: the pipeline cuts it into parts and combines them.
       let body = "";
       for await (const chunk of chunks) body += chunk;
-      yield { line: 1, id: "1", text: body };
+      yield { line: 1, row: 1, text: body };
       return;
     }
     case "items": {
@@ -113,7 +119,7 @@ async function* jsonLines(chunks: AsyncIterable<string>): AsyncGenerator<InputRo
     try {
       value = JSON.parse(text);
     } catch {
-      yield { line, id: String(count), error: "not valid JSON" };
+      yield { line, row: count, error: "not valid JSON" };
       continue;
     }
     yield toRow(value, count, line);
@@ -122,10 +128,10 @@ async function* jsonLines(chunks: AsyncIterable<string>): AsyncGenerator<InputRo
 
 function toRow(value: unknown, position: number, line: number, where = ""): InputRow {
   const v = value as { id?: unknown; text?: unknown } | null;
-  const id = typeof v === "object" && v !== null && (typeof v.id === "string" || typeof v.id === "number") ? String(v.id) : String(position);
-  if (typeof v !== "object" || v === null || typeof v.text !== "string") return { line, id, error: `${where}expected an object with a string "text"` };
-  if (v.id !== undefined && typeof v.id !== "string" && typeof v.id !== "number") return { line, id, error: `${where}"id" must be a string or a number` };
-  return { line, id, text: v.text };
+  const id = typeof v === "object" && v !== null && (typeof v.id === "string" || typeof v.id === "number") ? { id: String(v.id) } : {};
+  if (typeof v !== "object" || v === null || typeof v.text !== "string") return { line, row: position, ...id, error: `${where}expected an object with a string "text"` };
+  if (v.id !== undefined && typeof v.id !== "string" && typeof v.id !== "number") return { line, row: position, error: `${where}"id" must be a string or a number` };
+  return { line, row: position, ...id, text: v.text };
 }
 
 async function* csvItems(chunks: AsyncIterable<string>): AsyncGenerator<InputRow> {
@@ -143,10 +149,10 @@ async function* csvItems(chunks: AsyncIterable<string>): AsyncGenerator<InputRow
     }
     if (row.fields.length === 1 && row.fields[0] === "" && !row.error) continue; // a blank line
     count++;
-    const id = idAt >= 0 && row.fields[idAt] ? row.fields[idAt]! : String(count);
-    if (row.error) yield { line: row.line, id, error: row.error };
-    else if (row.fields.length !== names.length) yield { line: row.line, id, error: `expected ${names.length} fields, found ${row.fields.length}` };
-    else yield { line: row.line, id, text: row.fields[textAt]! };
+    const id = idAt >= 0 && row.fields[idAt] ? { id: row.fields[idAt]! } : {};
+    if (row.error) yield { line: row.line, row: count, ...id, error: row.error };
+    else if (row.fields.length !== names.length) yield { line: row.line, row: count, ...id, error: `expected ${names.length} fields, found ${row.fields.length}` };
+    else yield { line: row.line, row: count, ...id, text: row.fields[textAt]! };
   }
   if (!names) throw new InvalidInputError("the CSV is empty", 1);
 }
@@ -241,4 +247,117 @@ async function* csvRecords(chunks: AsyncIterable<string>): AsyncGenerator<{ line
   if (pendingQuote) quoted = false;
   if (quoted) throw new InvalidInputError("unterminated quoted field", quoteLine);
   if (field !== "" || fields.length > 0 || error) yield endRecord();
+}
+
+const LF = 10;
+const CR = 13;
+const QUOTE = 34;
+const COMMA = 44;
+
+/**
+ * Where an upload may be cut into parts that, each read on its own (a CSV part after the first
+ * with the header put back in front), give exactly the rows of the whole: just past a line break
+ * that ends a row. For JSON lines any LF; for CSV an LF outside quotes, found with the same rules
+ * csvRecords reads by (a quote opens only at a field's start; after a stray quote the rest of the
+ * line is skipped; CRLF is one break). Read as bytes, since quotes, commas and line breaks are
+ * ASCII and never inside a UTF-8 sequence, so the offsets are the object's own, for ranged reads.
+ */
+export class RowBoundaries {
+  /** Bytes read so far. */
+  offset = 0;
+  /** The line the next row starts on (as the parsers number lines). */
+  line = 1;
+  /** Rows ended so far (blank ones too). */
+  rows = 0;
+  private quoted = false;
+  private quoteLine = 0;
+  private afterQuote = false;
+  private fieldEmpty = true;
+  private error = false;
+  private pendingQuote = false;
+  private afterCr = false;
+
+  constructor(private readonly format: "csv" | "jsonl") {}
+
+  /** Reads the next bytes; `rowEnd(offset)` is called just past each LF that ends a row. */
+  push(chunk: Uint8Array, rowEnd: (offset: number) => void): void {
+    const base = this.offset;
+    this.offset += chunk.length;
+    if (this.format === "jsonl") {
+      for (let at = chunk.indexOf(LF); at >= 0; at = chunk.indexOf(LF, at + 1)) {
+        this.line++;
+        this.rows++;
+        rowEnd(base + at + 1);
+      }
+      return;
+    }
+    for (let i = 0; i < chunk.length; i++) {
+      const b = chunk[i]!;
+      if (this.pendingQuote) {
+        this.pendingQuote = false;
+        if (b === QUOTE) {
+          this.fieldEmpty = false;
+          continue;
+        }
+        this.quoted = false;
+        this.afterQuote = true;
+      }
+      if (this.quoted) {
+        if (b === QUOTE) {
+          if (i + 1 === chunk.length) this.pendingQuote = true;
+          else if (chunk[i + 1] === QUOTE) {
+            this.fieldEmpty = false;
+            i++;
+          } else {
+            this.quoted = false;
+            this.afterQuote = true;
+          }
+        } else {
+          if (b === LF) this.line++;
+          this.fieldEmpty = false;
+        }
+        continue;
+      }
+      if (b === LF) {
+        // The LF of a CRLF: its row ended at the CR.
+        if (!this.afterCr) this.endRow();
+        this.afterCr = false;
+        rowEnd(base + i + 1);
+        continue;
+      }
+      this.afterCr = false;
+      if (b === CR) {
+        this.endRow();
+        this.afterCr = true;
+      } else if (this.error) {
+        // The rest of a broken row's line is skipped.
+      } else if (b === QUOTE) {
+        if (!this.fieldEmpty || this.afterQuote) this.error = true;
+        else {
+          this.quoted = true;
+          this.quoteLine = this.line;
+        }
+      } else if (b === COMMA) {
+        this.fieldEmpty = true;
+        this.afterQuote = false;
+      } else if (this.afterQuote) {
+        this.error = true;
+      } else {
+        this.fieldEmpty = false;
+      }
+    }
+  }
+
+  /** At the end of the bytes: a quote never closed leaves nothing readable after it (as csvRecords refuses it). */
+  end(): void {
+    if (this.quoted && !this.pendingQuote) throw new InvalidInputError("unterminated quoted field", this.quoteLine);
+  }
+
+  private endRow(): void {
+    this.line++;
+    this.rows++;
+    this.fieldEmpty = true;
+    this.afterQuote = false;
+    this.error = false;
+  }
 }

@@ -1,13 +1,13 @@
 /**
- * aggregate: the documents' answers joined back to the job's rows, streamed: every answer is
- * read into DocumentAnswers (fast route: the batches' results; async route: each Comprehend
- * job's output.tar.gz), then the items are read part by part and each row's result written to
+ * aggregate: the documents' answers joined back to the job's rows, streamed, one part of the
+ * upload at a time: the part's answers are read into DocumentAnswers (its batch files' results
+ * and its Comprehend jobs' output.tar.gz), then its items in order, each row's result written to
  * processed/<job_id>/results.jsonl and results.csv, each a multipart upload. The summary (counts, distribution,
  * languages, mean scores, units billed) is counted on the way and kept on the job's row,
  * COMPLETED; a job with more than `maxFailedRowShare` of its rows failed ends FAILED instead.
  */
 import { SENTIMENT_LABELS, type SentimentLabel, type SentimentScore } from "../../shared/comprehend.ts";
-import { lines, utf8Chunks } from "../../shared/batch-input.ts";
+import { lines, rowId, utf8Chunks } from "../../shared/batch-input.ts";
 import { processedKeys } from "../../shared/jobs.ts";
 import { resultCsvHeader, resultCsvRow } from "../../shared/results-csv.ts";
 import type { ItemError } from "../../shared/pipeline/item-errors.ts";
@@ -18,7 +18,7 @@ import { lambdaHandler, type BatchDeps } from "./deps.ts";
 import { getJob, listKeys, readJson, readStream, updateJob, writeStream } from "./storage.ts";
 import { DocumentAnswers } from "./work/answers.ts";
 import { sentimentOutputLines } from "./work/comprehend-output.ts";
-import { batchResultKey, partIndexOfFile, workKeys, type BatchListing, type WorkBatchResult, type WorkItem, type WorkManifest } from "./work/layout.ts";
+import { batchResultKey, partIndexOfFile, workKeys, type BatchListing, type LanguageDocs, type PartKeys, type WorkBatchResult, type WorkItem, type WorkManifest } from "./work/layout.ts";
 
 export class TooManyFailedRowsError extends Error {
   override readonly name = "TooManyFailedRowsError";
@@ -28,27 +28,31 @@ export async function aggregate(deps: BatchDeps, input: { job_id: string }): Pro
   const keys = workKeys(input.job_id);
   const job = await getJob(deps, input.job_id);
   const manifest = await readJson<WorkManifest>(deps, keys.manifest);
-  const answers = new DocumentAnswers(manifest.languages);
-  await readBatchResults(deps, input.job_id, answers);
-  await readComprehendOutputs(deps, input.job_id, manifest, answers);
 
   const summary = new SummaryCounter();
   const results = writeStream(deps, processedKeys(input.job_id).results, "application/x-ndjson");
   const csv = writeStream(deps, processedKeys(input.job_id).resultsCsv, "text/csv; charset=utf-8");
   await csv.write(resultCsvHeader());
-  for (let part = 0; part < manifest.item_parts; part++) {
-    for await (const { text } of lines(utf8Chunks(await readStream(deps, keys.itemsPart(part))))) {
-      if (!text) continue;
-      const result = resultOf(JSON.parse(text) as WorkItem, answers);
-      summary.add(result);
-      await results.write(JSON.stringify(result) + "\n");
-      await csv.write(resultCsvRow(result));
+  // One part at a time: its documents' answers, then its rows in order.
+  for (const part of manifest.parts) {
+    const partKeys = keys.part(part.index);
+    const answers = new DocumentAnswers(part.languages);
+    if (part.batch_files > 0) await readBatchResults(deps, partKeys, answers);
+    await readComprehendOutputs(deps, partKeys, part.languages, answers);
+    for (let i = 0; i < part.item_parts; i++) {
+      for await (const { text } of lines(utf8Chunks(await readStream(deps, partKeys.itemsPart(i))))) {
+        if (!text) continue;
+        const result = resultOf(JSON.parse(text) as WorkItem, answers, part.rows_before);
+        summary.add(result);
+        await results.write(JSON.stringify(result) + "\n");
+        await csv.write(resultCsvRow(result));
+      }
     }
   }
   await Promise.all([results.close(), csv.close()]);
 
   const completedAt = deps.now();
-  const units = manifest.languages.reduce((n, l) => n + l.units, 0);
+  const units = manifest.parts.reduce((n, p) => n + p.languages.reduce((m, l) => m + l.units, 0), 0);
   const jobSummary: JobSummary = {
     ...summary.result(),
     units_billed: units,
@@ -73,9 +77,9 @@ export async function aggregate(deps: BatchDeps, input: { job_id: string }): Pro
   return { status: "COMPLETED", item_count: jobSummary.item_count };
 }
 
-/** Each batch file's result (the batches manifest lists them); a batch whose child execution failed has none (its rows fail). */
-async function readBatchResults(deps: BatchDeps, jobId: string, answers: DocumentAnswers): Promise<void> {
-  for (const { Key } of await readJson<BatchListing[]>(deps, workKeys(jobId).batchesManifest)) {
+/** Each batch file's result (the part's batches manifest lists them); a batch whose child execution failed has none (its rows fail). */
+async function readBatchResults(deps: BatchDeps, keys: PartKeys, answers: DocumentAnswers): Promise<void> {
+  for (const { Key } of await readJson<BatchListing[]>(deps, keys.batchesManifest)) {
     const result = await readJson<WorkBatchResult>(deps, batchResultKey(Key)).catch((err: Error) => {
       if (err.name === "NoSuchKey") return undefined;
       throw err;
@@ -87,9 +91,8 @@ async function readBatchResults(deps: BatchDeps, jobId: string, answers: Documen
 }
 
 /** Each Comprehend job's output.tar.gz; a line is `File` (the input part) and `Line` (0-based in it). */
-async function readComprehendOutputs(deps: BatchDeps, jobId: string, manifest: WorkManifest, answers: DocumentAnswers): Promise<void> {
-  const keys = workKeys(jobId);
-  for (const { language, parts, jobs } of manifest.languages) {
+async function readComprehendOutputs(deps: BatchDeps, keys: PartKeys, languages: LanguageDocs[], answers: DocumentAnswers): Promise<void> {
+  for (const { language, parts, jobs } of languages) {
     if (jobs === 0) continue;
     const archives = (await listKeys(deps, keys.comprehendOutputs(language))).filter((k) => k.endsWith("/output/output.tar.gz"));
     for (const archive of archives) {
@@ -104,8 +107,8 @@ async function readComprehendOutputs(deps: BatchDeps, jobId: string, manifest: W
   }
 }
 
-function resultOf(item: WorkItem, answers: DocumentAnswers): JobItemResult {
-  const base = { id: item.id, line: item.line, pii_detected: Object.keys(item.pii_types).length > 0, pii_types: item.pii_types };
+function resultOf(item: WorkItem, answers: DocumentAnswers, rowsBefore: number): JobItemResult {
+  const base = { id: rowId(item, rowsBefore), line: item.line, pii_detected: Object.keys(item.pii_types).length > 0, pii_types: item.pii_types };
   if (item.error) return { ...base, error: item.error };
   const parts = item.docs.map((seq) => answers.of(item.language_code!, seq));
   const failed = parts.find((p): p is ItemError => "code" in p);

@@ -11,6 +11,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { z } from "zod";
 import { runClassified, SDK_CLIENT_CONFIG } from "./errors.ts";
 import { systemResolveHost, type ResolveHost } from "./webhook-http.ts";
+import { PART_LIMITS, type PartLimits } from "./work/upload-parts.ts";
 import { JOB_BATCH_CONCURRENCY, SENTIMENT_JOB_QUOTAS, type SentimentJobQuotas } from "../../shared/comprehend.ts";
 
 export interface BatchDeps {
@@ -26,6 +27,8 @@ export interface BatchDeps {
   asyncMinBytes: number;
   /** What one Comprehend sentiment job may take (AWS's quotas; tests lower them to reach them). */
   sentimentJobQuotas: SentimentJobQuotas;
+  /** What one prepare Lambda reads of an upload (plan-upload cuts larger files into parts). */
+  partLimits: PartLimits;
   /** A job with a larger share of failed rows ends FAILED (TOO_MANY_FAILED_ROWS) instead of COMPLETED. */
   maxFailedRowShare: number;
   /** The HMAC key webhook signatures are made with. */
@@ -85,6 +88,7 @@ export function depsFromEnvironment(env: NodeJS.ProcessEnv = process.env): Batch
     maxConcurrency: vars.MAX_CONCURRENCY,
     asyncMinBytes: vars.ASYNC_JOB_MIN_BYTES,
     sentimentJobQuotas: SENTIMENT_JOB_QUOTAS,
+    partLimits: PART_LIMITS,
     maxFailedRowShare: vars.MAX_FAILED_ROW_SHARE,
     webhookSecret: () =>
       (secret ??= secrets.send(new GetSecretValueCommand({ SecretId: vars.WEBHOOK_SECRET_ARN })).then((out) => out.SecretString ?? "")),

@@ -14,6 +14,21 @@ export const SDK_CLIENT_CONFIG = {
   requestHandler: { connectionTimeout: 3_000, requestTimeout: 30_000 },
 } as const;
 
+/** The upload names no job, or its row is gone: JOB_NOT_FOUND. */
+export class JobNotFoundError extends Error {
+  override readonly name = "JobNotFoundError";
+}
+
+/** The file's distinct texts would bill more than the job was charged at submission (its declared bytes and items): UNITS_OVER_RESERVATION. */
+export class UnitsOverReservationError extends Error {
+  override readonly name = "UnitsOverReservationError";
+  constructor(reserved: number) {
+    super(
+      `the file's texts would bill more than the ${reserved.toLocaleString("en")} Comprehend units reserved for it at submission; nothing was analysed. Declare its row count as "items" when creating the job`,
+    );
+  }
+}
+
 /** A fault that may pass: throttling, a 5xx, a timeout, a dropped connection. */
 export class TransientError extends Error {
   override readonly name = "TransientError";

@@ -32,6 +32,7 @@ export function errorCodeOf(name: string | undefined, cause?: string): string {
   if (name === "UnitsOverReservationError") return "UNITS_OVER_RESERVATION";
   if (name === "TooManyFailedRowsError") return "TOO_MANY_FAILED_ROWS";
   if (name === "ComprehendJobFailed") return "COMPREHEND_JOB_FAILED";
+  if (name === "PreparePartFailed") return partErrorOf(cause).name === "TransientError" ? "RETRIES_EXHAUSTED" : "PREPARATION_FAILED";
   if (name === "States.ExceedToleratedFailureThreshold") return "TOO_MANY_FAILED_ROWS";
   if (name === "States.DataLimitExceeded") return "PAYLOAD_LIMIT_EXCEEDED";
   if (name === "States.Runtime" && /history/i.test(cause ?? "")) return "HISTORY_LIMIT_EXCEEDED";
@@ -55,14 +56,30 @@ export function errorMessageOf(error: MarkFailedInput["error"]): string {
       return "the input is not valid";
     }
   }
+  if (code === "PREPARATION_FAILED") return "a part of the file could not be prepared past its retries; nothing was analysed: submitting it again is safe";
   if (code === "COMPREHEND_THROTTLED") return "Comprehend kept throttling the job's requests";
   if (code === "RETRIES_EXHAUSTED") return `AWS kept failing past the job's retries (${transientDetail(error)}); nothing was wrong with the input: submitting it again is safe`;
   if (code === "COMPREHEND_ERROR") return `Comprehend failed (${error?.Error?.slice("Comprehend.".length)})`;
   return "the job could not be processed";
 }
 
+/** A part's failure as collect-parts reports it (PreparePartFailed: "<name>: <message>"). */
+function partErrorOf(cause: string | undefined): { name: string; message: string } {
+  let text = "";
+  try {
+    text = String((JSON.parse(cause ?? "{}") as { errorMessage?: string }).errorMessage ?? "");
+  } catch {
+    // Not a Lambda's JSON (the Map's own failure): no detail.
+  }
+  const at = text.indexOf(": ");
+  return at < 0 ? { name: text, message: "" } : { name: text.slice(0, at), message: text.slice(at + 2) };
+}
+
 /** The fault's name and status, as TransientError's message gives them (it never quotes input). */
 function transientDetail(error: MarkFailedInput["error"]): string {
+  if (error?.Error === "PreparePartFailed") return partErrorOf(error.Cause).message.slice(0, 200) || "a transient fault";
+  // A Map Run's own S3 read or write: Step Functions' cause names the fault.
+  if (error?.Error === "States.ItemReaderFailed" || error?.Error === "States.ResultWriterFailed") return `${error.Error}: ${error.Cause ?? ""}`.slice(0, 200);
   if (error?.Error !== "TransientError") return error?.Error ?? "a transient fault";
   try {
     return String((JSON.parse(error.Cause ?? "{}") as { errorMessage?: string }).errorMessage ?? "a transient fault").slice(0, 200);

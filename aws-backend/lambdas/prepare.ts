@@ -1,161 +1,116 @@
 /**
- * prepare: an upload becomes the job's analysis inputs, on the shared text pipeline, streamed:
- * the object is read chunk by chunk and parsed row by row (a malformed row is that row's error),
- * each text prepared (PII, normalise), its language found in-process (given, or detected as the
- * Worker does: no Comprehend call to learn it), cut into parts Comprehend accepts at sentence
- * bounds, and each distinct part of a language kept once for the whole job (TextIndex). Memory
- * holds the current batch or part of each language and the de-duplication table, never the file.
+ * prepare: one part of an upload (plan-upload cut it; the PrepareParts Distributed Map runs one
+ * of these per part) becomes its analysis inputs, on the shared text pipeline, streamed: the
+ * part's bytes are read chunk by chunk (a CSV part after the first with the header in front) and
+ * parsed row by row (a malformed row is that row's error), each text prepared (PII, normalise),
+ * its language found in-process (given, or detected as the Worker does: no Comprehend call to
+ * learn it), cut into parts Comprehend accepts at sentence bounds, and each distinct part of a
+ * language kept once for the part (TextIndex). Memory holds the current batch or input part of
+ * each language and the de-duplication table, never the file.
  *
- * The route is chosen from the object's size before reading it: up to `asyncMinBytes`, batch
- * files for the Distributed Map's BatchDetectSentiment children (fast); above, one-document-a-line
- * input parts for Comprehend sentiment jobs, per language as many as the jobs' quotas need, a
- * language too small for a job in batch files (async).
+ * The route (plan-upload chose it from the upload's size): fast, batch files for the Distributed
+ * Map's BatchDetectSentiment children; async, one-document-a-line input parts for Comprehend
+ * sentiment jobs, per language as many as the jobs' quotas need, a language too small for a job
+ * in batch files. What the part holds goes in its manifest (work/parts/p-NNNNN.json), which
+ * collect-parts puts together; a file that cannot be read, or bills past its reservation, is
+ * written there as the part's failure, so the job fails with its own code.
  */
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { readJobRows, InvalidInputError, utf8Chunks } from "../../shared/batch-input.ts";
 import { MAX_BATCH_DOCUMENTS, billingUnits, utf8Bytes, type SentimentLanguage } from "../../shared/comprehend.ts";
-import { jobIdOfUploadKey } from "../../shared/jobs.ts";
 import { sentimentParts } from "../../shared/pipeline/documents.ts";
 import { itemErrors } from "../../shared/pipeline/item-errors.ts";
 import { languageOf } from "../../shared/pipeline/language.ts";
 import { prepareText } from "../../shared/pipeline/text.ts";
 import { lambdaHandler, type BatchDeps } from "./deps.ts";
-import { getJob, updateJob, writeObject } from "./storage.ts";
-import { workKeys, type LanguageDocs, type WorkBatch, type WorkItem, type WorkManifest, type WorkRoute } from "./work/layout.ts";
+import { JobNotFoundError, UnitsOverReservationError } from "./errors.ts";
+import { getJob, writeObject } from "./storage.ts";
+import { workKeys, type LanguageDocs, type PartKeys, type PartManifest, type WorkBatch, type WorkItem, type WorkRoute } from "./work/layout.ts";
 import { PartWriter } from "./work/part-writer.ts";
 import { TextIndex } from "./work/text-index.ts";
+import type { UploadPart } from "./work/upload-parts.ts";
 
-export interface PrepareInput {
+/** One part to prepare: an entry of plan-upload's parts.json, the PrepareParts Map's item. */
+export interface PartWork extends UploadPart {
+  job_id: string;
   bucket: string;
   key: string;
-  /** The execution's id ($$.Execution.Id): a retry of prepare in the same execution takes the job again. */
-  execution?: string;
-}
-
-/** One Comprehend sentiment job of the async route (the state machine starts and polls it). */
-export interface ComprehendJobSpec {
-  job_id: string;
-  language: SentimentLanguage;
-  input_uri: string;
-  output_uri: string;
-  /** Idempotency token: a retried start does not start a second job. */
-  token: string;
-  name: string;
-}
-
-export interface PrepareOutput {
-  job_id: string;
-  /** Another execution already took this job (S3 and EventBridge deliver at least once). */
-  duplicate: boolean;
   route: WorkRoute;
-  item_count: number;
-  doc_count: number;
-  /** Batch files for the Distributed Map's BatchDetectSentiment children (fast route; on the async route, languages too small for a job). */
-  batch_files: number;
-  comprehend_job_count: number;
-  /** Units of work the status page counts: batch files and Comprehend jobs. */
-  batch_count: number;
-  max_concurrency: number;
-  /** Child executions of the fast route's Map allowed to fail (their rows fail, not the job). */
-  tolerated_failure_percent: number;
-  has_callback: boolean;
-  bucket: string;
-  /** The JSON array of the batch files (`{"Key"}` each) the Distributed Map reads. */
-  batches_key: string;
-  map_results_prefix: string;
-  comprehend_jobs: ComprehendJobSpec[];
-}
-
-export class JobNotFoundError extends Error {
-  override readonly name = "JobNotFoundError";
-}
-
-/** The file's distinct texts would bill more than the job was charged at submission (its declared bytes and items). */
-export class UnitsOverReservationError extends Error {
-  override readonly name = "UnitsOverReservationError";
-  constructor(reserved: number) {
-    super(
-      `the file's texts would bill more than the ${reserved.toLocaleString("en")} Comprehend units reserved for it at submission; nothing was analysed. Declare its row count as "items" when creating the job`,
-    );
-  }
+  /** CSV: the header's bytes [0, header_end), read in front of every part after the first, and the lines it takes. */
+  header_end: number;
+  header_lines: number;
+  /** Set when the part failed past its retries (the child's Catch): only its manifest is written, saying why. */
+  failure?: { Error?: string; Cause?: string };
 }
 
 /** The size of an async input part and of an items part. */
 const PART_BYTES = 4 * 1024 * 1024;
 
-export async function prepare(deps: BatchDeps, input: PrepareInput): Promise<PrepareOutput> {
-  const jobId = jobIdOfUploadKey(input.key);
-  if (!jobId) throw new JobNotFoundError(`not a job upload: ${input.key}`);
-  const job = await getJob(deps, jobId);
-  if (!job) throw new JobNotFoundError(`no job row for ${jobId}`);
-  const keys = workKeys(jobId);
-  const started = deps.now().toISOString();
-  const base = {
-    job_id: jobId,
-    max_concurrency: deps.maxConcurrency,
-    tolerated_failure_percent: Math.round(deps.maxFailedRowShare * 100),
-    has_callback: Boolean(job.options.callback_url),
-    bucket: deps.bucket,
-    batches_key: keys.batchesManifest,
-    map_results_prefix: keys.mapResultsPrefix,
-  };
-  if (!(await claim(deps, jobId, started, input.execution))) {
-    return { ...base, duplicate: true, route: "fast", item_count: 0, doc_count: 0, batch_files: 0, comprehend_job_count: 0, batch_count: 0, comprehend_jobs: [] };
-  }
-
-  const object = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: input.key }));
-  const route: WorkRoute = (object.ContentLength ?? 0) > deps.asyncMinBytes ? "async" : "fast";
-  const output = route === "fast" ? new FastBatches(deps, jobId, job.units_reserved) : new AsyncInputs(deps, jobId, job.units_reserved);
+export async function prepare(deps: BatchDeps, part: PartWork): Promise<{ index: number; item_count: number }> {
+  if (part.failure) return recordFailure(deps, part, part.failure);
+  const job = await getJob(deps, part.job_id);
+  if (!job) throw new JobNotFoundError(`no job row for ${part.job_id}`);
+  const keys = workKeys(part.job_id).part(part.index);
+  const output = part.route === "fast" ? new FastBatches(deps, keys, job.units_reserved) : new AsyncInputs(deps, keys, job.units_reserved);
   const items = new PartWriter((i, body) => writeObject(deps, keys.itemsPart(i), body, "application/x-ndjson"), PART_BYTES);
   const index = new TextIndex();
-
-  for await (const row of readJobRows(job.format, utf8Chunks(object.Body as AsyncIterable<Uint8Array>))) {
-    if ("error" in row) {
-      await items.add(JSON.stringify({ line: row.line, id: row.id, docs: [], weights: [], pii_types: {}, error: itemErrors.invalidRow(row.error) } satisfies WorkItem));
-      continue;
-    }
-    const { analysed, pii } = prepareText(row.text, job.options.pii);
-    const item: WorkItem = { line: row.line, id: row.id, docs: [], weights: [], pii_types: pii.types };
-    if (!analysed) {
-      item.error = itemErrors.emptyText();
-    } else {
-      const choice = languageOf(analysed, job.options.language_code, job.options.default_language);
-      item.language_code = choice.language;
-      item.language_source = choice.source;
-      for (const part of sentimentParts(analysed, choice.language)) {
-        item.docs.push(await output.documentOf(choice.language, part.text, index));
-        item.weights.push(part.weight);
+  // A part after the first is read with the CSV header in front: its rows' lines are the file's.
+  const withHeader = part.index > 0 && part.header_end > 0;
+  const lineOffset = part.first_line - 1 - (withHeader ? part.header_lines : 0);
+  let rows = 0;
+  let failure: PartManifest["failure"];
+  try {
+    for await (const row of readJobRows(job.format, utf8Chunks(partBytes(deps, part, withHeader)))) {
+      rows = row.row;
+      const placed = { line: row.line + lineOffset, row: row.row, ...(row.id === undefined ? {} : { id: row.id }) };
+      if ("error" in row) {
+        await items.add(JSON.stringify({ ...placed, docs: [], weights: [], pii_types: {}, error: itemErrors.invalidRow(row.error) } satisfies WorkItem));
+        continue;
       }
+      const { analysed, pii } = prepareText(row.text, job.options.pii);
+      const item: WorkItem = { ...placed, docs: [], weights: [], pii_types: pii.types };
+      if (!analysed) {
+        item.error = itemErrors.emptyText();
+      } else {
+        const choice = languageOf(analysed, job.options.language_code, job.options.default_language);
+        item.language_code = choice.language;
+        item.language_source = choice.source;
+        for (const text of sentimentParts(analysed, choice.language)) {
+          item.docs.push(await output.documentOf(choice.language, text.text, index));
+          item.weights.push(text.weight);
+        }
+      }
+      await items.add(JSON.stringify(item));
     }
-    await items.add(JSON.stringify(item));
+  } catch (err) {
+    if (!(err instanceof InvalidInputError || err instanceof UnitsOverReservationError)) throw err;
+    failure = { name: err.name, message: err.message };
   }
-  if (items.count === 0) throw new InvalidInputError("no items to analyse");
-
-  const { languages, batchFiles } = await output.close();
-  const manifest: WorkManifest = { route, started_at: started, item_count: items.count, item_parts: await items.close(), languages };
+  const { languages, batchFiles } = failure ? { languages: [], batchFiles: 0 } : await output.close();
+  const manifest: PartManifest = { index: part.index, rows, item_count: items.count, item_parts: await items.close(), languages, batch_files: batchFiles, ...(failure ? { failure } : {}) };
   await writeObject(deps, keys.manifest, JSON.stringify(manifest));
-  const s3Uri = (key: string) => `s3://${deps.bucket}/${key}`;
-  const comprehendJobs = languages.flatMap(({ language, jobs }) =>
-    Array.from({ length: jobs }, (_, job) => ({
-      job_id: jobId,
-      language,
-      input_uri: s3Uri(keys.comprehendInput(language, job)),
-      output_uri: s3Uri(keys.comprehendOutput(language, job)),
-      token: `${jobId}-${language}-${job}`.slice(0, 64),
-      name: `aurastream-${jobId}-${language}-${job}`.slice(0, 256),
-    })),
-  );
-  return {
-    ...base,
-    duplicate: false,
-    route,
-    item_count: items.count,
-    doc_count: languages.reduce((n, l) => n + l.docs, 0),
-    batch_files: batchFiles,
-    comprehend_job_count: comprehendJobs.length,
-    batch_count: batchFiles + comprehendJobs.length,
-    comprehend_jobs: comprehendJobs,
-  };
+  return { index: part.index, item_count: items.count };
+}
+
+/** A part that failed past its retries: its manifest names the failure (Step Functions' Error, the Lambda's message). */
+async function recordFailure(deps: BatchDeps, part: PartWork, failure: NonNullable<PartWork["failure"]>) {
+  let message = failure.Cause ?? "";
+  try {
+    message = String((JSON.parse(message) as { errorMessage?: unknown }).errorMessage ?? message);
+  } catch {
+    // A Cause that is not a Lambda's JSON is kept as it is.
+  }
+  const manifest: PartManifest = { index: part.index, rows: 0, item_count: 0, item_parts: 0, languages: [], batch_files: 0, failure: { name: failure.Error ?? "Error", message: message.slice(0, 300) } };
+  await writeObject(deps, workKeys(part.job_id).part(part.index).manifest, JSON.stringify(manifest));
+  return { index: part.index, item_count: 0 };
+}
+
+/** The part's bytes, one ranged read (after the header's, for a CSV part after the first). */
+async function* partBytes(deps: BatchDeps, part: PartWork, withHeader: boolean): AsyncGenerator<Uint8Array> {
+  const read = async (start: number, end: number) =>
+    (await deps.s3.send(new GetObjectCommand({ Bucket: part.bucket, Key: part.key, Range: `bytes=${start}-${end - 1}` }))).Body as AsyncIterable<Uint8Array>;
+  if (withHeader) yield* await read(0, part.header_end);
+  if (part.end > part.start) yield* await read(part.start, part.end);
 }
 
 /** The fast Map's batch files (at most 25 documents of one language each), a few written at a time, listed in the batches manifest. */
@@ -165,12 +120,12 @@ class BatchFiles {
   private readonly written: string[] = [];
   constructor(
     private readonly deps: BatchDeps,
-    private readonly jobId: string,
+    private readonly keys: PartKeys,
   ) {}
 
   async put(batch: WorkBatch): Promise<void> {
     while (this.inFlight.size >= 8) await Promise.race(this.inFlight);
-    const key = workKeys(this.jobId).batch(batch.language, batch.first);
+    const key = this.keys.batch(batch.language, batch.first);
     this.written.push(key);
     const put = writeObject(this.deps, key, JSON.stringify(batch)).finally(() => this.inFlight.delete(put));
     this.inFlight.add(put);
@@ -184,7 +139,7 @@ class BatchFiles {
   /** Waits for every file and writes the manifest (an empty one too); the number of files. */
   async close(): Promise<number> {
     await Promise.all(this.inFlight);
-    await writeObject(this.deps, workKeys(this.jobId).batchesManifest, JSON.stringify(this.written.map((Key) => ({ Key }))));
+    await writeObject(this.deps, this.keys.batchesManifest, JSON.stringify(this.written.map((Key) => ({ Key }))));
     return this.written.length;
   }
 }
@@ -199,11 +154,11 @@ abstract class DocumentSink<S extends { docs: number; units: number }> {
   private units = 0;
   constructor(
     protected readonly deps: BatchDeps,
-    protected readonly jobId: string,
-    /** The units the job was charged at submission: the most its distinct texts may bill. */
+    protected readonly keys: PartKeys,
+    /** The units the job was charged at submission: the most its distinct texts may bill (a part alone past it stops here; collect-parts checks the parts' sum). */
     private readonly unitsReserved = Number.POSITIVE_INFINITY,
   ) {
-    this.batches = new BatchFiles(deps, jobId);
+    this.batches = new BatchFiles(deps, keys);
   }
 
   /** A language's state when its first document comes. */
@@ -301,7 +256,7 @@ class AsyncInputs extends DocumentSink<JobsState> {
     if (state.writer) await state.writer.close();
     const job = state.jobs++;
     const base = state.parts.length;
-    const key = workKeys(this.jobId).comprehendInputPart;
+    const key = this.keys.comprehendInputPart;
     state.writer = new PartWriter((i, body) => writeObject(this.deps, key(language, job, base + i), body, "text/plain; charset=utf-8"), PART_BYTES);
     state.partBase = base;
     state.jobDocs = 0;
@@ -323,28 +278,6 @@ class AsyncInputs extends DocumentSink<JobsState> {
       languages.push({ language, docs: state.docs, units: state.units, parts: state.parts, jobs: state.jobs });
     }
     return { languages, batchFiles: await this.batches.close() };
-  }
-}
-
-/**
- * Marks the job as taken by this execution; false when another one already has it. The same
- * execution (a retry of prepare after a transient fault) takes it again and starts over.
- */
-async function claim(deps: BatchDeps, jobId: string, at: string, execution: string | undefined): Promise<boolean> {
-  try {
-    await updateJob(deps, jobId, { prepared_at: at, ...(execution ? { prepared_by: execution } : {}) }, undefined, {
-      // PENDING (its body came through the Worker) or AWAITING_UPLOAD (its file came): not a job
-      // its upload deadline has already ended FAILED, so a late object cannot revive it.
-      // The same execution may also find it PROCESSING: started over from the top (the local
-      // runner resuming an execution a stopped process left in flight).
-      expression: `((#claim_status = :pending OR #claim_status = :awaiting) AND attribute_not_exists(prepared_at))${execution ? " OR (#claimed_by = :execution AND (#claim_status = :pending OR #claim_status = :awaiting OR #claim_status = :processing))" : ""}`,
-      names: { "#claim_status": "status", ...(execution ? { "#claimed_by": "prepared_by" } : {}) },
-      values: { ":pending": "PENDING", ":awaiting": "AWAITING_UPLOAD", ...(execution ? { ":execution": execution, ":processing": "PROCESSING" } : {}) },
-    });
-    return true;
-  } catch (err) {
-    if ((err as Error).name === "ConditionalCheckFailedException") return false;
-    throw err;
   }
 }
 

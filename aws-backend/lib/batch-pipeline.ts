@@ -24,7 +24,7 @@ import { ASL_PATH, BATCH_STATE_MACHINE_NAME } from "./batch-pipeline-paths.ts";
 export { ASL_PATH };
 const LAMBDAS = fileURLToPath(new URL("../lambdas/", import.meta.url));
 
-export const LAMBDA_NAMES = ["prepare", "load-batch", "save-batch", "aggregate", "webhook", "mark-failed", "sweep-stale-jobs"] as const;
+export const LAMBDA_NAMES = ["plan-upload", "prepare", "collect-parts", "load-batch", "save-batch", "aggregate", "webhook", "mark-failed", "sweep-stale-jobs"] as const;
 export type LambdaName = (typeof LAMBDA_NAMES)[number];
 
 /**
@@ -32,7 +32,9 @@ export type LambdaName = (typeof LAMBDA_NAMES)[number];
  * aggregate +40 MiB, on a ~70 MiB Node baseline; 512 MB leaves more than twice that.
  */
 export const LAMBDA_MEMORY_MB: Record<LambdaName, number> = {
+  "plan-upload": 256,
   prepare: 512,
+  "collect-parts": 256,
   "load-batch": 256,
   "save-batch": 256,
   aggregate: 512,
@@ -95,8 +97,11 @@ export class BatchPipeline extends Construct {
         bundling: { minify: true, sourceMap: true, target: "node22" },
       });
     this.functions = {
-      // Streaming a 1M-row file takes minutes; 15 is Lambda's most.
+      // Reading a 5 GB upload once to find where rows end takes a few minutes.
+      "plan-upload": make("plan-upload", Duration.minutes(15)),
+      // A part (at most a million rows, 128 MiB) takes minutes; 15 is Lambda's most.
       prepare: make("prepare", Duration.minutes(15)),
+      "collect-parts": make("collect-parts", Duration.minutes(5)),
       "load-batch": make("load-batch", Duration.seconds(30)),
       "save-batch": make("save-batch", Duration.seconds(30)),
       aggregate: make("aggregate", Duration.minutes(15)),
@@ -107,17 +112,23 @@ export class BatchPipeline extends Construct {
 
     // Narrow grants: each function gets the prefixes and calls it uses.
     const f = this.functions;
+    bucket.grantRead(f["plan-upload"], `${S3_PREFIXES.uploads}*`);
+    bucket.grantPut(f["plan-upload"], `${S3_PREFIXES.processed}*`);
     bucket.grantRead(f.prepare, `${S3_PREFIXES.uploads}*`);
     bucket.grantPut(f.prepare, `${S3_PREFIXES.processed}*`);
+    bucket.grantRead(f["collect-parts"], `${S3_PREFIXES.processed}*`);
+    bucket.grantPut(f["collect-parts"], `${S3_PREFIXES.processed}*`);
     bucket.grantRead(f["load-batch"], `${S3_PREFIXES.processed}*`);
     bucket.grantPut(f["save-batch"], `${S3_PREFIXES.processed}*`);
     bucket.grantRead(f.aggregate, `${S3_PREFIXES.processed}*`);
     bucket.grantPut(f.aggregate, `${S3_PREFIXES.processed}*`);
     bucket.grantRead(f["mark-failed"], `${S3_PREFIXES.uploads}*`);
     bucket.grantPut(f["mark-failed"], `${S3_PREFIXES.failed}*`);
-    for (const fn of [f.prepare, f["save-batch"], f.aggregate, f.webhook, f["mark-failed"]]) {
+    for (const fn of [f["plan-upload"], f["save-batch"], f.aggregate, f.webhook, f["mark-failed"]]) {
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources: [table.tableArn] }));
     }
+    // A part and the collection only read the job (plan-upload claimed it).
+    for (const fn of [f.prepare, f["collect-parts"]]) fn.addToRolePolicy(new iam.PolicyStatement({ actions: ["dynamodb:GetItem"], resources: [table.tableArn] }));
     this.webhookSecret.grantRead(f.webhook);
     // The sweeper reads the status index, checks a payload's presence and an execution's state, ends a job.
     const sweeper = f["sweep-stale-jobs"];
@@ -144,7 +155,9 @@ export class BatchPipeline extends Construct {
       // Inline, as the file's exact text: what is deployed is what the local runner loads.
       definitionBody: sfn.DefinitionBody.fromString(readFileSync(ASL_PATH, "utf8")),
       definitionSubstitutions: {
+        PlanUploadFunctionArn: f["plan-upload"].functionArn,
         PrepareFunctionArn: f.prepare.functionArn,
+        CollectPartsFunctionArn: f["collect-parts"].functionArn,
         LoadBatchFunctionArn: f["load-batch"].functionArn,
         SaveBatchFunctionArn: f["save-batch"].functionArn,
         AggregateFunctionArn: f.aggregate.functionArn,
@@ -163,8 +176,13 @@ export class BatchPipeline extends Construct {
     sm.addToRolePolicy(
       new iam.PolicyStatement({ actions: ["iam:PassRole"], resources: [this.comprehendDataAccessRole.roleArn], conditions: { StringEquals: { "iam:PassedToService": "comprehend.amazonaws.com" } } }),
     );
-    // The Distributed Maps: read the batches manifest, write the Map Runs' results, run child executions.
-    sm.addToRolePolicy(new iam.PolicyStatement({ actions: ["s3:GetObject"], resources: [bucket.arnForObjects(`${S3_PREFIXES.processed}*/work/batches.json`)] }));
+    // The Distributed Maps: read their items (the parts, the batch files, the Comprehend jobs), write the Map Runs' results, run child executions.
+    sm.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ["s3:GetObject"],
+        resources: ["parts.json", "batches.json", "comprehend-jobs.json"].map((name) => bucket.arnForObjects(`${S3_PREFIXES.processed}*/work/${name}`)),
+      }),
+    );
     sm.addToRolePolicy(new iam.PolicyStatement({ actions: ["s3:PutObject"], resources: [bucket.arnForObjects(`${S3_PREFIXES.processed}*/work/map-runs/*`)] }));
     const stack = Stack.of(this);
     sm.addToRolePolicy(

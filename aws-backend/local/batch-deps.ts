@@ -10,6 +10,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { ASYNC_JOB_MIN_BYTES, MAX_FAILED_ROW_SHARE, type BatchDeps } from "../lambdas/deps.ts";
 import { SDK_CLIENT_CONFIG } from "../lambdas/errors.ts";
 import { systemResolveHost } from "../lambdas/webhook-http.ts";
+import { PART_LIMITS } from "../lambdas/work/upload-parts.ts";
 import type { LambdaName } from "../lib/batch-pipeline.ts";
 import { LOCAL_RESOURCES, localCredentials } from "./resources.ts";
 import { JOB_BATCH_CONCURRENCY, SENTIMENT_JOB_QUOTAS } from "../../shared/comprehend.ts";
@@ -41,6 +42,7 @@ export function localBatchDeps(endpoint: LocalEndpoint, fn?: LambdaName, overrid
     maxConcurrency: JOB_BATCH_CONCURRENCY,
     asyncMinBytes: ASYNC_JOB_MIN_BYTES,
     sentimentJobQuotas: SENTIMENT_JOB_QUOTAS,
+    partLimits: PART_LIMITS,
     maxFailedRowShare: MAX_FAILED_ROW_SHARE,
     webhookSecret: async () => LOCAL_WEBHOOK_SECRET,
     allowLoopbackCallbacks: true,

@@ -28,7 +28,7 @@ export async function startLocalStack(
     /** Wait states' pause (ms) instead of the ASL's seconds (tests; dev keeps the real ones). */
     waitMs?: number;
     /** Settings of the batch Lambdas (e.g. asyncMinBytes), over the local defaults. */
-    batch?: Partial<Pick<BatchDeps, "asyncMinBytes" | "maxFailedRowShare" | "maxConcurrency" | "sentimentJobQuotas">>;
+    batch?: Partial<Pick<BatchDeps, "asyncMinBytes" | "maxFailedRowShare" | "maxConcurrency" | "sentimentJobQuotas" | "partLimits">>;
     log?: (line: string) => void;
     events?: EventDeliveryOptions;
     limits?: ExecutionLimitOptions;

@@ -29,6 +29,8 @@ import { isTransient, runClassified } from "../lambdas/errors.ts";
 import { loadBatch } from "../lambdas/load-batch.ts";
 import { markFailed, type ExecutionStatusChange } from "../lambdas/mark-failed.ts";
 import { prepare } from "../lambdas/prepare.ts";
+import { planUpload } from "../lambdas/plan-upload.ts";
+import { collectParts } from "../lambdas/collect-parts.ts";
 import { saveBatch } from "../lambdas/save-batch.ts";
 import { deliverWebhook } from "../lambdas/webhook.ts";
 import type { LambdaName } from "../lib/batch-pipeline.ts";
@@ -419,7 +421,10 @@ export class LocalStepFunctions {
         return limits.checkPayload(prefix, "output", output) ? output : never();
       };
     return {
-      Prepare: lambda("prepare", prepare),
+      PlanUpload: lambda("plan-upload", planUpload),
+      PreparePart: lambda("prepare", prepare),
+      SavePartFailure: lambda("prepare", prepare),
+      CollectParts: lambda("collect-parts", collectParts),
       LoadBatch: lambda("load-batch", loadBatch),
       SaveBatch: lambda("save-batch", saveBatch),
       SaveFailedBatch: lambda("save-batch", saveBatch),

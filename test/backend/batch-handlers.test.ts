@@ -8,18 +8,20 @@ import { BatchDetectSentimentCommand } from "@aws-sdk/client-comprehend";
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { failedKey, processedKeys, type JobFormat, type JobRow } from "../../shared/jobs.ts";
 import { localBatchDeps, LOCAL_WEBHOOK_SECRET } from "../../aws-backend/local/batch-deps.ts";
-import { prepare } from "../../aws-backend/lambdas/prepare.ts";
+import { planUpload } from "../../aws-backend/lambdas/plan-upload.ts";
+import { prepare as prepareLambda, type PartWork } from "../../aws-backend/lambdas/prepare.ts";
+import { collectParts } from "../../aws-backend/lambdas/collect-parts.ts";
 import { loadBatch } from "../../aws-backend/lambdas/load-batch.ts";
 import { saveBatch } from "../../aws-backend/lambdas/save-batch.ts";
 import { aggregate } from "../../aws-backend/lambdas/aggregate.ts";
 import { markFailed } from "../../aws-backend/lambdas/mark-failed.ts";
 import { deliverWebhook } from "../../aws-backend/lambdas/webhook.ts";
 import { verifyWebhook } from "../../aws-backend/lambdas/webhook-signature.ts";
-import { getJob, listKeys } from "../../aws-backend/lambdas/storage.ts";
+import { getJob, listKeys, readJson } from "../../aws-backend/lambdas/storage.ts";
 import { workKeys } from "../../aws-backend/lambdas/work/layout.ts";
 import type { BatchDeps } from "../../aws-backend/lambdas/deps.ts";
 import type { LambdaName } from "../../aws-backend/lib/batch-pipeline.ts";
-import { putJobRow, startLocalAws, type LocalAws } from "./local-aws.ts";
+import { prepareUpload, putJobRow, startLocalAws, type LocalAws } from "./local-aws.ts";
 import { JOB_BATCH_CONCURRENCY } from "../../shared/comprehend.ts";
 
 let endpoint: LocalAws;
@@ -31,6 +33,7 @@ beforeAll(async () => {
 
 /** Each handler is called with its own role's clients, so a permission its role lacks fails here. */
 const as = (fn: LambdaName) => localBatchDeps(endpoint, fn);
+const prepare = (key: string) => prepareUpload(as, key);
 afterAll(() => endpoint.close());
 
 async function submit(format: JobFormat, body: string, options: Partial<JobRow["options"]> = {}) {
@@ -48,10 +51,10 @@ async function runBatches(jobId: string) {
   }
 }
 
-/** The batch files, as prepare's manifest (the Distributed Map's ItemReader) lists them: the same as S3 holds. */
+/** The batch files, as collect-parts' manifest (the Distributed Map's ItemReader) lists them: the same as S3 holds for the one part. */
 async function batchKeys(jobId: string): Promise<string[]> {
   const manifest = (JSON.parse(await text(workKeys(jobId).batchesManifest)) as { Key: string }[]).map((b) => b.Key);
-  expect(manifest.sort()).toEqual(await listKeys(deps, workKeys(jobId).batchesPrefix));
+  expect(manifest.sort()).toEqual(await listKeys(deps, `${workKeys(jobId).batchesPrefix}p-00000/`));
   return manifest;
 }
 
@@ -62,10 +65,10 @@ describe("batch handlers", () => {
   it("take a CSV from upload to per-item results and a COMPLETED summary, analysing repeated texts once", async () => {
     const csv = "id,text\nr1,I love this product\nr2,Terrible support and a broken box\nr3,I love this product\nr4,Write to ann@example.com today\nr5,\n";
     const { jobId, key } = await submit("csv", csv, { language_code: "en" });
-    const prepared = await prepare(as("prepare"), { bucket: deps.bucket, key });
-    expect(prepared).toMatchObject({ job_id: jobId, duplicate: false, route: "fast", item_count: 5, doc_count: 3, batch_count: 1, max_concurrency: JOB_BATCH_CONCURRENCY, has_callback: false });
+    const prepared = await prepare(key);
+    expect(prepared).toMatchObject({ job_id: jobId, duplicate: false, part_count: 1, route: "fast", item_count: 5, doc_count: 3, batch_count: 1, max_concurrency: JOB_BATCH_CONCURRENCY, has_callback: false });
     // The same upload announced twice: the second start finds the job taken.
-    expect(await prepare(as("prepare"), { bucket: deps.bucket, key })).toMatchObject({ job_id: jobId, duplicate: true, item_count: 0 });
+    expect(await planUpload(as("plan-upload"), { bucket: deps.bucket, key })).toMatchObject({ job_id: jobId, duplicate: true, part_count: 0 });
     const [batchKey] = await batchKeys(jobId);
     const batch = await loadBatch(as("load-batch"), { Key: batchKey! });
     expect(batch.TextList).toHaveLength(3); // r1 and r3 are one document; r5 is empty
@@ -101,8 +104,8 @@ describe("batch handlers", () => {
       ],
     });
     const { jobId, key } = await submit("items", items);
-    const prepared = await prepare(as("prepare"), { bucket: deps.bucket, key });
-    expect(prepared.batch_count).toBe(2);
+    const prepared = await prepare(key);
+    expect(prepared).toMatchObject({ batch_count: 2 });
     await runBatches(jobId);
     await aggregate(as("aggregate"), { job_id: jobId });
     expect((await getJob(deps, jobId))?.summary?.languages).toEqual({ en: 1, es: 1 });
@@ -110,7 +113,7 @@ describe("batch handlers", () => {
 
   it("fail only a malformed row: its line and reason in the results (JSON lines and CSV), the job COMPLETED", async () => {
     const { jobId, key } = await submit("csv", 'id,text\nr1,Great product\nr2,"broken"quote\nr3,Awful support, I want a refund,extra\nr4,Fine\n', { language_code: "en" });
-    await prepare(as("prepare"), { bucket: deps.bucket, key });
+    await prepare(key);
     await runBatches(jobId);
     await aggregate(as("aggregate"), { job_id: jobId });
     const lines = (await text(processedKeys(jobId).results)).trim().split("\n").map((l) => JSON.parse(l));
@@ -128,13 +131,28 @@ describe("batch handlers", () => {
 
   it("refuse a CSV with an unterminated quote, and mark-failed records INVALID_INPUT naming the line and keeps the input", async () => {
     const { jobId, key } = await submit("csv", 'id,text\n1,fine\n2,"never closed\n3,more\n');
-    const error = await prepare(as("prepare"), { bucket: deps.bucket, key }).catch((e: Error) => e);
+    const error = await prepare(key).catch((e: Error) => e);
     expect(error).toMatchObject({ name: "InvalidInputError", message: "line 3: unterminated quoted field" });
     // What Step Functions passes to the Catch for a Lambda error.
     const cause = JSON.stringify({ errorType: "InvalidInputError", errorMessage: (error as Error).message });
     await markFailed(as("mark-failed"), { bucket: deps.bucket, key, error: { Error: "InvalidInputError", Cause: cause } });
     expect(await getJob(deps, jobId)).toMatchObject({ status: "FAILED", error: { code: "INVALID_INPUT", message: "line 3: unterminated quoted field" } });
     expect(await text(failedKey(jobId))).toContain("never closed");
+  });
+
+  it("fail the job with a part's own error when that part failed past its retries (its child's Catch records it)", async () => {
+    const { jobId, key } = await submit("csv", "id,text\n1,fine\n", { language_code: "en" });
+    const plan = await planUpload(as("plan-upload"), { bucket: deps.bucket, key });
+    const [part] = await readJson<PartWork[]>(deps, plan.parts_key);
+    const lambdaError = { errorType: "TransientError", errorMessage: "SlowDown (HTTP 503)" };
+    await prepareLambda(as("prepare"), { ...part!, failure: { Error: "TransientError", Cause: JSON.stringify(lambdaError) } });
+    const error = (await collectParts(as("collect-parts"), { job_id: jobId }).catch((e: Error) => e)) as Error;
+    expect(error).toMatchObject({ name: "PreparePartFailed", message: "TransientError: SlowDown (HTTP 503)" });
+    await markFailed(as("mark-failed"), { bucket: deps.bucket, key, error: { Error: error.name, Cause: JSON.stringify({ errorType: error.name, errorMessage: error.message }) } });
+    expect(await getJob(deps, jobId)).toMatchObject({
+      status: "FAILED",
+      error: { code: "RETRIES_EXHAUSTED", message: expect.stringMatching(/^AWS kept failing past the job's retries \(SlowDown \(HTTP 503\)\).*submitting it again is safe$/) },
+    });
   });
 
   it("deliver a webhook whose signature verifies with the shared key", async () => {
@@ -151,8 +169,8 @@ describe("batch handlers", () => {
     const port = (server.address() as { port: number }).port;
     try {
       const { jobId, key } = await submit("text", "Lovely product. Fast shipping.", { language_code: "en", callback_url: `http://127.0.0.1:${port}/hook` });
-      const prepared = await prepare(as("prepare"), { bucket: deps.bucket, key });
-      expect(prepared.has_callback).toBe(true);
+      const prepared = await prepare(key);
+      expect(prepared).toMatchObject({ has_callback: true });
       await runBatches(jobId);
       await aggregate(as("aggregate"), { job_id: jobId });
       expect(await deliverWebhook(as("webhook"), { job_id: jobId })).toEqual({ delivered: true, status: 204 });

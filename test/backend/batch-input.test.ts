@@ -23,9 +23,9 @@ describe("readJobRows", () => {
 
   it("reads CSV with quotes, escaped quotes, commas and newlines inside fields, CRLF, and ids, with each row's line", async () => {
     expect(await parseJobInput("csv", csv)).toEqual([
-      { line: 2, id: "A1", text: 'Great, really "great"' },
-      { line: 3, id: "A2", text: "two\nlines" },
-      { line: 5, id: "A3", text: "plain" },
+      { line: 2, row: 1, id: "A1", text: 'Great, really "great"' },
+      { line: 3, row: 2, id: "A2", text: "two\nlines" },
+      { line: 5, row: 3, id: "A3", text: "plain" },
     ]);
   });
 
@@ -39,8 +39,8 @@ describe("readJobRows", () => {
 
   it("numbers CSV rows when there is no id column", async () => {
     expect(await parseJobInput("csv", "text\nok\nfine\n")).toEqual([
-      { line: 2, id: "1", text: "ok" },
-      { line: 3, id: "2", text: "fine" },
+      { line: 2, row: 1, text: "ok" },
+      { line: 3, row: 2, text: "fine" },
     ]);
   });
 
@@ -55,28 +55,28 @@ describe("readJobRows", () => {
 
   it("fails only the malformed CSV rows, each with its line and reason, and reads the rows after them", async () => {
     expect(await parseJobInput("csv", 'id,text\n1,a\n2,b,c\n3,"a"b\n4,x"y\n5,fine\n')).toEqual([
-      { line: 2, id: "1", text: "a" },
-      { line: 3, id: "2", error: "expected 2 fields, found 3" },
-      { line: 4, id: "3", error: "text after a closing quote" },
-      { line: 5, id: "4", error: "a quote inside an unquoted field" },
-      { line: 6, id: "5", text: "fine" },
+      { line: 2, row: 1, id: "1", text: "a" },
+      { line: 3, row: 2, id: "2", error: "expected 2 fields, found 3" },
+      { line: 4, row: 3, id: "3", error: "text after a closing quote" },
+      { line: 5, row: 4, id: "4", error: "a quote inside an unquoted field" },
+      { line: 6, row: 5, id: "5", text: "fine" },
     ]);
   });
 
   it("reads JSON lines, failing only the bad lines", async () => {
     expect(await parseJobInput("jsonl", '{"id":"x","text":"a"}\n\n{"text":"b"}\n{"text": nope}\n{"id":"q"}\n')).toEqual([
-      { line: 1, id: "x", text: "a" },
-      { line: 3, id: "2", text: "b" },
-      { line: 4, id: "3", error: "not valid JSON" },
-      { line: 5, id: "q", error: 'expected an object with a string "text"' },
+      { line: 1, row: 1, id: "x", text: "a" },
+      { line: 3, row: 2, text: "b" },
+      { line: 4, row: 3, error: "not valid JSON" },
+      { line: 5, row: 4, id: "q", error: 'expected an object with a string "text"' },
     ]);
   });
 
   it("reads items JSON, and a long document as the one item it is (the pipeline cuts it into parts Comprehend accepts)", async () => {
-    expect(await parseJobInput("items", '{"items":[{"id":7,"text":"a"}]}')).toEqual([{ line: 1, id: "7", text: "a" }]);
+    expect(await parseJobInput("items", '{"items":[{"id":7,"text":"a"}]}')).toEqual([{ line: 1, row: 1, id: "7", text: "a" }]);
     await expect(parseJobInput("items", "{nope")).rejects.toThrow(/not valid JSON/);
     const text = "This sentence repeats for a long document. ".repeat(2_000);
-    expect(await parseJobInput("text", text)).toEqual([{ line: 1, id: "1", text }]);
+    expect(await parseJobInput("text", text)).toEqual([{ line: 1, row: 1, text }]);
     const parts = sentimentParts(text, "en");
     expect(parts.length).toBeGreaterThan(10);
     expect(parts.map((p) => p.text).join("")).toBe(text);

@@ -42,7 +42,7 @@ describe("batch pipeline, run locally", () => {
     const { jobId, job } = await submit("csv", "id,text\nd1,Brilliant\nd2,Dreadful\n", { language_code: "en" });
     expect(job?.status).toBe("COMPLETED");
     const again = await runner.start({ detail: { bucket: { name: deps.bucket }, object: { key: job!.upload_key } } });
-    expect(again).toMatchObject({ job: { job_id: jobId, duplicate: true } });
+    expect(again).toMatchObject({ plan: { job_id: jobId, duplicate: true } });
     expect(await getJob(deps, jobId)).toMatchObject({ status: "COMPLETED", batches_done: 1 });
   });
 

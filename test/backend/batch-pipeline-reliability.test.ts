@@ -60,7 +60,8 @@ describe("a job under transient faults", () => {
     const job = await runJob(() => [{ operation: "s3:GetObject", kind: "error", status: 500 }]);
     expect(job).toMatchObject({
       status: "FAILED",
-      error: { code: "RETRIES_EXHAUSTED", message: expect.stringMatching(/^AWS kept failing past the job's retries \(InternalError \(HTTP 500\).*submitting it again is safe$/) },
+      // The first read to fail for good is the parts' (the Map's ItemReader), named with S3's error.
+      error: { code: "RETRIES_EXHAUSTED", message: expect.stringMatching(/^AWS kept failing past the job's retries \(States\.ItemReaderFailed: S3 InternalError.*submitting it again is safe$/) },
     });
   }, 30_000);
 });

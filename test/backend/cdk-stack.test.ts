@@ -77,7 +77,18 @@ describe("state machine and Lambdas", () => {
     const machine = resourcesOf("AWS::StepFunctions::StateMachine").find((m) => m.Properties.DefinitionSubstitutions.PrepareFunctionArn);
     expect(machine!.Properties.DefinitionString).toBe(readFileSync(ASL_PATH, "utf8"));
     expect(Object.keys(machine!.Properties.DefinitionSubstitutions).sort()).toEqual(
-      ["AggregateFunctionArn", "ComprehendDataAccessRoleArn", "JobsTableName", "LoadBatchFunctionArn", "MarkFailedFunctionArn", "PrepareFunctionArn", "SaveBatchFunctionArn", "WebhookFunctionArn"],
+      [
+        "AggregateFunctionArn",
+        "CollectPartsFunctionArn",
+        "ComprehendDataAccessRoleArn",
+        "JobsTableName",
+        "LoadBatchFunctionArn",
+        "MarkFailedFunctionArn",
+        "PlanUploadFunctionArn",
+        "PrepareFunctionArn",
+        "SaveBatchFunctionArn",
+        "WebhookFunctionArn",
+      ],
     );
     expect(machine!.Properties).toMatchObject({ StateMachineType: "STANDARD", TracingConfiguration: { Enabled: true } });
     expect(machine!.Properties.LoggingConfiguration.Destinations).toHaveLength(1);
@@ -89,9 +100,13 @@ describe("state machine and Lambdas", () => {
     const detect = definition.States.AnalyzeBatches.ItemProcessor.States.DetectSentiment;
     expect(detect.Resource).toBe("arn:aws:states:::aws-sdk:comprehend:batchDetectSentiment");
     expect(detect.Retry[0].ErrorEquals).toContain("Comprehend.ThrottlingException");
-    for (const name of ["Prepare", "MarkProcessing", "AnalyzeBatches", "Aggregate"]) {
+    for (const name of ["PlanUpload", "CollectParts", "MarkProcessing", "AnalyzeBatches", "Aggregate"]) {
       expect(definition.States[name].Catch[0]).toMatchObject({ ErrorEquals: ["States.ALL"], Next: "MarkFailed" });
     }
+    // A part that fails past its retries fails the job with its own code, not as failed rows.
+    expect(definition.States.PrepareParts.ItemProcessor.States.PreparePart.Catch[0]).toMatchObject({ ErrorEquals: ["States.ALL"], Next: "SavePartFailure" });
+    expect(definition.States.PrepareParts.Catch.at(-1)).toMatchObject({ ErrorEquals: ["States.ALL"], Next: "PartsNotPrepared" });
+    expect(definition.States.PartsNotPrepared).toMatchObject({ Parameters: { Error: "PreparePartFailed" }, Next: "MarkFailed" });
   });
 
   it("runs the batches as a Distributed Map over the batch files and the large inputs as Comprehend jobs polled by Wait states", () => {
@@ -146,7 +161,7 @@ describe("state machine and Lambdas", () => {
     expect(actions.filter((a) => !a.startsWith("logs:"))).toEqual(["dynamodb:UpdateItem"]);
   });
 
-  it("retries every Lambda task's transient failures (TransientError) with backoff, and gives prepare its execution's id", () => {
+  it("retries every Lambda task's transient failures (TransientError) with backoff, and gives plan-upload its execution's id", () => {
     const definition = JSON.parse(readFileSync(ASL_PATH, "utf8"));
     const tasks: [string, { Resource?: string; Retry?: { ErrorEquals: string[]; MaxAttempts: number; JitterStrategy?: string }[] }][] = [];
     const visit = (states: Record<string, any>) => {
@@ -156,13 +171,13 @@ describe("state machine and Lambdas", () => {
       }
     };
     visit(definition.States);
-    expect(tasks.map(([name]) => name).sort()).toEqual(["Aggregate", "LoadBatch", "MarkFailed", "Prepare", "SaveBatch", "SaveFailedBatch", "Webhook"]);
+    expect(tasks.map(([name]) => name).sort()).toEqual(["Aggregate", "CollectParts", "LoadBatch", "MarkFailed", "PlanUpload", "PreparePart", "SaveBatch", "SaveFailedBatch", "SavePartFailure", "Webhook"]);
     for (const [name, task] of tasks) {
       const retry = task.Retry?.find((r) => r.ErrorEquals.includes("TransientError") || r.ErrorEquals.includes("States.ALL"));
       expect(retry, name).toMatchObject({ JitterStrategy: "FULL" });
       expect(retry!.MaxAttempts, name).toBeGreaterThanOrEqual(4);
     }
-    expect(definition.States.Prepare.Parameters.Payload["execution.$"]).toBe("$$.Execution.Id");
+    expect(definition.States.PlanUpload.Parameters.Payload["execution.$"]).toBe("$$.Execution.Id");
   });
 
   it("retries every service integration's throttling at least ten times, with jitter, so a burst of throttling does not fail a job", () => {

@@ -163,7 +163,7 @@ describe("the batch pipeline's async route", () => {
     // English: 3 jobs of at most 4,500 lines; Spanish: one full job, its 500-document tail in 20 batch
     // files (too small for a job of its own); French: 40 documents, 2 batch files.
     const archives = (await listKeys(deps, `processed/${jobId}/work/comprehend/output/`)).filter((k) => k.endsWith("output.tar.gz"));
-    expect(archives.map((k) => k.split("/").slice(5, 7).join("/")).sort()).toEqual(["en/job-000", "en/job-001", "en/job-002", "es/job-000"]);
+    expect(archives.map((k) => k.split("/").slice(5, 7).join("/")).sort()).toEqual(["en/p-00000-job-000", "en/p-00000-job-001", "en/p-00000-job-002", "es/p-00000-job-000"]);
     expect(job).toMatchObject({ batch_count: 4 + 20 + 2, batches_done: 4 + 20 + 2 });
 
     const results = (await (await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: processedKeys(jobId).results }))).Body!.transformToString()).trim().split("\n").map((l) => JSON.parse(l));

@@ -7,6 +7,10 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { startLocalAws as startEndpoint, type LocalAws, type LocalAwsOptions } from "../../aws-backend/local/server.ts";
 import type { BatchDeps } from "../../aws-backend/lambdas/deps.ts";
+import { collectParts } from "../../aws-backend/lambdas/collect-parts.ts";
+import { planUpload } from "../../aws-backend/lambdas/plan-upload.ts";
+import { prepare, type PartWork } from "../../aws-backend/lambdas/prepare.ts";
+import { readJson } from "../../aws-backend/lambdas/storage.ts";
 import { jobPk, uploadKey, type JobFormat, type JobRow } from "../../shared/jobs.ts";
 
 export interface Clients {
@@ -68,4 +72,19 @@ export async function putJobRow(
   };
   await deps.dynamo.send(new PutCommand({ TableName: deps.table, Item: row }));
   return { jobId, key, row };
+}
+
+/**
+ * What the state machine does from an upload to its analysis inputs, by hand: plan-upload, each
+ * part through prepare (one at a time here; the PrepareParts Map runs them side by side), then
+ * collect-parts. Each with its own role's clients (`depsFor`).
+ */
+export async function prepareUpload(depsFor: (fn: "plan-upload" | "prepare" | "collect-parts") => BatchDeps, key: string) {
+  const deps = depsFor("plan-upload");
+  const plan = await planUpload(deps, { bucket: deps.bucket, key });
+  if (plan.duplicate) return { ...plan, parts: [] as PartWork[] };
+  // The Map reads the parts as the state machine's role; collect-parts' role may read them too.
+  const parts = await readJson<PartWork[]>(depsFor("collect-parts"), plan.parts_key);
+  for (const part of parts) await prepare(depsFor("prepare"), part);
+  return { ...plan, parts, ...(await collectParts(depsFor("collect-parts"), { job_id: plan.job_id })) };
 }

@@ -25,9 +25,11 @@ import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { startLocalStack } from "../../aws-backend/local/stack.ts";
 import { localBatchDeps } from "../../aws-backend/local/batch-deps.ts";
 import { localCredentials } from "../../aws-backend/local/resources.ts";
-import { prepare } from "../../aws-backend/lambdas/prepare.ts";
+import { prepare, type PartWork } from "../../aws-backend/lambdas/prepare.ts";
+import { planUpload } from "../../aws-backend/lambdas/plan-upload.ts";
+import { workKeys } from "../../aws-backend/lambdas/work/layout.ts";
 import { aggregate } from "../../aws-backend/lambdas/aggregate.ts";
-import { getJob } from "../../aws-backend/lambdas/storage.ts";
+import { getJob, readJson } from "../../aws-backend/lambdas/storage.ts";
 import { billingUnits } from "../../shared/comprehend.ts";
 import { seededRandom } from "../../shared/random.ts";
 import { JOB_FORMATS, jobPk, type JobFormat } from "../../shared/jobs.ts";
@@ -126,10 +128,12 @@ async function runJob(name: string, format: JobFormat, payload: Payload, options
     for (const j of jobs) console.log(`  Comprehend job ${j.JobName}: ${j.Message}`);
   }
 
-  // Each heavy handler alone on the same job: prepare takes a job once, so let it take this one again.
+  // Each heavy handler alone on the same job: plan-upload takes a job once, so let it take this one again.
   await deps.dynamo.send(new UpdateCommand({ TableName: deps.table, Key: { pk: jobPk(jobId) }, UpdateExpression: "REMOVE prepared_at SET #s = :p", ExpressionAttributeNames: { "#s": "status" }, ExpressionAttributeValues: { ":p": "PENDING" } }));
   for (const [handler, run] of [
-    ["prepare", () => prepare(localBatchDeps(endpoint, "prepare"), { bucket: deps.bucket, key })],
+    ["plan-upload", () => planUpload(localBatchDeps(endpoint, "plan-upload"), { bucket: deps.bucket, key })],
+    // One part: on AWS each part is a Lambda of its own, side by side.
+    ["prepare (its first part)", async () => prepare(localBatchDeps(endpoint, "prepare"), (await readJson<PartWork[]>(deps, workKeys(jobId).partsPlan))[0]!)],
     ["aggregate", () => aggregate(localBatchDeps(endpoint, "aggregate"), { job_id: jobId }).catch((e: Error) => e.name)],
   ] as const) {
     const alone = await sampled(run as () => Promise<unknown>);

@@ -1,16 +1,18 @@
 /**
- * The files a job works with under processed/<job_id>/work/, written by prepare and read by the
- * analysis and aggregate steps. A document is a distinct text part of one language, numbered
- * within its language (its `seq`): identical texts in a job are analysed once. Two routes:
- * - fast: documents in batch files of at most 25 of one language (work/batches/), each the input
- *   of one child execution of the Distributed Map (BatchDetectSentiment), its answer beside it
- *   (work/results/);
+ * The files a job works with under processed/<job_id>/work/. The upload is cut into parts
+ * (plan-upload: parts.json), each prepared on its own (prepare: p-NNNNN), then put together
+ * (collect-parts: manifest.json, batches.json, comprehend-jobs.json) for the analysis and
+ * aggregate steps. A document is a distinct text part of one language, numbered within its
+ * language in its part (its `seq`): identical texts in a part are analysed once. Two routes:
+ * - fast: documents in batch files of at most 25 of one language (work/batches/p-NNNNN/), each
+ *   the input of one child execution of the Distributed Map (BatchDetectSentiment), its answer
+ *   beside it (work/results/);
  * - async: documents one per line in part files per language, cut into Comprehend sentiment jobs
- *   within the jobs' quotas (work/comprehend/input/<lang>/job-NNN/), each job's output.tar.gz
- *   under work/comprehend/output/<lang>/job-NNN/; a language with too few documents for a job
- *   of its own goes in batch files as on the fast route.
- * Items (one per input row: its line, id, documents and their weights) are JSON lines in parts
- * (work/items/), read back in order when the results are joined.
+ *   within the jobs' quotas (work/comprehend/input/<lang>/p-NNNNN-job-NNN/), each job's
+ *   output.tar.gz under work/comprehend/output/<lang>/p-NNNNN-job-NNN/; a language with too few
+ *   documents for a job of its own goes in batch files as on the fast route.
+ * Items (one per input row: its line, place, id, documents and their weights) are JSON lines in
+ * parts (work/items/p-NNNNN/), read back in order when the results are joined.
  */
 import type { BatchSentimentAnswer, SentimentLanguage } from "../../../shared/comprehend.ts";
 import { S3_PREFIXES } from "../../../shared/jobs.ts";
@@ -23,7 +25,9 @@ export type WorkRoute = "fast" | "async";
 export interface WorkItem {
   /** The input line the row starts on. */
   line: number;
-  id: string;
+  /** Its place among the part's rows, and the id it gave (without one, its place in the whole file is its id). */
+  row: number;
+  id?: string;
   /** The documents (seq within the item's language) of this item's parts, and each part's length (its weight). */
   docs: number[];
   weights: number[];
@@ -45,12 +49,28 @@ export interface LanguageDocs {
   jobs: number;
 }
 
+/** What one part of the upload holds, as prepare left it. */
+export interface PartManifest {
+  index: number;
+  /** Rows read (the place of the last: rows that give no id are numbered from the part's first). */
+  rows: number;
+  item_count: number;
+  item_parts: number;
+  languages: LanguageDocs[];
+  batch_files: number;
+  /**
+   * Why the part cannot be analysed (the whole job fails with it): the file cannot be read, it
+   * bills past its reservation, or the part failed past its retries (the error's name and message).
+   */
+  failure?: { name: string; message: string };
+}
+
+/** The job's manifest: its parts in the upload's order, each with the rows before it. */
 export interface WorkManifest {
   route: WorkRoute;
   started_at: string;
   item_count: number;
-  item_parts: number;
-  languages: LanguageDocs[];
+  parts: (Omit<PartManifest, "failure"> & { rows_before: number })[];
 }
 
 /** A fast-route batch: at most 25 documents of one language, seq `first` onwards. */
@@ -70,21 +90,41 @@ const pad = (n: number, width: number) => String(n).padStart(width, "0");
 export const workKeys = (jobId: string) => {
   const work = `${S3_PREFIXES.processed}${jobId}/work/`;
   return {
+    /** The job's manifest (collect-parts): its parts, in order, and what each holds. */
     manifest: `${work}manifest.json`,
-    itemsPart: (index: number) => `${work}items/part-${pad(index, 5)}.jsonl`,
+    /** The upload's parts (plan-upload): the PrepareParts Map's ItemReader. */
+    partsPlan: `${work}parts.json`,
     batchesPrefix: `${work}batches/`,
-    /** The fast route's batch files as a JSON array of `{"Key"}`: the Distributed Map's ItemReader. */
+    /** Every batch file of the job as a JSON array of `{"Key"}`: the AnalyzeBatches Map's ItemReader. */
     batchesManifest: `${work}batches.json`,
-    batch: (language: string, first: number) => `${work}batches/${language}/${pad(first, 9)}.json`,
+    /** Every Comprehend job to start (ComprehendJobSpec[]): the AnalyzeWithComprehendJobs Map's ItemReader. */
+    comprehendJobsManifest: `${work}comprehend-jobs.json`,
     mapResultsPrefix: `${work}map-runs/`,
-    /** A Comprehend job's input: every part file under it. */
-    comprehendInput: (language: string, job: number) => `${work}comprehend/input/${language}/job-${pad(job, 3)}/`,
-    comprehendInputPart: (language: string, job: number, index: number) => `${work}comprehend/input/${language}/job-${pad(job, 3)}/part-${pad(index, 5)}.txt`,
-    comprehendOutput: (language: string, job: number) => `${work}comprehend/output/${language}/job-${pad(job, 3)}/`,
-    /** Every job's output of a language. */
-    comprehendOutputs: (language: string) => `${work}comprehend/output/${language}/`,
+    part: (index: number) => partKeys(work, `p-${pad(index, 5)}`),
   };
 };
+
+/**
+ * One part's files. The part's name comes after each kind's folder (items/, batches/,
+ * comprehend/input/<lang>/), so the roles' grants by folder hold for every part.
+ */
+function partKeys(work: string, part: string) {
+  return {
+    /** What the part holds (prepare): rows, items, documents per language, batch files. */
+    manifest: `${work}parts/${part}.json`,
+    itemsPart: (index: number) => `${work}items/${part}/part-${pad(index, 5)}.jsonl`,
+    /** The part's batch files as a JSON array of `{"Key"}`. */
+    batchesManifest: `${work}batches/${part}.json`,
+    batch: (language: string, first: number) => `${work}batches/${part}/${language}/${pad(first, 9)}.json`,
+    /** A Comprehend job's input: every part file under it. */
+    comprehendInput: (language: string, job: number) => `${work}comprehend/input/${language}/${part}-job-${pad(job, 3)}/`,
+    comprehendInputPart: (language: string, job: number, index: number) => `${work}comprehend/input/${language}/${part}-job-${pad(job, 3)}/part-${pad(index, 5)}.txt`,
+    comprehendOutput: (language: string, job: number) => `${work}comprehend/output/${language}/${part}-job-${pad(job, 3)}/`,
+    /** Every job's output of a language in this part. */
+    comprehendOutputs: (language: string) => `${work}comprehend/output/${language}/${part}-`,
+  };
+}
+export type PartKeys = ReturnType<typeof partKeys>;
 
 /** Where a batch file's answer is written (work/batches/... -> work/results/...). */
 export const batchResultKey = (batchKey: string) => batchKey.replace("/work/batches/", "/work/results/");
