@@ -149,10 +149,15 @@ async function* csvItems(chunks: AsyncIterable<string>): AsyncGenerator<InputRow
     }
     if (row.fields.length === 1 && row.fields[0] === "" && !row.error) continue; // a blank line
     count++;
-    const id = idAt >= 0 && row.fields[idAt] ? { id: row.fields[idAt]! } : {};
-    if (row.error) yield { line: row.line, row: count, ...id, error: row.error };
-    else if (row.fields.length !== names.length) yield { line: row.line, row: count, ...id, error: `expected ${names.length} fields, found ${row.fields.length}` };
-    else yield { line: row.line, row: count, ...id, text: row.fields[textAt]! };
+    const id = idAt >= 0 && row.fields[idAt] ? row.fields[idAt] : undefined;
+    const out: InputRow =
+      row.error !== undefined
+        ? { line: row.line, row: count, error: row.error }
+        : row.fields.length !== names.length
+          ? { line: row.line, row: count, error: `expected ${names.length} fields, found ${row.fields.length}` }
+          : { line: row.line, row: count, text: row.fields[textAt]! };
+    if (id !== undefined) out.id = id;
+    yield out;
   }
   if (!names) throw new InvalidInputError("the CSV is empty", 1);
 }

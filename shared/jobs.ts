@@ -59,6 +59,10 @@ export interface JobRow {
   idempotency_key?: string;
   body_sha256?: string;
   item_count?: number;
+  /** Preparation's progress: the upload's parts (plan-upload), those prepared and the rows they read (each prepare). */
+  part_count?: number;
+  parts_prepared?: number;
+  rows_prepared?: number;
   batch_count?: number;
   batches_done?: number;
   summary?: JobSummary;

@@ -363,6 +363,10 @@ export const JobStatusResponse = z.discriminatedUnion("status", [
     created_at: z.string(),
     estimated_completion: z.string(),
     progress: z.object({ batches_done: z.number().int(), batch_count: z.number().int(), percent: z.number() }).optional(),
+    preparation: z
+      .object({ parts_done: z.number().int(), part_count: z.number().int(), rows_read: z.number().int() })
+      .optional()
+      .describe("While preparing: the upload's parts (of at most a million rows, prepared side by side), those done, and the rows they read"),
   }),
   z.object({ status: z.literal("COMPLETED"), job_id: z.string(), result: JobSummary, completed_at: z.string() }),
   z.object({ status: z.literal("FAILED"), job_id: z.string(), error: z.object({ code: z.string(), message: z.string() }), failed_at: z.string() }),

@@ -51,6 +51,8 @@ export async function planUpload(deps: BatchDeps, input: PlanUploadInput): Promi
   const headerLines = plan.parts.length > 1 && plan.header_end > 0 ? await headerLinesOf(deps, input.key, plan.header_end) : 0;
   const parts: PartWork[] = plan.parts.map((part) => ({ ...part, job_id: jobId, bucket: deps.bucket, key: input.key, route, header_end: plan.header_end, header_lines: headerLines }));
   await writeObject(deps, keys.partsPlan, JSON.stringify(parts));
+  // For the status page (preparation's progress); a job prepared again starts its count over.
+  await updateJob(deps, jobId, { part_count: parts.length, parts_prepared: 0, rows_prepared: 0 });
   return { ...out, duplicate: false, part_count: parts.length };
 }
 

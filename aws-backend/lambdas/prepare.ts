@@ -24,7 +24,7 @@ import { languageOf } from "../../shared/pipeline/language.ts";
 import { prepareText } from "../../shared/pipeline/text.ts";
 import { lambdaHandler, type BatchDeps } from "./deps.ts";
 import { JobNotFoundError, UnitsOverReservationError } from "./errors.ts";
-import { getJob, writeObject } from "./storage.ts";
+import { getJob, updateJob, writeObject } from "./storage.ts";
 import { workKeys, type LanguageDocs, type PartKeys, type PartManifest, type WorkBatch, type WorkItem, type WorkRoute } from "./work/layout.ts";
 import { PartWriter } from "./work/part-writer.ts";
 import { TextIndex } from "./work/text-index.ts";
@@ -62,13 +62,15 @@ export async function prepare(deps: BatchDeps, part: PartWork): Promise<{ index:
   try {
     for await (const row of readJobRows(job.format, utf8Chunks(partBytes(deps, part, withHeader)))) {
       rows = row.row;
-      const placed = { line: row.line + lineOffset, row: row.row, ...(row.id === undefined ? {} : { id: row.id }) };
+      const item: WorkItem = { line: row.line + lineOffset, row: row.row, docs: [], weights: [], pii_types: {} };
+      if (row.id !== undefined) item.id = row.id;
       if ("error" in row) {
-        await items.add(JSON.stringify({ ...placed, docs: [], weights: [], pii_types: {}, error: itemErrors.invalidRow(row.error) } satisfies WorkItem));
+        item.error = itemErrors.invalidRow(row.error);
+        await items.add(JSON.stringify(item));
         continue;
       }
       const { analysed, pii } = prepareText(row.text, job.options.pii);
-      const item: WorkItem = { ...placed, docs: [], weights: [], pii_types: pii.types };
+      item.pii_types = pii.types;
       if (!analysed) {
         item.error = itemErrors.emptyText();
       } else {
@@ -89,6 +91,10 @@ export async function prepare(deps: BatchDeps, part: PartWork): Promise<{ index:
   const { languages, batchFiles } = failure ? { languages: [], batchFiles: 0 } : await output.close();
   const manifest: PartManifest = { index: part.index, rows, item_count: items.count, item_parts: await items.close(), languages, batch_files: batchFiles, ...(failure ? { failure } : {}) };
   await writeObject(deps, keys.manifest, JSON.stringify(manifest));
+  // Progress is for status pages only: a failed count must not fail the part.
+  await updateJob(deps, part.job_id, {}, { parts_prepared: 1, rows_prepared: items.count }).catch((err: Error) =>
+    console.error(JSON.stringify({ level: "warn", event: "progress_not_counted", job_id: part.job_id, error: err.name })),
+  );
   return { index: part.index, item_count: items.count };
 }
 

@@ -16,13 +16,12 @@ import {
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { localBatchDeps } from "../../aws-backend/local/batch-deps.ts";
 import { localCredentials } from "../../aws-backend/local/resources.ts";
-import { startLocalStack, type LocalStack } from "../../aws-backend/local/stack.ts";
+import type { LocalStack } from "../../aws-backend/local/stack.ts";
 import { COMPREHEND_DATA_ACCESS_ROLE_ARN } from "../../aws-backend/local/step-functions.ts";
 import { getJob, listKeys } from "../../aws-backend/lambdas/storage.ts";
 import { sentimentOutputLines } from "../../aws-backend/lambdas/work/comprehend-output.ts";
-import { SENTIMENT_JOB_QUOTAS } from "../../shared/comprehend.ts";
 import { processedKeys } from "../../shared/jobs.ts";
-import { putJobRow, sdkClients, TEST_COMPREHEND_RATES } from "./local-aws.ts";
+import { putJobRow, sdkClients, startBatchTestStack } from "./local-aws.ts";
 
 const JOB_LINES = 4_500;
 let stack: LocalStack;
@@ -30,14 +29,7 @@ let admin: ReturnType<typeof sdkClients>;
 beforeAll(async () => {
   // Every upload over 1 KiB takes the async route here (AWS default: 5 MiB), and a Comprehend job
   // takes at most 4,500 lines (AWS: 1,000,000), on both sides, so a test file reaches the quota.
-  stack = await startLocalStack({
-    port: 0,
-    retryIntervalMs: 1,
-    waitMs: 50,
-    comprehend: { rates: TEST_COMPREHEND_RATES, jobQuotas: { maxDocuments: JOB_LINES } },
-    events: { minDelayMs: 0, maxDelayMs: 0, duplicateShare: 0 },
-    batch: { asyncMinBytes: 1024, sentimentJobQuotas: { ...SENTIMENT_JOB_QUOTAS, maxDocuments: JOB_LINES } },
-  });
+  stack = await startBatchTestStack(JOB_LINES, { asyncMinBytes: 1024 });
   admin = sdkClients(stack.endpoint);
 });
 afterAll(() => stack.endpoint.close());

@@ -118,6 +118,10 @@ describe("jobStatus: a job's stage a person can read", () => {
   it.each([
     [{ status: "PENDING" }, { status: "PENDING", stage: "queued" }],
     [{ status: "PENDING", prepared_at: "2026-12-01T00:00:01.000Z" }, { status: "PENDING", stage: "preparing" }],
+    [
+      { status: "PENDING", prepared_at: "2026-12-01T00:00:01.000Z", part_count: 4, parts_prepared: 1, rows_prepared: 1_000_000 },
+      { status: "PENDING", stage: "preparing", preparation: { parts_done: 1, part_count: 4, rows_read: 1_000_000 } },
+    ],
     [{ status: "PROCESSING", item_count: 40, batch_count: 2, batches_done: 1 }, { status: "PROCESSING", stage: "analysing", items: 40, progress: { batches_done: 1, batch_count: 2, percent: 50 } }],
     [{ status: "PROCESSING", item_count: 40, batch_count: 2, batches_done: 2 }, { status: "PROCESSING", stage: "aggregating", items: 40 }],
     [{ status: "AWAITING_UPLOAD", upload_expires_at: "2026-12-01T00:15:00.000Z" }, { status: "AWAITING_UPLOAD", upload_expires_at: "2026-12-01T00:15:00.000Z" }],

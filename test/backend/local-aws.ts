@@ -8,6 +8,8 @@ import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { startLocalAws as startEndpoint, type LocalAws, type LocalAwsOptions } from "../../aws-backend/local/server.ts";
 import type { BatchDeps } from "../../aws-backend/lambdas/deps.ts";
 import { collectParts } from "../../aws-backend/lambdas/collect-parts.ts";
+import { startLocalStack } from "../../aws-backend/local/stack.ts";
+import { SENTIMENT_JOB_QUOTAS } from "../../shared/comprehend.ts";
 import { planUpload } from "../../aws-backend/lambdas/plan-upload.ts";
 import { prepare, type PartWork } from "../../aws-backend/lambdas/prepare.ts";
 import { readJson } from "../../aws-backend/lambdas/storage.ts";
@@ -87,4 +89,20 @@ export async function prepareUpload(depsFor: (fn: "plan-upload" | "prepare" | "c
   const parts = await readJson<PartWork[]>(depsFor("collect-parts"), plan.parts_key);
   for (const part of parts) await prepare(depsFor("prepare"), part);
   return { ...plan, parts, ...(await collectParts(depsFor("collect-parts"), { job_id: plan.job_id })) };
+}
+
+/**
+ * A local stack for batch tests: retries and Wait states in milliseconds, each upload's event
+ * delivered at once and once, Comprehend at test rates, and its sentiment jobs held to `jobLines`
+ * lines on both sides (the endpoint's quota and prepare's cut), so a test file can reach it.
+ */
+export function startBatchTestStack(jobLines: number, batch: NonNullable<Parameters<typeof startLocalStack>[0]>["batch"] = {}) {
+  return startLocalStack({
+    port: 0,
+    retryIntervalMs: 1,
+    waitMs: 50,
+    comprehend: { rates: TEST_COMPREHEND_RATES, jobQuotas: { maxDocuments: jobLines } },
+    events: { minDelayMs: 0, maxDelayMs: 0, duplicateShare: 0 },
+    batch: { ...batch, sentimentJobQuotas: { ...SENTIMENT_JOB_QUOTAS, maxDocuments: jobLines } },
+  });
 }

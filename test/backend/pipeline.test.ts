@@ -1,4 +1,5 @@
 /** The shared text pipeline as pure functions: no workerd, no local endpoint. */
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MAX_BATCH_DOCUMENTS, utf8Bytes } from "../../shared/comprehend.ts";
 import { batchesByLanguage, sentimentParts } from "../../shared/pipeline/documents.ts";
@@ -73,5 +74,15 @@ describe("scores", () => {
     expect(combined.sentiment).toBe("NEGATIVE");
     expect(combined.scores!.negative).toBeCloseTo((0.02 + 3 * 0.8) / 4);
     expect(combined.confidence).toBeCloseTo(combined.scores!.negative - combined.scores!.positive);
+  });
+});
+
+describe("utf8Bytes", () => {
+  it("counts what TextEncoder writes, for any string (astral characters, lone surrogates)", () => {
+    const encoder = new TextEncoder();
+    fc.assert(fc.property(fc.string({ unit: "binary" }), fc.string({ unit: fc.integer({ min: 0xd7f0, max: 0xe010 }).map((c) => String.fromCharCode(c)) }), (a, b) => {
+      expect(utf8Bytes(a + b)).toBe(encoder.encode(a + b).length);
+    }), { numRuns: 500 });
+    expect(utf8Bytes("a€😀")).toBe(1 + 3 + 4);
   });
 });

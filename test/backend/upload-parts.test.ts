@@ -8,15 +8,14 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { InvalidInputError, parseJobInput, rowId, type InputRow } from "../../shared/batch-input.ts";
-import { SENTIMENT_JOB_QUOTAS } from "../../shared/comprehend.ts";
 import { processedKeys } from "../../shared/jobs.ts";
 import { localBatchDeps } from "../../aws-backend/local/batch-deps.ts";
-import { startLocalStack, type LocalStack } from "../../aws-backend/local/stack.ts";
+import type { LocalStack } from "../../aws-backend/local/stack.ts";
 import { getJob, listKeys, readJson } from "../../aws-backend/lambdas/storage.ts";
 import { workKeys } from "../../aws-backend/lambdas/work/layout.ts";
 import { planParts, type PartLimits } from "../../aws-backend/lambdas/work/upload-parts.ts";
 import type { PartWork } from "../../aws-backend/lambdas/prepare.ts";
-import { putJobRow, TEST_COMPREHEND_RATES } from "./local-aws.ts";
+import { putJobRow, startBatchTestStack } from "./local-aws.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -107,14 +106,7 @@ describe("a job of many parts, through the state machine", () => {
   beforeAll(async () => {
     // A part holds at most 1,500 rows here (AWS: 1,000,000), so a few thousand rows make several;
     // files over 256 KiB take the async route (AWS: 5 MiB).
-    stack = await startLocalStack({
-      port: 0,
-      retryIntervalMs: 1,
-      waitMs: 50,
-      comprehend: { rates: TEST_COMPREHEND_RATES, jobQuotas: { maxDocuments: JOB_LINES } },
-      events: { minDelayMs: 0, maxDelayMs: 0, duplicateShare: 0 },
-      batch: { asyncMinBytes: 256 * 1024, partLimits: { maxRows: 1_500, maxBytes: 1 << 30 }, sentimentJobQuotas: { ...SENTIMENT_JOB_QUOTAS, maxDocuments: JOB_LINES } },
-    });
+    stack = await startBatchTestStack(JOB_LINES, { asyncMinBytes: 256 * 1024, partLimits: { maxRows: 1_500, maxBytes: 1 << 30 } });
   });
   afterAll(() => stack.endpoint.close());
 
@@ -133,7 +125,7 @@ describe("a job of many parts, through the state machine", () => {
     const rows = Array.from({ length: 4_000 }, (_, i) => (i % 5 === 0 ? `"Terrible support for order ${i},\nI want a refund"` : `"I love product ${i % 2_000}, it works great"`));
     const { job, results, parts } = await run(rows);
     expect(parts.length).toBe(3);
-    expect(job).toMatchObject({ status: "COMPLETED", summary: { route: "fast", item_count: 4_000, failed_items: 0 } });
+    expect(job).toMatchObject({ status: "COMPLETED", part_count: 3, parts_prepared: 3, rows_prepared: 4_000, summary: { route: "fast", item_count: 4_000, failed_items: 0 } });
     expect(results).toHaveLength(4_000);
     // Without an id column each row's id is its place in the whole file, and its line the file's.
     let line = 2;

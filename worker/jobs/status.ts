@@ -30,6 +30,8 @@ export function jobStatus(job: JobRow): z.infer<typeof JobStatusResponse> {
           : undefined;
       const stage =
         job.status === "PENDING" ? (job.prepared_at ? "preparing" : "queued") : job.batch_count !== undefined && done >= job.batch_count ? "aggregating" : "analysing";
+      const preparation =
+        stage === "preparing" && job.part_count ? { parts_done: job.parts_prepared ?? 0, part_count: job.part_count, rows_read: job.rows_prepared ?? 0 } : undefined;
       return {
         status: job.status as "PENDING" | "PROCESSING",
         job_id: job.job_id,
@@ -38,6 +40,7 @@ export function jobStatus(job: JobRow): z.infer<typeof JobStatusResponse> {
         created_at: job.created_at,
         estimated_completion: estimatedCompletion(job, (job.item_count ?? 1) * 200),
         ...(progress ? { progress } : {}),
+        ...(preparation ? { preparation } : {}),
       };
     }
   }
