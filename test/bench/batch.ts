@@ -112,7 +112,11 @@ async function runJob(name: string, format: JobFormat, payload: Payload, options
   const items = row?.summary?.item_count ?? 0;
   const billed = endpoint.usage.snapshot().comprehend.units - unitsBefore;
   const throttled = (endpoint.comprehend.throttled.get("BatchDetectSentiment") ?? 0) - throttledBefore;
-  console.log(`\n${name} (${mib(bytes)}): ${row?.status} in ${job.seconds.toFixed(1)} s, ${items} rows (${(items / job.seconds).toFixed(0)} rows/s), route ${row?.summary?.route}, ${row?.batch_count} ${row?.summary?.route === "async" ? "Comprehend jobs" : "batches"}, ${throttled} throttled calls retried`);
+  const count = (key: string) => readJson<unknown[]>(deps, key).then((list) => list.length, () => 0);
+  const [comprehendJobs, batchFiles] = [await count(workKeys(jobId).comprehendJobsManifest), await count(workKeys(jobId).batchesManifest)];
+  console.log(
+    `\n${name} (${mib(bytes)}): ${row?.status} in ${job.seconds.toFixed(1)} s, ${items} rows (${(items / job.seconds).toFixed(0)} rows/s), route ${row?.summary?.route}, ${row?.part_count} part(s), ${comprehendJobs} Comprehend jobs and ${batchFiles} batch files, ${throttled} throttled calls retried`,
+  );
   if (uploadSeconds !== undefined) console.log(`  presigned PUT upload: ${uploadSeconds.toFixed(2)} s (${(bytes / 2 ** 20 / uploadSeconds).toFixed(0)} MiB/s)`);
   if (row?.status === "FAILED") console.log(`  error: ${JSON.stringify(row.error)}`);
   const units = options.units;

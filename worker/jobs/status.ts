@@ -9,7 +9,9 @@ export function estimatedCompletion(job: Pick<JobRow, "created_at">, payloadByte
 }
 
 export function jobStatus(job: JobRow): z.infer<typeof JobStatusResponse> {
-  switch (job.status) {
+  // An uploaded file being prepared is past waiting for its upload: it shows as preparing.
+  const status = job.status === "AWAITING_UPLOAD" && job.prepared_at ? "PENDING" : job.status;
+  switch (status) {
     // Until the file arrives; the upload-deadline state machine ends it FAILED (UPLOAD_EXPIRED) if it never does.
     case "AWAITING_UPLOAD":
       return { status: "AWAITING_UPLOAD", job_id: job.job_id, created_at: job.created_at, upload_expires_at: job.upload_expires_at! };
@@ -25,15 +27,15 @@ export function jobStatus(job: JobRow): z.infer<typeof JobStatusResponse> {
     default: {
       const done = job.batches_done ?? 0;
       const progress =
-        job.status === "PROCESSING" && job.batch_count
+        status === "PROCESSING" && job.batch_count
           ? { batches_done: done, batch_count: job.batch_count, percent: Math.round((done / job.batch_count) * 1000) / 10 }
           : undefined;
       const stage =
-        job.status === "PENDING" ? (job.prepared_at ? "preparing" : "queued") : job.batch_count !== undefined && done >= job.batch_count ? "aggregating" : "analysing";
+        status === "PENDING" ? (job.prepared_at ? "preparing" : "queued") : job.batch_count !== undefined && done >= job.batch_count ? "aggregating" : "analysing";
       const preparation =
         stage === "preparing" && job.part_count ? { parts_done: job.parts_prepared ?? 0, part_count: job.part_count, rows_read: job.rows_prepared ?? 0 } : undefined;
       return {
-        status: job.status as "PENDING" | "PROCESSING",
+        status: status as "PENDING" | "PROCESSING",
         job_id: job.job_id,
         stage,
         ...(job.item_count !== undefined ? { items: job.item_count } : {}),
