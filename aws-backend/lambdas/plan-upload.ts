@@ -70,7 +70,9 @@ async function headerLinesOf(deps: BatchDeps, key: string, headerEnd: number): P
  */
 async function claim(deps: BatchDeps, jobId: string, at: string, execution: string | undefined): Promise<boolean> {
   try {
-    await updateJob(deps, jobId, { prepared_at: at, ...(execution ? { prepared_by: execution } : {}) }, undefined, {
+    // PENDING from here: the file came. An AWAITING_UPLOAD job's deadline (upload-deadline.asl.json,
+    // the stale-job sweeper) must not end it while a large file is still being prepared.
+    await updateJob(deps, jobId, { status: "PENDING", prepared_at: at, ...(execution ? { prepared_by: execution } : {}) }, undefined, {
       // PENDING (its body came through the Worker) or AWAITING_UPLOAD (its file came): not a job
       // its upload deadline has already ended FAILED, so a late object cannot revive it.
       // The same execution may also find it PROCESSING: started over from the top (the local

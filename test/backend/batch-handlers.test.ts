@@ -17,7 +17,8 @@ import { aggregate } from "../../aws-backend/lambdas/aggregate.ts";
 import { markFailed } from "../../aws-backend/lambdas/mark-failed.ts";
 import { deliverWebhook } from "../../aws-backend/lambdas/webhook.ts";
 import { verifyWebhook } from "../../aws-backend/lambdas/webhook-signature.ts";
-import { getJob, listKeys, readJson } from "../../aws-backend/lambdas/storage.ts";
+import { getJob, listKeys, readJson, updateJob } from "../../aws-backend/lambdas/storage.ts";
+import { jobStatus } from "../../worker/jobs/status.ts";
 import { workKeys } from "../../aws-backend/lambdas/work/layout.ts";
 import type { BatchDeps } from "../../aws-backend/lambdas/deps.ts";
 import type { LambdaName } from "../../aws-backend/lib/batch-pipeline.ts";
@@ -138,6 +139,18 @@ describe("batch handlers", () => {
     await markFailed(as("mark-failed"), { bucket: deps.bucket, key, error: { Error: "InvalidInputError", Cause: cause } });
     expect(await getJob(deps, jobId)).toMatchObject({ status: "FAILED", error: { code: "INVALID_INPUT", message: "line 3: unterminated quoted field" } });
     expect(await text(failedKey(jobId))).toContain("never closed");
+  });
+
+  it("move an uploaded file's job out of AWAITING_UPLOAD as soon as it is taken, so its upload deadline cannot end it while it is prepared", async () => {
+    const { jobId, key } = await submit("csv", "id,text\n1,fine\n", { language_code: "en" });
+    await updateJob(deps, jobId, { status: "AWAITING_UPLOAD" });
+    await planUpload(as("plan-upload"), { bucket: deps.bucket, key });
+    const job = await getJob(deps, jobId);
+    expect(job).toMatchObject({ status: "PENDING", part_count: 1 });
+    expect(jobStatus(job!)).toMatchObject({ status: "PENDING", stage: "preparing", preparation: { parts_done: 0, part_count: 1 } });
+    // What the upload-deadline machine does at the deadline: only a job still AWAITING_UPLOAD.
+    const deadline = updateJob(deps, jobId, { status: "FAILED" }, undefined, { expression: "#st = :awaiting", names: { "#st": "status" }, values: { ":awaiting": "AWAITING_UPLOAD" } });
+    await expect(deadline).rejects.toMatchObject({ name: "ConditionalCheckFailedException" });
   });
 
   it("fail the job with a part's own error when that part failed past its retries (its child's Catch records it)", async () => {

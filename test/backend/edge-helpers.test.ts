@@ -125,11 +125,6 @@ describe("jobStatus: a job's stage a person can read", () => {
     [{ status: "PROCESSING", item_count: 40, batch_count: 2, batches_done: 1 }, { status: "PROCESSING", stage: "analysing", items: 40, progress: { batches_done: 1, batch_count: 2, percent: 50 } }],
     [{ status: "PROCESSING", item_count: 40, batch_count: 2, batches_done: 2 }, { status: "PROCESSING", stage: "aggregating", items: 40 }],
     [{ status: "AWAITING_UPLOAD", upload_expires_at: "2026-12-01T00:15:00.000Z" }, { status: "AWAITING_UPLOAD", upload_expires_at: "2026-12-01T00:15:00.000Z" }],
-    // The file came and is being prepared (plan-upload claimed it): no longer waiting for it.
-    [
-      { status: "AWAITING_UPLOAD", upload_expires_at: "2026-12-01T00:15:00.000Z", prepared_at: "2026-12-01T00:01:00.000Z", part_count: 2, parts_prepared: 0 },
-      { status: "PENDING", stage: "preparing", preparation: { parts_done: 0, part_count: 2, rows_read: 0 } },
-    ],
   ] as [Partial<JobRow>, Record<string, unknown>][])("%j -> %j", (row, expected) => {
     expect(jobStatus({ ...base, ...row })).toMatchObject(expected);
   });

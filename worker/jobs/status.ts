@@ -9,8 +9,7 @@ export function estimatedCompletion(job: Pick<JobRow, "created_at">, payloadByte
 }
 
 export function jobStatus(job: JobRow): z.infer<typeof JobStatusResponse> {
-  // An uploaded file being prepared is past waiting for its upload: it shows as preparing.
-  const status = job.status === "AWAITING_UPLOAD" && job.prepared_at ? "PENDING" : job.status;
+  const status = job.status;
   switch (status) {
     // Until the file arrives; the upload-deadline state machine ends it FAILED (UPLOAD_EXPIRED) if it never does.
     case "AWAITING_UPLOAD":
