@@ -29,6 +29,16 @@ export class UnitsOverReservationError extends Error {
   }
 }
 
+/** A Lambda failure's message as Step Functions passes it on (Cause: `{"errorType","errorMessage"}`), or undefined when the Cause is not that. */
+export function lambdaErrorMessage(cause: string | undefined): string | undefined {
+  try {
+    const message = (JSON.parse(cause ?? "") as { errorMessage?: unknown } | null)?.errorMessage;
+    return message === undefined || message === null ? undefined : String(message);
+  } catch {
+    return undefined;
+  }
+}
+
 /** A fault that may pass: throttling, a 5xx, a timeout, a dropped connection. */
 export class TransientError extends Error {
   override readonly name = "TransientError";

@@ -8,6 +8,7 @@
 import { CopyObjectCommand } from "@aws-sdk/client-s3";
 import { failedKey, jobIdOfUploadKey } from "../../shared/jobs.ts";
 import { lambdaHandler, type BatchDeps } from "./deps.ts";
+import { lambdaErrorMessage } from "./errors.ts";
 import { getJob, updateJob } from "./storage.ts";
 
 /** What EventBridge delivers for the rule (its `input` is the execution's input, as a string). */
@@ -49,13 +50,7 @@ export function errorMessageOf(error: MarkFailedInput["error"]): string {
   if (code === "HISTORY_LIMIT_EXCEEDED") return "the job is too large for one execution: it passed Step Functions' 25,000 history events quota";
   if (code === "COMPREHEND_JOB_FAILED") return `a Comprehend sentiment job failed: ${(error?.Cause ?? "no reason given").slice(0, 300)}`;
   if (name_is(error, "States.ExceedToleratedFailureThreshold")) return "more of the job's batches failed than the share of failed rows allowed";
-  if (code === "INVALID_INPUT" || code === "TOO_MANY_FAILED_ROWS" || code === "UNITS_OVER_RESERVATION") {
-    try {
-      return String((JSON.parse(error?.Cause ?? "{}") as { errorMessage?: string }).errorMessage ?? "the input is not valid").slice(0, 300);
-    } catch {
-      return "the input is not valid";
-    }
-  }
+  if (code === "INVALID_INPUT" || code === "TOO_MANY_FAILED_ROWS" || code === "UNITS_OVER_RESERVATION") return (lambdaErrorMessage(error?.Cause) ?? "the input is not valid").slice(0, 300);
   if (code === "PREPARATION_FAILED") return "a part of the file could not be prepared past its retries; nothing was analysed: submitting it again is safe";
   if (code === "COMPREHEND_THROTTLED") return "Comprehend kept throttling the job's requests";
   if (code === "RETRIES_EXHAUSTED") return `AWS kept failing past the job's retries (${transientDetail(error)}); nothing was wrong with the input: submitting it again is safe`;
@@ -65,12 +60,8 @@ export function errorMessageOf(error: MarkFailedInput["error"]): string {
 
 /** A part's failure as collect-parts reports it (PreparePartFailed: "<name>: <message>"). */
 function partErrorOf(cause: string | undefined): { name: string; message: string } {
-  let text = "";
-  try {
-    text = String((JSON.parse(cause ?? "{}") as { errorMessage?: string }).errorMessage ?? "");
-  } catch {
-    // Not a Lambda's JSON (the Map's own failure): no detail.
-  }
+  // Not a Lambda's JSON (the Map's own failure): no detail.
+  const text = lambdaErrorMessage(cause) ?? "";
   const at = text.indexOf(": ");
   return at < 0 ? { name: text, message: "" } : { name: text.slice(0, at), message: text.slice(at + 2) };
 }
@@ -81,11 +72,7 @@ function transientDetail(error: MarkFailedInput["error"]): string {
   // A Map Run's own S3 read or write: Step Functions' cause names the fault.
   if (error?.Error === "States.ItemReaderFailed" || error?.Error === "States.ResultWriterFailed") return `${error.Error}: ${error.Cause ?? ""}`.slice(0, 200);
   if (error?.Error !== "TransientError") return error?.Error ?? "a transient fault";
-  try {
-    return String((JSON.parse(error.Cause ?? "{}") as { errorMessage?: string }).errorMessage ?? "a transient fault").slice(0, 200);
-  } catch {
-    return "a transient fault";
-  }
+  return (lambdaErrorMessage(error.Cause) ?? "a transient fault").slice(0, 200);
 }
 
 const name_is = (error: MarkFailedInput["error"], name: string) => error?.Error === name;

@@ -14,7 +14,7 @@ import { JobNotFoundError } from "./errors.ts";
 import type { PartWork } from "./prepare.ts";
 import { getJob, updateJob, writeObject } from "./storage.ts";
 import { workKeys, type WorkRoute } from "./work/layout.ts";
-import { fitsOnePart, planParts, type UploadPart } from "./work/upload-parts.ts";
+import { fitsOnePart, planParts, type UploadPlan } from "./work/upload-parts.ts";
 
 export interface PlanUploadInput {
   bucket: string;
@@ -43,25 +43,23 @@ export async function planUpload(deps: BatchDeps, input: PlanUploadInput): Promi
 
   const size = (await deps.s3.send(new HeadObjectCommand({ Bucket: deps.bucket, Key: input.key }))).ContentLength ?? 0;
   const route: WorkRoute = size > deps.asyncMinBytes ? "async" : "fast";
-  let plan: { parts: UploadPart[]; header_end: number } = { parts: [{ index: 0, start: 0, end: size, first_line: 1 }], header_end: 0 };
+  let plan: UploadPlan = { parts: [{ index: 0, start: 0, end: size, first_line: 1 }], header_end: 0, header_lines: 0 };
   if ((job.format === "csv" || job.format === "jsonl") && !fitsOnePart(size, deps.partLimits)) {
     const object = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: input.key }));
     plan = await planParts(job.format, object.Body as AsyncIterable<Uint8Array>, size, deps.partLimits);
   }
-  const headerLines = plan.parts.length > 1 && plan.header_end > 0 ? await headerLinesOf(deps, input.key, plan.header_end) : 0;
-  const parts: PartWork[] = plan.parts.map((part) => ({ ...part, job_id: jobId, bucket: deps.bucket, key: input.key, route, header_end: plan.header_end, header_lines: headerLines }));
+  if (plan.parts.length > 1 && plan.header_end > 0) await checkHeader(deps, input.key, plan.header_end);
+  const parts: PartWork[] = plan.parts.map((part) => ({ ...part, job_id: jobId, bucket: deps.bucket, key: input.key, route, header_end: plan.header_end, header_lines: plan.header_lines }));
   await writeObject(deps, keys.partsPlan, JSON.stringify(parts));
   // For the status page (preparation's progress); a job prepared again starts its count over.
   await updateJob(deps, jobId, { part_count: parts.length, parts_prepared: 0, rows_prepared: 0 });
   return { ...out, duplicate: false, part_count: parts.length };
 }
 
-/** The CSV header, read on its own: refused at once if it has no text column; the lines it takes. */
-async function headerLinesOf(deps: BatchDeps, key: string, headerEnd: number): Promise<number> {
+/** The CSV header, read on its own: a file with no text column is refused at once, before its parts are prepared. */
+async function checkHeader(deps: BatchDeps, key: string, headerEnd: number): Promise<void> {
   const header = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: key, Range: `bytes=0-${headerEnd - 1}` }));
-  const text = await header.Body!.transformToString("utf-8");
-  await parseJobInput("csv", text);
-  return text.split("\n").length - 1;
+  await parseJobInput("csv", await header.Body!.transformToString("utf-8"));
 }
 
 /**

@@ -23,7 +23,7 @@ import { itemErrors } from "../../shared/pipeline/item-errors.ts";
 import { languageOf } from "../../shared/pipeline/language.ts";
 import { prepareText } from "../../shared/pipeline/text.ts";
 import { lambdaHandler, type BatchDeps } from "./deps.ts";
-import { JobNotFoundError, UnitsOverReservationError } from "./errors.ts";
+import { JobNotFoundError, UnitsOverReservationError, lambdaErrorMessage } from "./errors.ts";
 import { getJob, updateJob, writeObject } from "./storage.ts";
 import { workKeys, type LanguageDocs, type PartKeys, type PartManifest, type WorkBatch, type WorkItem, type WorkRoute } from "./work/layout.ts";
 import { PartWriter } from "./work/part-writer.ts";
@@ -100,12 +100,8 @@ export async function prepare(deps: BatchDeps, part: PartWork): Promise<{ index:
 
 /** A part that failed past its retries: its manifest names the failure (Step Functions' Error, the Lambda's message). */
 async function recordFailure(deps: BatchDeps, part: PartWork, failure: NonNullable<PartWork["failure"]>) {
-  let message = failure.Cause ?? "";
-  try {
-    message = String((JSON.parse(message) as { errorMessage?: unknown }).errorMessage ?? message);
-  } catch {
-    // A Cause that is not a Lambda's JSON is kept as it is.
-  }
+  // A Cause that is not a Lambda's JSON is kept as it is.
+  const message = lambdaErrorMessage(failure.Cause) ?? failure.Cause ?? "";
   const manifest: PartManifest = { index: part.index, rows: 0, item_count: 0, item_parts: 0, languages: [], batch_files: 0, failure: { name: failure.Error ?? "Error", message: message.slice(0, 300) } };
   await writeObject(deps, workKeys(part.job_id).part(part.index).manifest, JSON.stringify(manifest));
   return { index: part.index, item_count: 0 };

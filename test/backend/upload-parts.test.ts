@@ -33,7 +33,6 @@ async function wholeAndParts(format: "csv" | "jsonl", text: string, limits: Part
   const plan = await planParts(format, inChunks(bytes, chunk), bytes.length, limits).catch((err: Error) => (err instanceof InvalidInputError ? err.message : Promise.reject(err)));
   if (typeof plan === "string" || typeof whole === "string") return { whole, parts: typeof plan === "string" ? plan : "read" };
   const header = bytes.subarray(0, plan.header_end);
-  const headerLines = decoder.decode(header).split("\n").length - 1;
   const rows: unknown[] = [];
   let rowsBefore = 0;
   for (const part of plan.parts) {
@@ -41,7 +40,7 @@ async function wholeAndParts(format: "csv" | "jsonl", text: string, limits: Part
     const piece = decoder.decode(bytes.subarray(part.start, part.end));
     const read = await parse(format, (withHeader ? decoder.decode(header) : "") + piece);
     if (typeof read === "string") return { whole, parts: read };
-    const lineOffset = part.first_line - 1 - (withHeader ? headerLines : 0);
+    const lineOffset = part.first_line - 1 - (withHeader ? plan.header_lines : 0);
     for (const row of read) rows.push(placed(row, rowsBefore, lineOffset));
     rowsBefore += read.at(-1)?.row ?? 0;
   }

@@ -15,6 +15,12 @@ export interface UploadPart {
   first_line: number;
 }
 
+export interface UploadPlan {
+  parts: UploadPart[];
+  header_end: number;
+  header_lines: number;
+}
+
 export interface PartLimits {
   /** Rows in a part at most (the header not counted). */
   maxRows: number;
@@ -34,7 +40,8 @@ export const fitsOnePart = (size: number, limits: PartLimits) => size <= Math.mi
 
 /**
  * The parts of a CSV or JSON-lines upload, read once as bytes; and, for CSV, where the header
- * ends (every part after the first is read with bytes [0, header_end) in front). Throws
+ * ends and the lines it takes (every part after the first is read with bytes [0, header_end) in
+ * front, so its rows' lines are shifted by header_lines). Throws
  * InvalidInputError for a quote never closed, as reading the whole would.
  */
 export async function planParts(
@@ -42,16 +49,18 @@ export async function planParts(
   body: AsyncIterable<Uint8Array>,
   size: number,
   limits: PartLimits,
-): Promise<{ parts: UploadPart[]; header_end: number }> {
+): Promise<UploadPlan> {
   const rows = new RowBoundaries(format);
   const parts: UploadPart[] = [];
   let headerEnd = format === "csv" ? -1 : 0;
+  let headerLines = 0;
   let start = 0;
   let startRows = 0;
   let firstLine = 1;
   const rowEnd = (offset: number) => {
     if (headerEnd < 0) {
       headerEnd = offset;
+      headerLines = rows.line - 1;
       startRows = rows.rows;
       return;
     }
@@ -64,5 +73,5 @@ export async function planParts(
   for await (const chunk of body) rows.push(chunk, rowEnd);
   rows.end();
   parts.push({ index: parts.length, start, end: size, first_line: firstLine });
-  return { parts, header_end: Math.max(headerEnd, 0) };
+  return { parts, header_end: Math.max(headerEnd, 0), header_lines: headerLines };
 }
