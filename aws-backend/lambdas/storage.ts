@@ -1,5 +1,16 @@
 /** Reading and writing a job's objects and row (the one place the Lambdas touch S3 and DynamoDB). */
-import { GetObjectCommand, PutObjectCommand, paginateListObjectsV2 } from "@aws-sdk/client-s3";
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  UploadPartCopyCommand,
+  paginateListObjectsV2,
+  type CompletedPart,
+} from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { PassThrough } from "node:stream";
 import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
@@ -48,6 +59,67 @@ export function writeStream(deps: BatchDeps, key: string, contentType: string) {
       await done;
     },
   };
+}
+
+/** S3's smallest part but the last, and its largest (copied or uploaded). */
+export const S3_PART_BYTES = { min: 5 * 1024 * 1024, max: 5 * 1024 * 1024 * 1024 } as const;
+
+/**
+ * One object made of others, in order, by a multipart upload whose parts are copied inside S3
+ * (UploadPartCopy: the bytes never pass through the Lambda) wherever a source has at least a
+ * part's 5 MiB left; smaller pieces (a small source, the head of one that completes the part
+ * before it, a tail) are read and uploaded, so memory stays under one part whatever the sizes.
+ */
+export async function concatObjects(deps: BatchDeps, sources: string[], key: string, contentType: string, partBytes = S3_PART_BYTES): Promise<void> {
+  const sizes = await Promise.all(sources.map(async (source) => (await deps.s3.send(new HeadObjectCommand({ Bucket: deps.bucket, Key: source }))).ContentLength ?? 0));
+  const { UploadId } = await deps.s3.send(new CreateMultipartUploadCommand({ Bucket: deps.bucket, Key: key, ContentType: contentType }));
+  const parts: CompletedPart[] = [];
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  const readRange = async (source: string, first: number, last: number) => {
+    const out = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: source, Range: `bytes=${first}-${last}` }));
+    return out.Body!.transformToByteArray();
+  };
+  const uploadPending = async () => {
+    const PartNumber = parts.length + 1;
+    const { ETag } = await deps.s3.send(new UploadPartCommand({ Bucket: deps.bucket, Key: key, UploadId, PartNumber, Body: Buffer.concat(pending) }));
+    parts.push({ PartNumber, ETag });
+    pending = [];
+    pendingBytes = 0;
+  };
+  try {
+    for (const [i, source] of sources.entries()) {
+      const size = sizes[i]!;
+      let offset = 0;
+      // What is waiting is smaller than a part: this source's head completes it.
+      if (pendingBytes > 0 && size > 0) {
+        const take = Math.min(size, partBytes.min - pendingBytes);
+        pending.push(await readRange(source, 0, take - 1));
+        pendingBytes += take;
+        offset = take;
+        if (pendingBytes >= partBytes.min) await uploadPending();
+      }
+      while (size - offset >= partBytes.min) {
+        const length = Math.min(partBytes.max, size - offset);
+        const PartNumber = parts.length + 1;
+        const { CopyPartResult } = await deps.s3.send(
+          new UploadPartCopyCommand({ Bucket: deps.bucket, Key: key, UploadId, PartNumber, CopySource: `${deps.bucket}/${source}`, CopySourceRange: `bytes=${offset}-${offset + length - 1}` }),
+        );
+        parts.push({ PartNumber, ETag: CopyPartResult?.ETag });
+        offset += length;
+      }
+      if (offset < size) {
+        pending.push(await readRange(source, offset, size - 1));
+        pendingBytes += size - offset;
+      }
+    }
+    // The last part may be small (or, for nothing at all, empty).
+    if (pendingBytes > 0 || parts.length === 0) await uploadPending();
+    await deps.s3.send(new CompleteMultipartUploadCommand({ Bucket: deps.bucket, Key: key, UploadId, MultipartUpload: { Parts: parts } }));
+  } catch (err) {
+    await deps.s3.send(new AbortMultipartUploadCommand({ Bucket: deps.bucket, Key: key, UploadId })).catch(() => {});
+    throw err;
+  }
 }
 
 export async function readJson<T>(deps: BatchDeps, key: string): Promise<T> {

@@ -19,6 +19,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { LOCAL_ACCOUNT } from "./iam/template.ts";
 import { SqsService } from "./services/sqs.ts";
 import { forward, startBackends } from "./services/backends.ts";
+import { S3rverGaps } from "./services/s3-gaps.ts";
 import { LOCAL_DEFAULTS, LOCAL_RESOURCES } from "./resources.ts";
 import { accessDeniedMessage, Authorizer } from "./iam/authorizer.ts";
 import { stackIam } from "./iam/principals.ts";
@@ -92,7 +93,7 @@ function s3Operation(req: IncomingMessage): string {
   if (!isObject) return req.method === "GET" ? "ListObjects" : `${verb}Bucket`;
   // Multipart uploads (lib-storage's Upload writes large results this way).
   if (req.method === "POST" && params.has("uploads")) return "CreateMultipartUpload";
-  if (req.method === "PUT" && params.has("uploadId")) return "UploadPart";
+  if (req.method === "PUT" && params.has("uploadId")) return req.headers["x-amz-copy-source"] === undefined ? "UploadPart" : "UploadPartCopy";
   if (req.method === "POST" && params.has("uploadId")) return "CompleteMultipartUpload";
   if (req.method === "DELETE" && params.has("uploadId")) return "AbortMultipartUpload";
   return `${verb}Object`;
@@ -158,6 +159,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   const sqs = new SqsService(() => url, region, options.dataDir === undefined ? undefined : join(options.dataDir, "sqs.json"));
 
   const corsRules = bucketCorsRules(stackTemplate(region));
+  const s3rverGaps = new S3rverGaps(backends.s3Port);
 
   async function handleAws(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { service, operation, protocol } = route(req);
@@ -211,10 +213,23 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
           throw new AwsError(400, "UnknownOperationException", `Unknown operation ${operation}`);
         }
         default: {
+          if (operation === "UploadPartCopy") {
+            const xml = await s3rverGaps.copyPart(request);
+            res.writeHead(200, { "content-type": "application/xml", "content-length": Buffer.byteLength(xml) });
+            return void res.end(xml);
+          }
+          if (operation === "GetObject" && /^bytes=0-0$/.test(String(req.headers.range ?? ""))) {
+            const { status, headers, body: byte } = await s3rverGaps.firstByte(request.url);
+            res.writeHead(status, headers);
+            return void res.end(byte);
+          }
+          if (operation === "CompleteMultipartUpload") s3rverGaps.checkComplete(request.url, body);
           const hidesMissing = authorizer.hidesMissingKey(principal, call);
           await forward(backends.s3Port, streamed ? { ...request, body: req } : request, res, true, (status) =>
             status === 404 && hidesMissing ? new AwsError(403, "AccessDenied", "Access Denied") : undefined,
           );
+          if (operation === "UploadPart" && res.statusCode < 300) s3rverGaps.recordPart(request.url, body.length);
+          if (operation === "CompleteMultipartUpload" && res.statusCode < 300) s3rverGaps.completed(request.url);
           if ((operation === "PutObject" || operation === "CompleteMultipartUpload") && res.statusCode < 300 && options.onObjectCreated) {
             const [bucket, ...key] = (req.url ?? "/").split("?")[0]!.split("/").filter(Boolean).map(decodeURIComponent);
             if (bucket && key.length) options.onObjectCreated({ bucket, key: key.join("/") });

@@ -60,7 +60,9 @@ export function neededFor(call: AwsCall, region: string): Needed[] {
         case "GetObject":
         case "HeadObject":
           return [{ action: "s3:GetObject", resource: object }];
-        case "PutObject": {
+        case "PutObject":
+        case "UploadPartCopy": {
+          // A copy (CopyObject, UploadPartCopy) also reads its source.
           const source = call.headers["x-amz-copy-source"];
           const copied = typeof source === "string" ? [{ action: "s3:GetObject", resource: `arn:aws:s3:::${decodeURIComponent(source.replace(/^\//, "").split("?")[0]!)}` }] : [];
           return [{ action: "s3:PutObject", resource: object }, ...copied];
