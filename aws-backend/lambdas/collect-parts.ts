@@ -4,12 +4,14 @@
  * the parts' distinct texts together billing more than the job reserved fails it
  * (UNITS_OVER_RESERVATION); no row at all fails it. Otherwise it writes the job's manifest (its
  * parts in order, each with the rows before it, so rows that give no id are numbered across the
- * file), every batch file (batches.json) and every Comprehend job to start (comprehend-jobs.json),
- * the two analysis Maps' ItemReaders, and returns what the state machine decides on.
+ * file), every batch file (batches.json), every Comprehend job to start (comprehend-jobs.json)
+ * and every part to join back (aggregate-parts.json), the Maps' ItemReaders, and returns what the
+ * state machine decides on.
  */
 import { InvalidInputError } from "../../shared/batch-input.ts";
 import { lambdaHandler, type BatchDeps } from "./deps.ts";
 import { JobNotFoundError, UnitsOverReservationError } from "./errors.ts";
+import type { AggregatePartWork } from "./aggregate-part.ts";
 import type { PartWork } from "./prepare.ts";
 import { getJob, readJson, writeObject } from "./storage.ts";
 import { workKeys, type BatchListing, type PartManifest, type WorkManifest, type WorkRoute } from "./work/layout.ts";
@@ -43,6 +45,7 @@ export interface CollectPartsOutput {
   bucket: string;
   batches_key: string;
   comprehend_jobs_key: string;
+  aggregate_parts_key: string;
   map_results_prefix: string;
 }
 
@@ -97,8 +100,10 @@ export async function collectParts(deps: BatchDeps, input: { job_id: string }): 
       }),
     ),
   );
+  const aggregateParts: AggregatePartWork[] = parts.map((p) => ({ job_id: input.job_id, index: p.index }));
   await Promise.all([
     writeObject(deps, keys.manifest, JSON.stringify(manifest)),
+    writeObject(deps, keys.aggregateParts, JSON.stringify(aggregateParts)),
     writeObject(deps, keys.batchesManifest, JSON.stringify(batches)),
     writeObject(deps, keys.comprehendJobsManifest, JSON.stringify(comprehendJobs)),
   ]);
@@ -116,6 +121,7 @@ export async function collectParts(deps: BatchDeps, input: { job_id: string }): 
     bucket: deps.bucket,
     batches_key: keys.batchesManifest,
     comprehend_jobs_key: keys.comprehendJobsManifest,
+    aggregate_parts_key: keys.aggregateParts,
     map_results_prefix: keys.mapResultsPrefix,
   };
 }

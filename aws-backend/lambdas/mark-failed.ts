@@ -34,6 +34,7 @@ export function errorCodeOf(name: string | undefined, cause?: string): string {
   if (name === "TooManyFailedRowsError") return "TOO_MANY_FAILED_ROWS";
   if (name === "ComprehendJobFailed") return "COMPREHEND_JOB_FAILED";
   if (name === "PreparePartFailed") return partErrorOf(cause).name === "TransientError" ? "RETRIES_EXHAUSTED" : "PREPARATION_FAILED";
+  if (name === "AggregatePartFailed") return "RESULTS_NOT_WRITTEN";
   if (name === "States.ExceedToleratedFailureThreshold") return "TOO_MANY_FAILED_ROWS";
   if (name === "States.DataLimitExceeded") return "PAYLOAD_LIMIT_EXCEEDED";
   if (name === "States.Runtime" && /history/i.test(cause ?? "")) return "HISTORY_LIMIT_EXCEEDED";
@@ -52,6 +53,7 @@ export function errorMessageOf(error: MarkFailedInput["error"]): string {
   if (name_is(error, "States.ExceedToleratedFailureThreshold")) return "more of the job's batches failed than the share of failed rows allowed";
   if (code === "INVALID_INPUT" || code === "TOO_MANY_FAILED_ROWS" || code === "UNITS_OVER_RESERVATION") return (lambdaErrorMessage(error?.Cause) ?? "the input is not valid").slice(0, 300);
   if (code === "PREPARATION_FAILED") return "a part of the file could not be prepared past its retries; nothing was analysed: submitting it again is safe";
+  if (code === "RESULTS_NOT_WRITTEN") return "the texts were analysed but a part's results could not be written past its retries; submitting it again is safe";
   if (code === "COMPREHEND_THROTTLED") return "Comprehend kept throttling the job's requests";
   if (code === "RETRIES_EXHAUSTED") return `AWS kept failing past the job's retries (${transientDetail(error)}); nothing was wrong with the input: submitting it again is safe`;
   if (code === "COMPREHEND_ERROR") return `Comprehend failed (${error?.Error?.slice("Comprehend.".length)})`;

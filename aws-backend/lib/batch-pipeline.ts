@@ -24,7 +24,7 @@ import { ASL_PATH, BATCH_STATE_MACHINE_NAME } from "./batch-pipeline-paths.ts";
 export { ASL_PATH };
 const LAMBDAS = fileURLToPath(new URL("../lambdas/", import.meta.url));
 
-export const LAMBDA_NAMES = ["plan-upload", "prepare", "collect-parts", "load-batch", "save-batch", "aggregate", "webhook", "mark-failed", "sweep-stale-jobs"] as const;
+export const LAMBDA_NAMES = ["plan-upload", "prepare", "collect-parts", "load-batch", "save-batch", "aggregate-part", "aggregate", "webhook", "mark-failed", "sweep-stale-jobs"] as const;
 export type LambdaName = (typeof LAMBDA_NAMES)[number];
 
 /**
@@ -39,7 +39,10 @@ export const LAMBDA_MEMORY_MB: Record<LambdaName, number> = {
   "collect-parts": 256,
   "load-batch": 256,
   "save-batch": 256,
-  aggregate: 512,
+  // A part's answers in memory (a million rows' documents at most) and its rows streamed.
+  "aggregate-part": 512,
+  // Merges summaries and joins the parts' results inside S3: at most one 5 MiB part in memory.
+  aggregate: 256,
   webhook: 256,
   "mark-failed": 256,
   "sweep-stale-jobs": 256,
@@ -106,7 +109,10 @@ export class BatchPipeline extends Construct {
       "collect-parts": make("collect-parts", Duration.minutes(5)),
       "load-batch": make("load-batch", Duration.seconds(30)),
       "save-batch": make("save-batch", Duration.seconds(30)),
-      aggregate: make("aggregate", Duration.minutes(15)),
+      // A part's million rows joined to their answers (~33,000 rows/s a core here: npm run bench:batch).
+      "aggregate-part": make("aggregate-part", Duration.minutes(15)),
+      // S3 copies parts of up to 5 GiB server-side; a job's few parts take seconds.
+      aggregate: make("aggregate", Duration.minutes(5)),
       webhook: make("webhook", Duration.seconds(30)),
       "mark-failed": make("mark-failed", Duration.minutes(1)),
       "sweep-stale-jobs": make("sweep-stale-jobs", Duration.minutes(5)),
@@ -122,6 +128,8 @@ export class BatchPipeline extends Construct {
     bucket.grantPut(f["collect-parts"], `${S3_PREFIXES.processed}*`);
     bucket.grantRead(f["load-batch"], `${S3_PREFIXES.processed}*`);
     bucket.grantPut(f["save-batch"], `${S3_PREFIXES.processed}*`);
+    bucket.grantRead(f["aggregate-part"], `${S3_PREFIXES.processed}*`);
+    bucket.grantPut(f["aggregate-part"], `${S3_PREFIXES.processed}*`);
     bucket.grantRead(f.aggregate, `${S3_PREFIXES.processed}*`);
     bucket.grantPut(f.aggregate, `${S3_PREFIXES.processed}*`);
     bucket.grantRead(f["mark-failed"], `${S3_PREFIXES.uploads}*`);
@@ -162,6 +170,7 @@ export class BatchPipeline extends Construct {
         CollectPartsFunctionArn: f["collect-parts"].functionArn,
         LoadBatchFunctionArn: f["load-batch"].functionArn,
         SaveBatchFunctionArn: f["save-batch"].functionArn,
+        AggregatePartFunctionArn: f["aggregate-part"].functionArn,
         AggregateFunctionArn: f.aggregate.functionArn,
         WebhookFunctionArn: f.webhook.functionArn,
         MarkFailedFunctionArn: f["mark-failed"].functionArn,
@@ -178,11 +187,11 @@ export class BatchPipeline extends Construct {
     sm.addToRolePolicy(
       new iam.PolicyStatement({ actions: ["iam:PassRole"], resources: [this.comprehendDataAccessRole.roleArn], conditions: { StringEquals: { "iam:PassedToService": "comprehend.amazonaws.com" } } }),
     );
-    // The Distributed Maps: read their items (the parts, the batch files, the Comprehend jobs), write the Map Runs' results, run child executions.
+    // The Distributed Maps: read their items (the parts, the batch files, the Comprehend jobs, the parts to join), write the Map Runs' results, run child executions.
     sm.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ["s3:GetObject"],
-        resources: ["parts.json", "batches.json", "comprehend-jobs.json"].map((name) => bucket.arnForObjects(`${S3_PREFIXES.processed}*/work/${name}`)),
+        resources: ["parts.json", "batches.json", "comprehend-jobs.json", "aggregate-parts.json"].map((name) => bucket.arnForObjects(`${S3_PREFIXES.processed}*/work/${name}`)),
       }),
     );
     sm.addToRolePolicy(new iam.PolicyStatement({ actions: ["s3:PutObject"], resources: [bucket.arnForObjects(`${S3_PREFIXES.processed}*/work/map-runs/*`)] }));

@@ -24,6 +24,7 @@ import { withResolvers } from "../../shared/deferred.ts";
 import { S3_PREFIXES } from "../../shared/jobs.ts";
 import { ASL_PATH, BATCH_STATE_MACHINE_NAME, UPLOAD_DEADLINE_ASL_PATH, UPLOAD_DEADLINE_STATE_MACHINE_NAME } from "../lib/batch-pipeline-paths.ts";
 import { aggregate } from "../lambdas/aggregate.ts";
+import { aggregatePart } from "../lambdas/aggregate-part.ts";
 import type { BatchDeps } from "../lambdas/deps.ts";
 import { isTransient, runClassified } from "../lambdas/errors.ts";
 import { loadBatch } from "../lambdas/load-batch.ts";
@@ -428,6 +429,7 @@ export class LocalStepFunctions {
       LoadBatch: lambda("load-batch", loadBatch),
       SaveBatch: lambda("save-batch", saveBatch),
       SaveFailedBatch: lambda("save-batch", saveBatch),
+      AggregatePart: lambda("aggregate-part", aggregatePart),
       Aggregate: lambda("aggregate", aggregate),
       Webhook: lambda("webhook", deliverWebhook),
       MarkFailed: lambda("mark-failed", markFailed),

@@ -13,7 +13,6 @@ import { prepare as prepareLambda, type PartWork } from "../../aws-backend/lambd
 import { collectParts } from "../../aws-backend/lambdas/collect-parts.ts";
 import { loadBatch } from "../../aws-backend/lambdas/load-batch.ts";
 import { saveBatch } from "../../aws-backend/lambdas/save-batch.ts";
-import { aggregate } from "../../aws-backend/lambdas/aggregate.ts";
 import { markFailed } from "../../aws-backend/lambdas/mark-failed.ts";
 import { deliverWebhook } from "../../aws-backend/lambdas/webhook.ts";
 import { verifyWebhook } from "../../aws-backend/lambdas/webhook-signature.ts";
@@ -22,7 +21,7 @@ import { jobStatus } from "../../worker/jobs/status.ts";
 import { workKeys } from "../../aws-backend/lambdas/work/layout.ts";
 import type { BatchDeps } from "../../aws-backend/lambdas/deps.ts";
 import type { LambdaName } from "../../aws-backend/lib/batch-pipeline.ts";
-import { prepareUpload, putJobRow, startLocalAws, type LocalAws } from "./local-aws.ts";
+import { aggregateJob, prepareUpload, putJobRow, startLocalAws, type LocalAws } from "./local-aws.ts";
 import { JOB_BATCH_CONCURRENCY } from "../../shared/comprehend.ts";
 
 let endpoint: LocalAws;
@@ -76,7 +75,7 @@ describe("batch handlers", () => {
     expect(batch.TextList).toContain("Write to [EMAIL] today");
 
     await runBatches(jobId);
-    expect(await aggregate(as("aggregate"), { job_id: jobId })).toEqual({ status: "COMPLETED", item_count: 5 });
+    expect(await aggregateJob(as, jobId)).toEqual({ status: "COMPLETED", item_count: 5 });
 
     const lines = (await text(processedKeys(jobId).results)).trim().split("\n").map((l) => JSON.parse(l));
     expect(lines.map((l) => [l.id, l.sentiment ?? l.error.code])).toEqual([
@@ -108,7 +107,7 @@ describe("batch handlers", () => {
     const prepared = await prepare(key);
     expect(prepared).toMatchObject({ batch_count: 2 });
     await runBatches(jobId);
-    await aggregate(as("aggregate"), { job_id: jobId });
+    await aggregateJob(as, jobId);
     expect((await getJob(deps, jobId))?.summary?.languages).toEqual({ en: 1, es: 1 });
   });
 
@@ -116,7 +115,7 @@ describe("batch handlers", () => {
     const { jobId, key } = await submit("csv", 'id,text\nr1,Great product\nr2,"broken"quote\nr3,Awful support, I want a refund,extra\nr4,Fine\n', { language_code: "en" });
     await prepare(key);
     await runBatches(jobId);
-    await aggregate(as("aggregate"), { job_id: jobId });
+    await aggregateJob(as, jobId);
     const lines = (await text(processedKeys(jobId).results)).trim().split("\n").map((l) => JSON.parse(l));
     expect(lines.map((l) => [l.id, l.line, l.sentiment ?? l.error.message])).toEqual([
       ["r1", 2, "POSITIVE"],
@@ -185,7 +184,7 @@ describe("batch handlers", () => {
       const prepared = await prepare(key);
       expect(prepared).toMatchObject({ has_callback: true });
       await runBatches(jobId);
-      await aggregate(as("aggregate"), { job_id: jobId });
+      await aggregateJob(as, jobId);
       expect(await deliverWebhook(as("webhook"), { job_id: jobId })).toEqual({ delivered: true, status: 204 });
       const [call] = received;
       expect(JSON.parse(call!.body)).toMatchObject({ event: "job.completed", job_id: jobId, status: "COMPLETED", result: { item_count: 1 } });

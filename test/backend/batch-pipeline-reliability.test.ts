@@ -64,6 +64,19 @@ describe("a job under transient faults", () => {
       error: { code: "RETRIES_EXHAUSTED", message: expect.stringMatching(/^AWS kept failing past the job's retries \(States\.ItemReaderFailed: S3 InternalError.*submitting it again is safe$/) },
     });
   }, 30_000);
+
+  // A part's summary is the one object whose body says "analysed".
+  const summaryWrite = { operation: "s3:PutObject", kind: "error", status: 500, match: '"analysed":' } as const;
+
+  it("completes when writing a part's results fails past the SDK's retries (the AggregateParts child retries)", async () => {
+    const job = await runJob(() => [{ ...summaryWrite, count: 4 }]);
+    expect(job).toMatchObject({ status: "COMPLETED", summary: { item_count: 2, distribution: { POSITIVE: 1, NEGATIVE: 1 } } });
+  });
+
+  it("ends FAILED RESULTS_NOT_WRITTEN, saying resubmitting is safe, when a part's results keep failing to be written", async () => {
+    const job = await runJob(() => [summaryWrite]);
+    expect(job).toMatchObject({ status: "FAILED", error: { code: "RESULTS_NOT_WRITTEN", message: expect.stringMatching(/could not be written past its retries; submitting it again is safe$/) } });
+  }, 30_000);
 });
 
 describe("which failures are transient", () => {

@@ -79,6 +79,7 @@ describe("state machine and Lambdas", () => {
     expect(Object.keys(machine!.Properties.DefinitionSubstitutions).sort()).toEqual(
       [
         "AggregateFunctionArn",
+        "AggregatePartFunctionArn",
         "CollectPartsFunctionArn",
         "ComprehendDataAccessRoleArn",
         "JobsTableName",
@@ -107,6 +108,21 @@ describe("state machine and Lambdas", () => {
     expect(definition.States.PrepareParts.ItemProcessor.States.PreparePart.Catch[0]).toMatchObject({ ErrorEquals: ["States.ALL"], Next: "SavePartFailure" });
     expect(definition.States.PrepareParts.Catch.at(-1)).toMatchObject({ ErrorEquals: ["States.ALL"], Next: "PartsNotPrepared" });
     expect(definition.States.PartsNotPrepared).toMatchObject({ Parameters: { Error: "PreparePartFailed" }, Next: "MarkFailed" });
+    // So does a part whose results cannot be written.
+    expect(definition.States.AggregateParts.Catch.at(-1)).toMatchObject({ ErrorEquals: ["States.ALL"], Next: "ResultsNotJoined" });
+    expect(definition.States.ResultsNotJoined).toMatchObject({ Parameters: { Error: "AggregatePartFailed" }, Next: "MarkFailed" });
+  });
+
+  it("joins the results part by part in a Distributed Map before the job's finish, so no Lambda joins more than a part's rows", () => {
+    const definition = JSON.parse(readFileSync(ASL_PATH, "utf8"));
+    expect(definition.States.AggregateParts).toMatchObject({
+      ItemReader: { Resource: "arn:aws:states:::s3:getObject", ReaderConfig: { InputType: "JSON" }, Parameters: { "Key.$": "$.job.aggregate_parts_key" } },
+      ItemProcessor: { ProcessorConfig: { Mode: "DISTRIBUTED", ExecutionType: "STANDARD" } },
+      ToleratedFailurePercentage: 0,
+      Next: "Aggregate",
+    });
+    expect(definition.States.HasComprehendJobs.Default).toBe("AggregateParts");
+    expect(definition.States.AnalyzeWithComprehendJobs.Next).toBe("AggregateParts");
   });
 
   it("runs the batches as a Distributed Map over the batch files and the large inputs as Comprehend jobs polled by Wait states", () => {
@@ -171,7 +187,7 @@ describe("state machine and Lambdas", () => {
       }
     };
     visit(definition.States);
-    expect(tasks.map(([name]) => name).sort()).toEqual(["Aggregate", "CollectParts", "LoadBatch", "MarkFailed", "PlanUpload", "PreparePart", "SaveBatch", "SaveFailedBatch", "SavePartFailure", "Webhook"]);
+    expect(tasks.map(([name]) => name).sort()).toEqual(["Aggregate", "AggregatePart", "CollectParts", "LoadBatch", "MarkFailed", "PlanUpload", "PreparePart", "SaveBatch", "SaveFailedBatch", "SavePartFailure", "Webhook"]);
     for (const [name, task] of tasks) {
       const retry = task.Retry?.find((r) => r.ErrorEquals.includes("TransientError") || r.ErrorEquals.includes("States.ALL"));
       expect(retry, name).toMatchObject({ JitterStrategy: "FULL" });

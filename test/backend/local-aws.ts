@@ -13,6 +13,9 @@ import { SENTIMENT_JOB_QUOTAS } from "../../shared/comprehend.ts";
 import { planUpload } from "../../aws-backend/lambdas/plan-upload.ts";
 import { prepare, type PartWork } from "../../aws-backend/lambdas/prepare.ts";
 import { readJson } from "../../aws-backend/lambdas/storage.ts";
+import { aggregate } from "../../aws-backend/lambdas/aggregate.ts";
+import { aggregatePart, type AggregatePartWork } from "../../aws-backend/lambdas/aggregate-part.ts";
+import { workKeys } from "../../aws-backend/lambdas/work/layout.ts";
 import { jobPk, uploadKey, type JobFormat, type JobRow } from "../../shared/jobs.ts";
 
 export interface Clients {
@@ -89,6 +92,16 @@ export async function prepareUpload(depsFor: (fn: "plan-upload" | "prepare" | "c
   const parts = await readJson<PartWork[]>(depsFor("collect-parts"), plan.parts_key);
   for (const part of parts) await prepare(depsFor("prepare"), part);
   return { ...plan, parts, ...(await collectParts(depsFor("collect-parts"), { job_id: plan.job_id })) };
+}
+
+/**
+ * What the state machine does from the analysis to a finished job, by hand: each part's results
+ * through aggregate-part (the AggregateParts Map runs them side by side), then aggregate.
+ */
+export async function aggregateJob(depsFor: (fn: "aggregate-part" | "aggregate") => BatchDeps, jobId: string) {
+  const parts = await readJson<AggregatePartWork[]>(depsFor("aggregate-part"), workKeys(jobId).aggregateParts);
+  for (const part of parts) await aggregatePart(depsFor("aggregate-part"), part);
+  return aggregate(depsFor("aggregate"), { job_id: jobId });
 }
 
 /**

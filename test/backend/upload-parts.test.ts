@@ -114,15 +114,17 @@ describe("a job of many parts, through the state machine", () => {
     const { jobId, key } = await putJobRow(deps, "csv", { language_code: "en" });
     await deps.s3.send(new PutObjectCommand({ Bucket: deps.bucket, Key: key, Body: ["text", ...rows].join("\n") + "\n" }));
     await stack.idle();
-    const results = (await (await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: processedKeys(jobId).results }))).Body!.transformToString()).trim().split("\n").map((l) => JSON.parse(l));
+    const read = async (key: string) => (await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: key }))).Body!.transformToString();
+    const results = (await read(processedKeys(jobId).results)).trim().split("\n").map((l) => JSON.parse(l));
+    const csv = (await read(processedKeys(jobId).resultsCsv)).trimEnd().split("\r\n");
     const archives = (await listKeys(deps, `processed/${jobId}/work/comprehend/output/`)).filter((k) => k.endsWith("output.tar.gz"));
-    return { job: await getJob(deps, jobId), results, parts: await readJson<PartWork[]>(deps, workKeys(jobId).partsPlan), archives };
+    return { job: await getJob(deps, jobId), results, csv, parts: await readJson<PartWork[]>(deps, workKeys(jobId).partsPlan), archives };
   }
 
   it("prepares each part on its own and joins every row back in the file's order, ids and lines across parts", async () => {
     // Row i: a review, every fifth a two-line quoted field (its row takes two lines).
     const rows = Array.from({ length: 4_000 }, (_, i) => (i % 5 === 0 ? `"Terrible support for order ${i},\nI want a refund"` : `"I love product ${i % 2_000}, it works great"`));
-    const { job, results, parts } = await run(rows);
+    const { job, results, csv, parts } = await run(rows);
     expect(parts.length).toBe(3);
     expect(job).toMatchObject({ status: "COMPLETED", part_count: 3, parts_prepared: 3, rows_prepared: 4_000, summary: { route: "fast", item_count: 4_000, failed_items: 0 } });
     expect(results).toHaveLength(4_000);
@@ -132,6 +134,12 @@ describe("a job of many parts, through the state machine", () => {
       expect(result).toMatchObject({ id: String(i + 1), line, sentiment: i % 5 === 0 ? "NEGATIVE" : "POSITIVE" });
       line += i % 5 === 0 ? 2 : 1;
     }
+    // The CSV results joined from the parts': one header, every row in order.
+    expect(csv[0]).toMatch(/^id,line,/);
+    expect(csv.slice(1).map((row) => row.split(",")[0])).toEqual(results.map((r) => r.id));
+    // The summary merged from the parts' counts is the count over every row.
+    const negative = results.filter((r) => r.sentiment === "NEGATIVE").length;
+    expect(job!.summary!.distribution).toEqual({ POSITIVE: 4_000 - negative, NEGATIVE: negative, NEUTRAL: 0, MIXED: 0 });
     // Repeated texts are one document within a part (i % 2,000 repeats across parts, analysed once in each).
     expect(job!.summary!.units_billed).toBeGreaterThan(3 * 2_000);
   });

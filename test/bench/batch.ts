@@ -9,7 +9,7 @@
  *   row distinct; about 100 MB at 1M), uploaded through a presigned PUT URL as a client would:
  *   the async route (Comprehend sentiment jobs).
  * Prints each job's outcome, wall time, rows/s, units billed against rows x 3, the upload's time,
- * the process's peak RSS and heap during the job, and each heavy handler's (prepare, aggregate)
+ * the process's peak RSS and heap during the job, and each heavy handler's (plan-upload, prepare, aggregate-part, aggregate)
  * peak live heap growth run again alone on the same job. `-- --quick` runs the first two only;
  * `-- --rows 100000` runs only one large CSV of that size.
  */
@@ -28,7 +28,9 @@ import { localCredentials } from "../../aws-backend/local/resources.ts";
 import { prepare, type PartWork } from "../../aws-backend/lambdas/prepare.ts";
 import { planUpload } from "../../aws-backend/lambdas/plan-upload.ts";
 import { workKeys } from "../../aws-backend/lambdas/work/layout.ts";
+import { PART_LIMITS, planParts } from "../../aws-backend/lambdas/work/upload-parts.ts";
 import { aggregate } from "../../aws-backend/lambdas/aggregate.ts";
+import { aggregatePart, type AggregatePartWork } from "../../aws-backend/lambdas/aggregate-part.ts";
 import { getJob, readJson } from "../../aws-backend/lambdas/storage.ts";
 import { billingUnits } from "../../shared/comprehend.ts";
 import { seededRandom } from "../../shared/random.ts";
@@ -138,7 +140,9 @@ async function runJob(name: string, format: JobFormat, payload: Payload, options
     ["plan-upload", () => planUpload(localBatchDeps(endpoint, "plan-upload"), { bucket: deps.bucket, key })],
     // One part: on AWS each part is a Lambda of its own, side by side.
     ["prepare (its first part)", async () => prepare(localBatchDeps(endpoint, "prepare"), (await readJson<PartWork[]>(deps, workKeys(jobId).partsPlan))[0]!)],
-    ["aggregate", () => aggregate(localBatchDeps(endpoint, "aggregate"), { job_id: jobId }).catch((e: Error) => e.name)],
+    // One part again, as on AWS; then the job's finish, which joins the parts' results inside S3.
+    ["aggregate-part (its first part)", async () => aggregatePart(localBatchDeps(endpoint, "aggregate-part"), (await readJson<AggregatePartWork[]>(deps, workKeys(jobId).aggregateParts))[0]!)],
+    ["aggregate (the finish)", () => aggregate(localBatchDeps(endpoint, "aggregate"), { job_id: jobId }).catch((e: Error) => e.name)],
   ] as const) {
     const alone = await sampled(run as () => Promise<unknown>);
     console.log(`  ${handler} alone (timed with the GC sampling): ${alone.seconds.toFixed(1)} s, live heap +${mib(alone.peakHeap - alone.baseHeap)} at peak (process RSS ${mib(alone.peakRss)})`);
@@ -172,6 +176,11 @@ for (const count of LARGE) {
   await once(out, "finish");
   const { size } = await stat(file);
   await runJob(`CSV, ${count.toLocaleString("en")} rows, presigned upload`, "csv", { file, bytes: size }, { units: { rows: count, withoutDedup }, presigned: true });
+  // plan-upload's scan for row ends alone, the file read from disk: what it costs beside S3's read.
+  const t = performance.now();
+  const plan = await planParts("csv", createReadStream(file), size, PART_LIMITS);
+  const seconds = (performance.now() - t) / 1000;
+  console.log(`  plan-upload's row scan alone, from disk: ${seconds.toFixed(1)} s (${(size / 2 ** 20 / seconds).toFixed(0)} MiB/s), ${plan.parts.length} part(s)`);
   await rm(file);
 }
 await rm(dir, { recursive: true, force: true });

@@ -12,7 +12,8 @@
  *   output.tar.gz under work/comprehend/output/<lang>/p-NNNNN-job-NNN/; a language with too few
  *   documents for a job of its own goes in batch files as on the fast route.
  * Items (one per input row: its line, place, id, documents and their weights) are JSON lines in
- * parts (work/items/p-NNNNN/), read back in order when the results are joined.
+ * parts (work/items/p-NNNNN/), read back in order when the results are joined: each part's by
+ * aggregate-part (work/results-parts/p-NNNNN.*), then joined into the job's results by aggregate.
  */
 import type { BatchSentimentAnswer, SentimentLanguage } from "../../../shared/comprehend.ts";
 import { S3_PREFIXES } from "../../../shared/jobs.ts";
@@ -99,6 +100,8 @@ export const workKeys = (jobId: string) => {
     batchesManifest: `${work}batches.json`,
     /** Every Comprehend job to start (ComprehendJobSpec[]): the AnalyzeWithComprehendJobs Map's ItemReader. */
     comprehendJobsManifest: `${work}comprehend-jobs.json`,
+    /** Every part as `{job_id, index}`: the AggregateParts Map's ItemReader. */
+    aggregateParts: `${work}aggregate-parts.json`,
     mapResultsPrefix: `${work}map-runs/`,
     part: (index: number) => partKeys(work, `p-${pad(index, 5)}`),
   };
@@ -122,6 +125,11 @@ function partKeys(work: string, part: string) {
     comprehendOutput: (language: string, job: number) => `${work}comprehend/output/${language}/${part}-job-${pad(job, 3)}/`,
     /** Every job's output of a language in this part. */
     comprehendOutputs: (language: string) => `${work}comprehend/output/${language}/${part}-`,
+    /** The part's rows' results (aggregate-part; a job of several parts), joined by aggregate. */
+    results: `${work}results-parts/${part}.jsonl`,
+    resultsCsv: `${work}results-parts/${part}.csv`,
+    /** The part's summary counts (aggregate-part), merged by aggregate. */
+    summary: `${work}results-parts/${part}.summary.json`,
   };
 }
 export type PartKeys = ReturnType<typeof partKeys>;
