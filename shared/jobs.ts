@@ -65,6 +65,8 @@ export interface JobRow {
   rows_prepared?: number;
   batch_count?: number;
   batches_done?: number;
+  /** The join's progress: parts whose results are written (each aggregate-part), of part_count. */
+  parts_joined?: number;
   summary?: JobSummary;
   error?: { code: string; message: string };
   completed_at?: string;

@@ -367,6 +367,10 @@ export const JobStatusResponse = z.discriminatedUnion("status", [
       .object({ parts_done: z.number().int(), part_count: z.number().int(), rows_read: z.number().int() })
       .optional()
       .describe("While preparing: the upload's parts (of at most a million rows, prepared side by side), those done, and the rows they read"),
+    aggregation: z
+      .object({ parts_done: z.number().int(), part_count: z.number().int() })
+      .optional()
+      .describe("While aggregating: the parts whose results are written (side by side), of the upload's parts"),
   }),
   z.object({ status: z.literal("COMPLETED"), job_id: z.string(), result: JobSummary, completed_at: z.string() }),
   z.object({ status: z.literal("FAILED"), job_id: z.string(), error: z.object({ code: z.string(), message: z.string() }), failed_at: z.string() }),

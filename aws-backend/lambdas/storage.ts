@@ -68,12 +68,27 @@ export const S3_PART_BYTES = { min: 5 * 1024 * 1024, max: 5 * 1024 * 1024 * 1024
  * One object made of others, in order, by a multipart upload whose parts are copied inside S3
  * (UploadPartCopy: the bytes never pass through the Lambda) wherever a source has at least a
  * part's 5 MiB left; smaller pieces (a small source, the head of one that completes the part
- * before it, a tail) are read and uploaded, so memory stays under one part whatever the sizes.
+ * before it, a tail) are read and uploaded. Up to `COPY_CONCURRENCY` parts are in flight, so
+ * memory stays under that many 5 MiB pieces whatever the sizes.
  */
 export async function concatObjects(deps: BatchDeps, sources: string[], key: string, contentType: string, partBytes = S3_PART_BYTES): Promise<void> {
   const sizes = await Promise.all(sources.map(async (source) => (await deps.s3.send(new HeadObjectCommand({ Bucket: deps.bucket, Key: source }))).ContentLength ?? 0));
   const { UploadId } = await deps.s3.send(new CreateMultipartUploadCommand({ Bucket: deps.bucket, Key: key, ContentType: contentType }));
   const parts: CompletedPart[] = [];
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown;
+  /** The next part, sent beside the others (at most COPY_CONCURRENCY at once); `send` answers its ETag. */
+  const launch = async (send: (PartNumber: number) => Promise<string | undefined>) => {
+    while (inFlight.size >= COPY_CONCURRENCY) await Promise.race(inFlight);
+    if (failure) throw failure;
+    const part: CompletedPart = { PartNumber: parts.length + 1 };
+    parts.push(part);
+    const running: Promise<void> = send(part.PartNumber!)
+      .then((etag) => void (part.ETag = etag))
+      .catch((err: unknown) => void (failure ??= err))
+      .finally(() => inFlight.delete(running));
+    inFlight.add(running);
+  };
   let pending: Uint8Array[] = [];
   let pendingBytes = 0;
   const readRange = async (source: string, first: number, last: number) => {
@@ -81,11 +96,10 @@ export async function concatObjects(deps: BatchDeps, sources: string[], key: str
     return out.Body!.transformToByteArray();
   };
   const uploadPending = async () => {
-    const PartNumber = parts.length + 1;
-    const { ETag } = await deps.s3.send(new UploadPartCommand({ Bucket: deps.bucket, Key: key, UploadId, PartNumber, Body: Buffer.concat(pending) }));
-    parts.push({ PartNumber, ETag });
+    const Body = Buffer.concat(pending);
     pending = [];
     pendingBytes = 0;
+    await launch(async (PartNumber) => (await deps.s3.send(new UploadPartCommand({ Bucket: deps.bucket, Key: key, UploadId, PartNumber, Body }))).ETag);
   };
   try {
     for (const [i, source] of sources.entries()) {
@@ -101,11 +115,11 @@ export async function concatObjects(deps: BatchDeps, sources: string[], key: str
       }
       while (size - offset >= partBytes.min) {
         const length = Math.min(partBytes.max, size - offset);
-        const PartNumber = parts.length + 1;
-        const { CopyPartResult } = await deps.s3.send(
-          new UploadPartCopyCommand({ Bucket: deps.bucket, Key: key, UploadId, PartNumber, CopySource: `${deps.bucket}/${source}`, CopySourceRange: `bytes=${offset}-${offset + length - 1}` }),
-        );
-        parts.push({ PartNumber, ETag: CopyPartResult?.ETag });
+        const CopySourceRange = `bytes=${offset}-${offset + length - 1}`;
+        await launch(async (PartNumber) => {
+          const out = await deps.s3.send(new UploadPartCopyCommand({ Bucket: deps.bucket, Key: key, UploadId, PartNumber, CopySource: `${deps.bucket}/${source}`, CopySourceRange }));
+          return out.CopyPartResult?.ETag;
+        });
         offset += length;
       }
       if (offset < size) {
@@ -115,12 +129,18 @@ export async function concatObjects(deps: BatchDeps, sources: string[], key: str
     }
     // The last part may be small (or, for nothing at all, empty).
     if (pendingBytes > 0 || parts.length === 0) await uploadPending();
+    await Promise.all(inFlight);
+    if (failure) throw failure;
     await deps.s3.send(new CompleteMultipartUploadCommand({ Bucket: deps.bucket, Key: key, UploadId, MultipartUpload: { Parts: parts } }));
   } catch (err) {
+    await Promise.all(inFlight);
     await deps.s3.send(new AbortMultipartUploadCommand({ Bucket: deps.bucket, Key: key, UploadId })).catch(() => {});
     throw err;
   }
 }
+
+/** Parts copied or uploaded at once by concatObjects: S3 copies each server-side, at its own pace. */
+const COPY_CONCURRENCY = 8;
 
 export async function readJson<T>(deps: BatchDeps, key: string): Promise<T> {
   return JSON.parse(await readText(deps, key)) as T;

@@ -111,8 +111,9 @@ export class BatchPipeline extends Construct {
       "save-batch": make("save-batch", Duration.seconds(30)),
       // A part's million rows joined to their answers (~33,000 rows/s a core here: npm run bench:batch).
       "aggregate-part": make("aggregate-part", Duration.minutes(15)),
-      // S3 copies parts of up to 5 GiB server-side; a job's few parts take seconds.
-      aggregate: make("aggregate", Duration.minutes(5)),
+      // S3 copies the parts' results server-side, 8 parts at once: seconds for a few parts; a
+      // 5 GB upload's (tens of GB of results) may take minutes.
+      aggregate: make("aggregate", Duration.minutes(15)),
       webhook: make("webhook", Duration.seconds(30)),
       "mark-failed": make("mark-failed", Duration.minutes(1)),
       "sweep-stale-jobs": make("sweep-stale-jobs", Duration.minutes(5)),
@@ -134,7 +135,7 @@ export class BatchPipeline extends Construct {
     bucket.grantPut(f.aggregate, `${S3_PREFIXES.processed}*`);
     bucket.grantRead(f["mark-failed"], `${S3_PREFIXES.uploads}*`);
     bucket.grantPut(f["mark-failed"], `${S3_PREFIXES.failed}*`);
-    for (const fn of [f["plan-upload"], f.prepare, f["save-batch"], f.aggregate, f.webhook, f["mark-failed"]]) {
+    for (const fn of [f["plan-upload"], f.prepare, f["save-batch"], f["aggregate-part"], f.aggregate, f.webhook, f["mark-failed"]]) {
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources: [table.tableArn] }));
     }
     // The collection only reads the job.

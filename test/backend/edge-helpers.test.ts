@@ -124,6 +124,10 @@ describe("jobStatus: a job's stage a person can read", () => {
     ],
     [{ status: "PROCESSING", item_count: 40, batch_count: 2, batches_done: 1 }, { status: "PROCESSING", stage: "analysing", items: 40, progress: { batches_done: 1, batch_count: 2, percent: 50 } }],
     [{ status: "PROCESSING", item_count: 40, batch_count: 2, batches_done: 2 }, { status: "PROCESSING", stage: "aggregating", items: 40 }],
+    [
+      { status: "PROCESSING", item_count: 3_000_000, batch_count: 3, batches_done: 3, part_count: 3, parts_joined: 1 },
+      { status: "PROCESSING", stage: "aggregating", items: 3_000_000, aggregation: { parts_done: 1, part_count: 3 } },
+    ],
     [{ status: "AWAITING_UPLOAD", upload_expires_at: "2026-12-01T00:15:00.000Z" }, { status: "AWAITING_UPLOAD", upload_expires_at: "2026-12-01T00:15:00.000Z" }],
   ] as [Partial<JobRow>, Record<string, unknown>][])("%j -> %j", (row, expected) => {
     expect(jobStatus({ ...base, ...row })).toMatchObject(expected);

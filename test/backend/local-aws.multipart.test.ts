@@ -107,4 +107,18 @@ describe("concatObjects", () => {
     await concatObjects(localBatchDeps(endpoint, "aggregate"), sources.map((s) => s.key), target, "text/plain");
     expect((await get(target)).equals(Buffer.concat(sources.map((s) => s.body)))).toBe(true);
   });
+
+  it("fails, leaving no object, when S3 keeps failing a copy (the other parts in flight settle first)", async () => {
+    const sources = [0, 1, 2].map((i) => ({ key: `processed/concat_fails/part-${i}`, body: bytes(5 * MiB + i, i + 1) }));
+    for (const s of sources) await put(s.key, s.body);
+    endpoint.faults.add({ operation: "s3:UploadPartCopy", kind: "error", status: 500, count: 100, errorCode: "INTERNAL_SERVER_ERROR", latencyMs: 0, probability: 1 });
+    try {
+      const deps = localBatchDeps(endpoint, "aggregate", { s3: sdkClients(endpoint, localCredentials("aggregate")).s3 });
+      const outcome = await concatObjects(deps, sources.map((s) => s.key), "processed/concat_fails/joined", "text/plain").then(() => "joined", (err: Error) => err.name);
+      expect(outcome).toBe("InternalError");
+    } finally {
+      endpoint.faults.clear();
+    }
+    expect(await refusal(sdkClients(endpoint).s3.send(new GetObjectCommand({ Bucket, Key: "processed/concat_fails/joined" })))).toBe("NoSuchKey 404");
+  });
 });

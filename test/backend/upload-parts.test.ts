@@ -126,7 +126,7 @@ describe("a job of many parts, through the state machine", () => {
     const rows = Array.from({ length: 4_000 }, (_, i) => (i % 5 === 0 ? `"Terrible support for order ${i},\nI want a refund"` : `"I love product ${i % 2_000}, it works great"`));
     const { job, results, csv, parts } = await run(rows);
     expect(parts.length).toBe(3);
-    expect(job).toMatchObject({ status: "COMPLETED", part_count: 3, parts_prepared: 3, rows_prepared: 4_000, summary: { route: "fast", item_count: 4_000, failed_items: 0 } });
+    expect(job).toMatchObject({ status: "COMPLETED", part_count: 3, parts_prepared: 3, rows_prepared: 4_000, parts_joined: 3, summary: { route: "fast", item_count: 4_000, failed_items: 0 } });
     expect(results).toHaveLength(4_000);
     // Without an id column each row's id is its place in the whole file, and its line the file's.
     let line = 2;

@@ -33,6 +33,7 @@ export function jobStatus(job: JobRow): z.infer<typeof JobStatusResponse> {
         status === "PENDING" ? (job.prepared_at ? "preparing" : "queued") : job.batch_count !== undefined && done >= job.batch_count ? "aggregating" : "analysing";
       const preparation =
         stage === "preparing" && job.part_count ? { parts_done: job.parts_prepared ?? 0, part_count: job.part_count, rows_read: job.rows_prepared ?? 0 } : undefined;
+      const aggregation = stage === "aggregating" && job.part_count ? { parts_done: job.parts_joined ?? 0, part_count: job.part_count } : undefined;
       return {
         status: status as "PENDING" | "PROCESSING",
         job_id: job.job_id,
@@ -42,6 +43,7 @@ export function jobStatus(job: JobRow): z.infer<typeof JobStatusResponse> {
         estimated_completion: estimatedCompletion(job, (job.item_count ?? 1) * 200),
         ...(progress ? { progress } : {}),
         ...(preparation ? { preparation } : {}),
+        ...(aggregation ? { aggregation } : {}),
       };
     }
   }
