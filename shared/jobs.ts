@@ -17,6 +17,16 @@ export const JOB_FORMATS = {
 } as const;
 export type JobFormat = keyof typeof JOB_FORMATS;
 
+/**
+ * 5 MiB (about 25,000-50,000 rows of reviews): above it, a job goes to Comprehend's asynchronous
+ * jobs (the default of the Lambdas' ASYNC_JOB_MIN_BYTES; the status page's estimate assumes it).
+ * The fast path's BatchDetectSentiment shares the account's 10 requests/s (250 documents/s)
+ * with real time; a 5 MiB job is 1,000-2,000 of those requests, minutes of the whole quota. An
+ * asynchronous job costs the same per unit, draws on none of that quota, and its start-up
+ * (minutes) is small against such a job's analysis time. See the README ("Batch routes").
+ */
+export const ASYNC_JOB_MIN_BYTES = 5 * 1024 * 1024;
+
 export const S3_PREFIXES = { uploads: "uploads/", processed: "processed/", failed: "failed/" } as const;
 
 /** uploads/YYYY/MM/DD/<job_id>/input — what the object event starts the state machine on. */

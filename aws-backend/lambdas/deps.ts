@@ -2,6 +2,7 @@
  * What the batch Lambdas talk to, passed in explicitly: in AWS the clients come from the Lambda
  * environment; the local runner and the tests build them against the local endpoint.
  */
+import { ASYNC_JOB_MIN_BYTES } from "../../shared/jobs.ts";
 import { ComprehendClient } from "@aws-sdk/client-comprehend";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
@@ -40,14 +41,8 @@ export interface BatchDeps {
   now: () => Date;
 }
 
-/**
- * 5 MiB (about 25,000-50,000 rows of reviews): above it, a job goes to Comprehend's asynchronous
- * jobs. The fast path's BatchDetectSentiment shares the account's 10 requests/s (250 documents/s)
- * with real time; a 5 MiB job is 1,000-2,000 of those requests, minutes of the whole quota. An
- * asynchronous job costs the same per unit, draws on none of that quota, and its start-up
- * (minutes) is small against such a job's analysis time. See the README ("Batch routes").
- */
-export const ASYNC_JOB_MIN_BYTES = 5 * 1024 * 1024;
+// Where the routes part (shared, so the status page's estimate knows it too).
+export { ASYNC_JOB_MIN_BYTES };
 
 /**
  * More than half the rows failing means the file (the wrong column, the wrong format) or the

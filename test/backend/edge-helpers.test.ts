@@ -132,4 +132,18 @@ describe("jobStatus: a job's stage a person can read", () => {
   ] as [Partial<JobRow>, Record<string, unknown>][])("%j -> %j", (row, expected) => {
     expect(jobStatus({ ...base, ...row })).toMatchObject(expected);
   });
+
+  it("promises a completion from the job's size and route, never a time already past while it runs", () => {
+    const at = (iso: string, row: Partial<JobRow>) => jobStatus({ ...base, ...row }, new Date(iso));
+    const promised = (status: ReturnType<typeof jobStatus>) => ("estimated_completion" in status ? status.estimated_completion : undefined);
+    // A 150 MB upload being prepared: the async route, minutes (not the seconds of an unknown size).
+    const upload = { status: "PENDING", prepared_at: "2026-12-01T00:00:01.000Z", upload_bytes: 150_000_000 } as const;
+    expect(promised(at("2026-12-01T00:00:10.000Z", upload))).toBe("2026-12-01T00:10:35.000Z");
+    // Once read, its 1,100,000 rows: start-up and ~7,000 rows a second.
+    expect(promised(at("2026-12-01T00:00:10.000Z", { ...upload, status: "PROCESSING", item_count: 1_100_000 }))).toBe("2026-12-01T00:07:38.000Z");
+    // 10,000 rows on the fast route: 250 rows a second.
+    expect(promised(at("2026-12-01T00:00:10.000Z", { status: "PROCESSING", item_count: 10_000, upload_bytes: 1_000_000 }))).toBe("2026-12-01T00:00:45.000Z");
+    // Past its promise and still running: a little later, not a time gone by.
+    expect(promised(at("2026-12-01T01:00:00.000Z", { status: "PROCESSING", item_count: 10_000, upload_bytes: 1_000_000 }))).toBe("2026-12-01T01:00:30.000Z");
+  });
 });
