@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { localBatchDeps } from "../../aws-backend/local/batch-deps.ts";
 import { LocalStepFunctions } from "../../aws-backend/local/step-functions.ts";
-import { getJob } from "../../aws-backend/lambdas/storage.ts";
+import { getJob, updateJob } from "../../aws-backend/lambdas/storage.ts";
 import { isTransient, lambdaFailure, TransientError } from "../../aws-backend/lambdas/errors.ts";
 import type { BatchDeps } from "../../aws-backend/lambdas/deps.ts";
 import type { Fault } from "../../aws-backend/local/faults.ts";
@@ -77,6 +77,21 @@ describe("a job under transient faults", () => {
     const job = await runJob(() => [summaryWrite]);
     expect(job).toMatchObject({ status: "FAILED", error: { code: "RESULTS_NOT_WRITTEN", message: expect.stringMatching(/could not be written past its retries; submitting it again is safe$/) } });
   }, 30_000);
+});
+
+describe("a job ended while its execution runs", () => {
+  it("keeps its end: an execution finding the job already FAILED when its analysis would begin stops there", async () => {
+    const { jobId, key } = await putJobRow(deps, "csv", { language_code: "en" });
+    // MarkProcessing's write (the one that starts the join's count) is held a moment; meanwhile the job is ended, as the sweeper would.
+    endpoint.faults.add({ operation: "dynamodb:UpdateItem", kind: "latency", latencyMs: 1_500, count: 1, match: "parts_joined = :zero" } as Fault);
+    const injected = endpoint.faults.injected;
+    await deps.s3.send(new PutObjectCommand({ Bucket: deps.bucket, Key: key, Body: CSV }));
+    while (endpoint.faults.injected === injected) await new Promise((resolve) => setTimeout(resolve, 20));
+    await updateJob(deps, jobId, { status: "FAILED", error: { code: "EXECUTION_LOST", message: "ended by the sweeper" } });
+    await runner.idle();
+    expect(await getJob(deps, jobId)).toMatchObject({ status: "FAILED", error: { code: "EXECUTION_LOST" } });
+    expect(runner.executions.at(-1)).toMatchObject({ status: "FAILED", error: "JobEndedElsewhere" });
+  });
 });
 
 describe("which failures are transient", () => {

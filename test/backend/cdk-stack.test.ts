@@ -102,8 +102,11 @@ describe("state machine and Lambdas", () => {
     expect(detect.Resource).toBe("arn:aws:states:::aws-sdk:comprehend:batchDetectSentiment");
     expect(detect.Retry[0].ErrorEquals).toContain("Comprehend.ThrottlingException");
     for (const name of ["PlanUpload", "CollectParts", "MarkProcessing", "AnalyzeBatches", "Aggregate"]) {
-      expect(definition.States[name].Catch[0]).toMatchObject({ ErrorEquals: ["States.ALL"], Next: "MarkFailed" });
+      expect(definition.States[name].Catch.at(-1)).toMatchObject({ ErrorEquals: ["States.ALL"], Next: "MarkFailed" });
     }
+    // A job ended meanwhile (the stale-job sweeper) keeps its end: MarkProcessing is conditional.
+    expect(definition.States.MarkProcessing.Parameters.ConditionExpression).toBe("#status IN (:pending, :processing)");
+    expect(definition.States.MarkProcessing.Catch[0]).toMatchObject({ ErrorEquals: ["DynamoDB.ConditionalCheckFailedException"], Next: "JobEndedElsewhere" });
     // A part that fails past its retries fails the job with its own code, not as failed rows.
     expect(definition.States.PrepareParts.ItemProcessor.States.PreparePart.Catch[0]).toMatchObject({ ErrorEquals: ["States.ALL"], Next: "SavePartFailure" });
     expect(definition.States.PrepareParts.Catch.at(-1)).toMatchObject({ ErrorEquals: ["States.ALL"], Next: "PartsNotPrepared" });
