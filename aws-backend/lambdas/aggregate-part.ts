@@ -18,14 +18,8 @@ import { lambdaHandler, type BatchDeps } from "./deps.ts";
 import { listKeys, readJson, readStream, updateJob, writeObject, writeStream } from "./storage.ts";
 import { DocumentAnswers } from "./work/answers.ts";
 import { sentimentOutputLines } from "./work/comprehend-output.ts";
-import { batchResultKey, partIndexOfFile, workKeys, type BatchListing, type LanguageDocs, type PartKeys, type WorkBatchResult, type WorkItem, type WorkManifest } from "./work/layout.ts";
+import { batchResultKey, partIndexOfFile, workKeys, type AggregatePartWork, type BatchListing, type LanguageDocs, type PartKeys, type WorkBatchResult, type WorkItem, type WorkManifest } from "./work/layout.ts";
 import { SummaryCounter } from "./work/summary.ts";
-
-/** An item of the AggregateParts Map (work/aggregate-parts.json). */
-export interface AggregatePartWork {
-  job_id: string;
-  index: number;
-}
 
 export async function aggregatePart(deps: BatchDeps, input: AggregatePartWork): Promise<{ index: number; item_count: number }> {
   const keys = workKeys(input.job_id);

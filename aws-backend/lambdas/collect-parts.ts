@@ -11,10 +11,9 @@
 import { InvalidInputError } from "../../shared/batch-input.ts";
 import { lambdaHandler, type BatchDeps } from "./deps.ts";
 import { JobNotFoundError, UnitsOverReservationError } from "./errors.ts";
-import type { AggregatePartWork } from "./aggregate-part.ts";
 import type { PartWork } from "./prepare.ts";
 import { getJob, readJson, writeObject } from "./storage.ts";
-import { workKeys, type BatchListing, type PartManifest, type WorkManifest, type WorkRoute } from "./work/layout.ts";
+import { workKeys, type AggregatePartWork, type BatchListing, type PartManifest, type WorkManifest, type WorkRoute } from "./work/layout.ts";
 import type { SentimentLanguage } from "../../shared/comprehend.ts";
 
 /** One Comprehend sentiment job of the async route (the state machine starts and polls it). */

@@ -14,8 +14,8 @@ import { planUpload } from "../../aws-backend/lambdas/plan-upload.ts";
 import { prepare, type PartWork } from "../../aws-backend/lambdas/prepare.ts";
 import { readJson } from "../../aws-backend/lambdas/storage.ts";
 import { aggregate } from "../../aws-backend/lambdas/aggregate.ts";
-import { aggregatePart, type AggregatePartWork } from "../../aws-backend/lambdas/aggregate-part.ts";
-import { workKeys } from "../../aws-backend/lambdas/work/layout.ts";
+import { aggregatePart } from "../../aws-backend/lambdas/aggregate-part.ts";
+import { workKeys, type AggregatePartWork } from "../../aws-backend/lambdas/work/layout.ts";
 import { jobPk, uploadKey, type JobFormat, type JobRow } from "../../shared/jobs.ts";
 
 export interface Clients {

@@ -143,6 +143,12 @@ export function partIndexOfFile(file: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/** What the AggregateParts Map hands each child: an entry of work/aggregate-parts.json. */
+export interface AggregatePartWork {
+  job_id: string;
+  index: number;
+}
+
 /** What the Distributed Map hands each child of the fast route: an entry of the batches manifest. */
 export interface BatchListing {
   Key: string;
