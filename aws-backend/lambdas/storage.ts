@@ -71,7 +71,7 @@ export const S3_PART_BYTES = { min: 5 * 1024 * 1024, max: 5 * 1024 * 1024 * 1024
  * before it, a tail) are read and uploaded. Up to `COPY_CONCURRENCY` parts are in flight, so
  * memory stays under that many 5 MiB pieces whatever the sizes.
  */
-export async function concatObjects(deps: BatchDeps, sources: string[], key: string, contentType: string, partBytes = S3_PART_BYTES): Promise<void> {
+export async function concatObjects(deps: BatchDeps, sources: string[], key: string, contentType: string): Promise<void> {
   const sizes = await Promise.all(sources.map(async (source) => (await deps.s3.send(new HeadObjectCommand({ Bucket: deps.bucket, Key: source }))).ContentLength ?? 0));
   const { UploadId } = await deps.s3.send(new CreateMultipartUploadCommand({ Bucket: deps.bucket, Key: key, ContentType: contentType }));
   const parts: CompletedPart[] = [];
@@ -107,14 +107,14 @@ export async function concatObjects(deps: BatchDeps, sources: string[], key: str
       let offset = 0;
       // What is waiting is smaller than a part: this source's head completes it.
       if (pendingBytes > 0 && size > 0) {
-        const take = Math.min(size, partBytes.min - pendingBytes);
+        const take = Math.min(size, S3_PART_BYTES.min - pendingBytes);
         pending.push(await readRange(source, 0, take - 1));
         pendingBytes += take;
         offset = take;
-        if (pendingBytes >= partBytes.min) await uploadPending();
+        if (pendingBytes >= S3_PART_BYTES.min) await uploadPending();
       }
-      while (size - offset >= partBytes.min) {
-        const length = Math.min(partBytes.max, size - offset);
+      while (size - offset >= S3_PART_BYTES.min) {
+        const length = Math.min(S3_PART_BYTES.max, size - offset);
         const CopySourceRange = `bytes=${offset}-${offset + length - 1}`;
         await launch(async (PartNumber) => {
           const out = await deps.s3.send(new UploadPartCopyCommand({ Bucket: deps.bucket, Key: key, UploadId, PartNumber, CopySource: `${deps.bucket}/${source}`, CopySourceRange }));
