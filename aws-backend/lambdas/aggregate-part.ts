@@ -15,7 +15,7 @@ import type { ItemError } from "../../shared/pipeline/item-errors.ts";
 import { resultOfParts } from "../../shared/pipeline/scores.ts";
 import type { JobItemResult } from "../../shared/schemas.ts";
 import { lambdaHandler, type BatchDeps } from "./deps.ts";
-import { listKeys, readJson, readStream, updateJob, writeObject, writeStream } from "./storage.ts";
+import { countProgress, listKeys, readJson, readStream, writeObject, writeStream } from "./storage.ts";
 import { DocumentAnswers } from "./work/answers.ts";
 import { sentimentOutputLines } from "./work/comprehend-output.ts";
 import { batchResultKey, partIndexOfFile, workKeys, type AggregatePartWork, type BatchListing, type LanguageDocs, type PartKeys, type WorkBatchResult, type WorkItem, type WorkManifest } from "./work/layout.ts";
@@ -50,10 +50,7 @@ export async function aggregatePart(deps: BatchDeps, input: AggregatePartWork): 
   }
   await Promise.all([results.close(), csv.close()]);
   await writeObject(deps, partKeys.summary, JSON.stringify(summary));
-  // Progress is for status pages only: a failed count must not fail the part.
-  await updateJob(deps, input.job_id, {}, { parts_joined: 1 }).catch((err: Error) =>
-    console.error(JSON.stringify({ level: "warn", event: "progress_not_counted", job_id: input.job_id, error: err.name })),
-  );
+  await countProgress(deps, input.job_id, { parts_joined: 1 });
   return { index: part.index, item_count: summary.toJSON().items };
 }
 

@@ -24,7 +24,7 @@ import { languageOf } from "../../shared/pipeline/language.ts";
 import { prepareText } from "../../shared/pipeline/text.ts";
 import { lambdaHandler, type BatchDeps } from "./deps.ts";
 import { JobNotFoundError, UnitsOverReservationError, lambdaErrorMessage } from "./errors.ts";
-import { getJob, updateJob, writeObject } from "./storage.ts";
+import { countProgress, getJob, writeObject } from "./storage.ts";
 import { workKeys, type LanguageDocs, type PartKeys, type PartManifest, type WorkBatch, type WorkItem, type WorkRoute } from "./work/layout.ts";
 import { PartWriter } from "./work/part-writer.ts";
 import { TextIndex } from "./work/text-index.ts";
@@ -91,10 +91,7 @@ export async function prepare(deps: BatchDeps, part: PartWork): Promise<{ index:
   const { languages, batchFiles } = failure ? { languages: [], batchFiles: 0 } : await output.close();
   const manifest: PartManifest = { index: part.index, rows, item_count: items.count, item_parts: await items.close(), languages, batch_files: batchFiles, ...(failure ? { failure } : {}) };
   await writeObject(deps, keys.manifest, JSON.stringify(manifest));
-  // Progress is for status pages only: a failed count must not fail the part.
-  await updateJob(deps, part.job_id, {}, { parts_prepared: 1, rows_prepared: items.count }).catch((err: Error) =>
-    console.error(JSON.stringify({ level: "warn", event: "progress_not_counted", job_id: part.job_id, error: err.name })),
-  );
+  await countProgress(deps, part.job_id, { parts_prepared: 1, rows_prepared: items.count });
   return { index: part.index, item_count: items.count };
 }
 

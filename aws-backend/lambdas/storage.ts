@@ -155,6 +155,14 @@ export async function getJob(deps: BatchDeps, jobId: string): Promise<JobRow | u
   return out.Item as JobRow | undefined;
 }
 
+/**
+ * ADD to the job's progress counters (parts prepared, rows read, parts joined). They are for
+ * status pages only: a count that fails is logged and never fails the work it counts.
+ */
+export async function countProgress(deps: BatchDeps, jobId: string, add: Partial<Record<"parts_prepared" | "rows_prepared" | "parts_joined", number>>): Promise<void> {
+  await updateJob(deps, jobId, {}, add).catch((err: Error) => console.error(JSON.stringify({ level: "warn", event: "progress_not_counted", job_id: jobId, error: err.name })));
+}
+
 /** SET each field of `fields` on the job's row (and ADD `add`), if the row exists and `condition` holds. */
 export async function updateJob(
   deps: BatchDeps,

@@ -28,12 +28,12 @@ export const LAMBDA_NAMES = ["plan-upload", "prepare", "collect-parts", "load-ba
 export type LambdaName = (typeof LAMBDA_NAMES)[number];
 
 /**
- * From bench:batch: a 10,000-row CSV (1 MiB) takes prepare +75 MiB of heap at peak and
- * aggregate +40 MiB, on a ~70 MiB Node baseline; 512 MB leaves more than twice that.
+ * From bench:batch: live heap flat from 100,000 to 3,000,000 rows, prepare (one part) +25 MiB at
+ * most and aggregate-part +2 MiB, on a ~70 MiB Node baseline; 512 MB leaves several times that.
  */
 export const LAMBDA_MEMORY_MB: Record<LambdaName, number> = {
-  // Little memory, but Lambda's CPU comes with it: a third of a vCPU reads a 5 GB upload's rows in
-  // ~8 minutes (npm run bench:batch: 36 MiB/s on one core here).
+  // Little memory, but Lambda's CPU comes with it: its row scan runs 105-144 MiB/s on one core
+  // here (npm run bench:batch), so a third of a vCPU scans a 5 GB upload in a few minutes.
   "plan-upload": 512,
   prepare: 512,
   "collect-parts": 256,
@@ -109,7 +109,7 @@ export class BatchPipeline extends Construct {
       "collect-parts": make("collect-parts", Duration.minutes(5)),
       "load-batch": make("load-batch", Duration.seconds(30)),
       "save-batch": make("save-batch", Duration.seconds(30)),
-      // A part's million rows joined to their answers (~33,000 rows/s a core here: npm run bench:batch).
+      // A part's million rows joined to their answers (~38,000 rows/s a core here: npm run bench:batch).
       "aggregate-part": make("aggregate-part", Duration.minutes(15)),
       // S3 copies the parts' results server-side, 8 parts at once: seconds for a few parts; a
       // 5 GB upload's (tens of GB of results) may take minutes.

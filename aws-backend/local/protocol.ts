@@ -50,6 +50,15 @@ export function sendError(res: ServerResponse, protocol: Protocol, err: AwsError
   res.end(payload);
 }
 
+/** The bucket and key a path-style S3 request names (its path, query ignored; decoded). */
+export function s3ObjectOf(url: string): { bucket: string; key: string } {
+  const [bucket = "", ...key] = url.split("?")[0]!.split("/").filter(Boolean).map(decodeURIComponent);
+  return { bucket, key: key.join("/") };
+}
+
+/** The object a copy reads (x-amz-copy-source: `bucket/key` or `/bucket/key`, URL-encoded, maybe `?versionId=`). */
+export const copySourceOf = (header: string) => s3ObjectOf(`/${header.replace(/^\//, "")}`);
+
 function escapeXml(s: string): string {
   return s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 }

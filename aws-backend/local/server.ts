@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { COMPREHEND_TARGET_PREFIX } from "../../shared/comprehend.ts";
 import { JOBS_STATUS_INDEX } from "../../shared/jobs.ts";
 import { verifySigV4, type LocalCredentials, type SigV4Failure } from "./sigv4.ts";
-import { AwsError, parseJsonBody, readBody, sendError, sendJson, type Protocol } from "./protocol.ts";
+import { AwsError, parseJsonBody, readBody, s3ObjectOf, sendError, sendJson, type Protocol } from "./protocol.ts";
 import { ConnectionReset, FaultInjector, FaultSchema } from "./faults.ts";
 import { Usage } from "./usage.ts";
 import { ComprehendService, type ComprehendOptions } from "./services/comprehend.ts";
@@ -231,8 +231,8 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
           if (operation === "UploadPart" && res.statusCode < 300) s3rverGaps.recordPart(request.url, body.length);
           if (operation === "CompleteMultipartUpload" && res.statusCode < 300) s3rverGaps.completed(request.url);
           if ((operation === "PutObject" || operation === "CompleteMultipartUpload") && res.statusCode < 300 && options.onObjectCreated) {
-            const [bucket, ...key] = (req.url ?? "/").split("?")[0]!.split("/").filter(Boolean).map(decodeURIComponent);
-            if (bucket && key.length) options.onObjectCreated({ bucket, key: key.join("/") });
+            const { bucket, key } = s3ObjectOf(request.url);
+            if (bucket && key) options.onObjectCreated({ bucket, key });
           }
           return;
         }

@@ -4,6 +4,7 @@
  * endpoint does not serve (Lambda Invoke, StartExecution, Secrets Manager, X-Ray, Logs) never
  * reach it and are not checked (see the README's fidelity table).
  */
+import { copySourceOf, s3ObjectOf } from "../protocol.ts";
 import { LOCAL_DEFAULTS } from "../resources.ts";
 import { evaluate, type PolicyDocument } from "./policy.ts";
 import type { Principal, StackIam } from "./principals.ts";
@@ -26,10 +27,12 @@ export interface AwsCall {
   json?: Record<string, unknown>;
 }
 
-/** The bucket and key an S3 request names (path-style, as the local endpoint is reached). */
+const objectArn = ({ bucket, key }: { bucket: string; key: string }) => `arn:aws:s3:::${bucket}/${key}`;
+
+/** The bucket and object an S3 request names (path-style, as the local endpoint is reached), as ARNs. */
 function s3Location(url: string): { bucketArn: string; objectArn: string } {
-  const [bucket = "", ...key] = url.split("?")[0]!.split("/").filter(Boolean).map(decodeURIComponent);
-  return { bucketArn: `arn:aws:s3:::${bucket}`, objectArn: `arn:aws:s3:::${bucket}/${key.join("/")}` };
+  const object = s3ObjectOf(url);
+  return { bucketArn: `arn:aws:s3:::${object.bucket}`, objectArn: objectArn(object) };
 }
 
 const SQS_BATCH = { SendMessageBatch: "SendMessage", DeleteMessageBatch: "DeleteMessage", ChangeMessageVisibilityBatch: "ChangeMessageVisibility" } as const;
@@ -64,7 +67,7 @@ export function neededFor(call: AwsCall, region: string): Needed[] {
         case "UploadPartCopy": {
           // A copy (CopyObject, UploadPartCopy) also reads its source.
           const source = call.headers["x-amz-copy-source"];
-          const copied = typeof source === "string" ? [{ action: "s3:GetObject", resource: `arn:aws:s3:::${decodeURIComponent(source.replace(/^\//, "").split("?")[0]!)}` }] : [];
+          const copied = typeof source === "string" ? [{ action: "s3:GetObject", resource: objectArn(copySourceOf(source)) }] : [];
           return [{ action: "s3:PutObject", resource: object }, ...copied];
         }
         case "DeleteObject":

@@ -8,22 +8,14 @@
  */
 import { request, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
-import { AwsError } from "../protocol.ts";
+import { AwsError, copySourceOf, s3ObjectOf } from "../protocol.ts";
 
 /** S3's smallest part, but for the last (EntityTooSmall at completion). */
 export const MIN_PART_BYTES = 5 * 1024 * 1024;
 /** S3's largest part, copied or uploaded. */
 export const MAX_PART_BYTES = 5 * 1024 * 1024 * 1024;
 
-interface ObjectPath {
-  bucket: string;
-  key: string;
-}
-
-function objectPath(url: string): ObjectPath {
-  const [bucket = "", ...key] = url.split("?")[0]!.split("/").filter(Boolean).map(decodeURIComponent);
-  return { bucket, key: key.join("/") };
-}
+type ObjectPath = ReturnType<typeof s3ObjectOf>;
 
 const encodePath = ({ bucket, key }: ObjectPath) => `/${encodeURIComponent(bucket)}/${key.split("/").map(encodeURIComponent).join("/")}`;
 
@@ -66,7 +58,7 @@ export class S3rverGaps {
   async copyPart(req: { url: string; headers: IncomingHttpHeaders }): Promise<string> {
     const { partNumber } = partOf(req.url);
     if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > 10_000) throw new AwsError(400, "InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive");
-    const source = objectPath(String(req.headers["x-amz-copy-source"]).split("?")[0]!.replace(/^\/?/, "/"));
+    const source = copySourceOf(String(req.headers["x-amz-copy-source"]));
     const head = await this.call("HEAD", encodePath(source), {});
     head.resume();
     if (head.statusCode === 404) throw new AwsError(404, "NoSuchKey", "The specified key does not exist.");
@@ -82,7 +74,7 @@ export class S3rverGaps {
     const length = last - first + 1;
     if (length > MAX_PART_BYTES) throw new AwsError(400, "InvalidRequest", "The specified copy source is larger than the maximum allowable size for a copy source: 5368709120");
     const range = await this.readRange(source, first, last);
-    const target = objectPath(req.url);
+    const target = s3ObjectOf(req.url);
     const query = req.url.split("?")[1] ?? "";
     const put = await this.call("PUT", `${encodePath(target)}?${query}`, { "content-length": String(length) }, range);
     put.resume();
@@ -94,7 +86,7 @@ export class S3rverGaps {
 
   /** GetObject of `bytes=0-0`: the object's first byte, as S3 answers it (206, Content-Range). */
   async firstByte(url: string): Promise<{ status: number; headers: Record<string, string>; body: Buffer }> {
-    const source = objectPath(url);
+    const source = s3ObjectOf(url);
     const head = await this.call("HEAD", encodePath(source), {});
     head.resume();
     if (head.statusCode === 404) throw new AwsError(404, "NoSuchKey", "The specified key does not exist.");
