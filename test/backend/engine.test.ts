@@ -57,6 +57,11 @@ describe("sentiment", () => {
     ["質量太差了，很失望", "zh-TW", "NEGATIVE"],
     ["정말 최고의 영화입니다", "ko", "POSITIVE"],
     ["시간 아깝다 최악", "ko", "NEGATIVE"],
+    ["지루하고 재미없는 영화", "ko", "NEGATIVE"],
+    ["완전 실망했어요 환불해 주세요", "ko", "NEGATIVE"],
+    ["연기가 정말 자연스럽고 감동적이었다", "ko", "POSITIVE"],
+    // Korean learns its words from two-class reviews, its neutral class from the lexicon only.
+    ["그냥 그래요", "ko", "NEUTRAL"],
   ])("reads %j in %s as %s", (text, language, label) => {
     expect(analyzeSentiment(text, language).Sentiment).toBe(label);
   });

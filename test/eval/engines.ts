@@ -3,7 +3,8 @@
  * figures quoted in README. Baselines (plain VADER) are measured in the same run.
  */
 import vader from "vader-sentiment";
-import { analyzeSentiment } from "../../shared/engine/sentiment/index.ts";
+import { analyzeSentiment, readWith } from "../../shared/engine/sentiment/index.ts";
+import { EMOJI, examplesFor, trainLanguage, type Example } from "../../tools/sentiment-training.ts";
 import { analyzeSentiment as baselineSentiment } from "./baseline-engine.ts";
 import { detectLanguages } from "../../shared/engine/language.ts";
 import { DEFAULT_LANGUAGE, languageOf } from "../../shared/pipeline/language.ts";
@@ -56,16 +57,38 @@ function evalMultilingual() {
     const twoClass = language === "ko";
     const label = (a: { Sentiment: string; SentimentScore: { Positive: number; Negative: number } }): Polarity =>
       twoClass ? (a.SentimentScore.Positive >= a.SentimentScore.Negative ? "positive" : "negative") : threeClass(a.Sentiment, a.SentimentScore);
-    const ok = rows.filter((r, i) => label(answers[i]!) === r.label).length;
+    // Korean's model learned from these very rows: its figure is cross-validated instead.
+    const ok = twoClass ? crossValidated(language, rows) : rows.filter((r, i) => label(answers[i]!) === r.label).length;
     const baseOk = rows.filter((r) => label(baselineSentiment(r.text)) === r.label).length;
     const neutral = answers.filter((a) => a.Sentiment === "NEUTRAL").length;
     accuracies.push(ok / rows.length);
     baselines.push(baseOk / rows.length);
-    console.log(`| ${language}${twoClass ? " (2 classes)" : ""} | ${rows.length} | ${pct(ok, rows.length)} | ${pct(baseOk, rows.length)} | ${pct(neutral, rows.length)} |`);
+    console.log(`| ${language}${twoClass ? " (2 classes, 5-fold cross-validated)" : ""} | ${rows.length} | ${pct(ok, rows.length)} | ${pct(baseOk, rows.length)} | ${pct(neutral, rows.length)} |`);
   }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   console.log(`| **mean of ${MULTILINGUAL.length}** | | **${(100 * mean(accuracies)).toFixed(1)}%** (lowest ${(100 * Math.min(...accuracies)).toFixed(1)}%) | ${(100 * mean(baselines)).toFixed(1)}% (lowest ${(100 * Math.min(...baselines)).toFixed(1)}%) | |`);
   console.log(`\nEngine throughput over these ${texts} texts: ${Math.round(texts / seconds)} texts/s on one core (target >= 3,000).\n`);
+}
+
+/**
+ * How many of `rows` a model trained as the shipped one is, but without them, gets right: five
+ * folds, each read by a model that learned from the other four (and the other languages' lexical
+ * examples, as in tools/train-sentiment.ts). Two classes: positive vs negative.
+ */
+function crossValidated(language: string, rows: { text: string; label: Polarity }[]): number {
+  const FOLDS = 5;
+  const others: Example[] = TRAINED.flatMap((l) => examplesFor(l, readMultilingual(l, "train")).lexical);
+  let ok = 0;
+  for (let fold = 0; fold < FOLDS; fold++) {
+    const learn = rows.filter((_, i) => i % FOLDS !== fold);
+    const model = trainLanguage(language, examplesFor(language, learn).full, others, 1000 + fold, `fold ${fold}`);
+    ok += rows.filter((r, i) => {
+      if (i % FOLDS !== fold) return false;
+      const [negative, , positive] = readWith(model, EMOJI, r.text, language).probabilities;
+      return (positive >= negative ? "positive" : "negative") === r.label;
+    }).length;
+  }
+  return ok;
 }
 
 /** Phrases users reported; the engine's answer for each. */

@@ -119,7 +119,12 @@ export function featuresOf(text: string, language: string, lexicon: Lexicon | un
     if (token.length > STEM + 1) tokens.add(`s:${token.slice(0, STEM)}`);
     if (language === "ko") {
       const chars = [...token];
-      for (let i = 0; i + 1 < chars.length; i++) tokens.add(`c:${chars[i]}${chars[i + 1]}`);
+      // Syllables and syllable pairs: a Korean word's stem and endings share them (five-fold on
+      // the kit's NSMC sample: pairs 74.9%, with syllables 75.5%, with triples too 75.5%).
+      for (let i = 0; i < chars.length; i++) {
+        tokens.add(`c:${chars[i]}`);
+        if (i + 1 < chars.length) tokens.add(`c:${chars[i]}${chars[i + 1]}`);
+      }
     }
     previous = token;
     const valence = lexicon && entry(lexicon.words, token);

