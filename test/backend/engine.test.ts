@@ -52,6 +52,11 @@ describe("sentiment", () => {
     ["Péssimo atendimento, nunca mais compro", "pt", "NEGATIVE"],
     ["これは最悪です", "ja", "NEGATIVE"],
     ["とても良い商品で満足しています", "ja", "POSITIVE"],
+    ["満足できませんでした", "ja", "NEGATIVE"],
+    ["壊れないので安心", "ja", "POSITIVE"],
+    // A review's hedges ("so-so, you get what you pay for"; "fine, but shipping was a bit slow") read as NEUTRAL.
+    ["まあまあです。値段なりかな", "ja", "NEUTRAL"],
+    ["质量还行，就是物流有点慢", "zh", "NEUTRAL"],
     ["非常好", "zh", "POSITIVE"],
     ["质量太差了，很失望", "zh", "NEGATIVE"],
     ["質量太差了，很失望", "zh-TW", "NEGATIVE"],

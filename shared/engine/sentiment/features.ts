@@ -29,6 +29,8 @@ const AFTER_CONTRAST = 1.5;
 /** How many words after a negator it reaches. */
 const NEGATION_SPAN = 3;
 const NEGATION_FACTOR = -0.74;
+/** Characters after a Japanese entry its negation may sit in (満足できません: 5). */
+const JA_NEGATION_REACH = 5;
 /** Letters a word's stem keeps. */
 const STEM = 5;
 
@@ -43,6 +45,12 @@ export interface Lexicon {
    * of its own with a fixed weight, because tweets, the labelled data there is, hardly use them.
    */
   complaints?: Record<string, number>;
+  /**
+   * Hedges of review language ("a little", "but", "so-so", 略, まあまあ): a dense feature of its own
+   * with a fixed weight towards NEUTRAL, because a three-star review says its good and its bad in
+   * one breath, where a neutral tweet says neither. Found as substrings where `substrings` are.
+   */
+  hedges?: string[];
 }
 
 export interface Features {
@@ -69,7 +77,7 @@ export function featuresOf(text: string, language: string, lexicon: Lexicon | un
     // Elongation ("goooood") reads as the word with a doubled letter.
     .replace(/(\p{L})\1{2,}/gu, "$1$1");
   const tokens = new Set<string>();
-  let emojiPos = 0, emojiNeg = 0, exclaims = 0, questions = 0, complaint = 0;
+  let emojiPos = 0, emojiNeg = 0, exclaims = 0, questions = 0, complaint = 0, hedges = 0;
   const negators = NEGATORS[language] ?? [];
   const unspaced = UNSPACED.has(language);
   let negatedFor = 0;
@@ -131,6 +139,7 @@ export function featuresOf(text: string, language: string, lexicon: Lexicon | un
     if (valence !== undefined && !lexicon?.substrings) score(negatedFor > 0 ? valence * NEGATION_FACTOR : valence);
     const grievance = lexicon?.complaints && entry(lexicon.complaints, token);
     if (grievance && negatedFor === 0) complaint += grievance;
+    if (lexicon?.hedges && !lexicon.substrings && lexicon.hedges.includes(token)) hedges++;
     if (negators.includes(token) || token.endsWith("n't")) negatedFor = NEGATION_SPAN;
     else if (negatedFor > 0) negatedFor--;
   }
@@ -142,14 +151,19 @@ export function featuresOf(text: string, language: string, lexicon: Lexicon | un
     for (const entry of lexicon.substrings) {
       let at = rest.indexOf(entry);
       while (at >= 0) {
-        const before = rest.slice(Math.max(0, at - 2), at);
-        const after = rest.slice(at + entry.length, at + entry.length + 3);
-        const negated = negators.some((n) => before.includes(n)) || (language === "ja" && after.includes("ない"));
+        // Negation is read in the text itself (a longer entry may already have read the words around).
+        const before = lower.slice(Math.max(0, at - 2), at);
+        const after = lower.slice(at + entry.length, at + entry.length + (language === "ja" ? JA_NEGATION_REACH : 3));
+        const negated = negators.some((n) => before.includes(n)) || (language === "ja" && /ない|ませ|なかっ|^ず/.test(after));
         score(negated ? lexicon.words[entry]! * NEGATION_FACTOR : lexicon.words[entry]!);
         rest = rest.slice(0, at) + "\u0000".repeat(entry.length) + rest.slice(at + entry.length);
         at = rest.indexOf(entry, at + entry.length);
       }
     }
+  }
+
+  if (lexicon?.hedges && lexicon.substrings) {
+    for (const hedge of lexicon.hedges) for (let at = lower.indexOf(hedge); at >= 0; at = lower.indexOf(hedge, at + hedge.length)) hedges++;
   }
 
   // Words before a contrast weigh less, after it more; opposite polarities on the two sides of
@@ -168,6 +182,7 @@ export function featuresOf(text: string, language: string, lexicon: Lexicon | un
       "emo:pos": squash(emojiPos),
       "emo:neg": squash(emojiNeg),
       "cx:neg": squash(complaint),
+      "mid:hedge": squash(hedges),
       "mix:contrast": turned ? 1 : 0,
       "p:exclaim": Math.min(exclaims, 3) / 3,
       "p:question": questions > 0 ? 1 : 0,
