@@ -23,7 +23,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { emojiEmotion } from "emoji-emotion";
-import { featuresOf, type Lexicon } from "../shared/engine/sentiment/features.ts";
+import { charGrams, featuresOf, gramFeatures, type Lexicon } from "../shared/engine/sentiment/features.ts";
 import { seededRandom, shuffle } from "../shared/random.ts";
 import type { ClassWeights, LanguageModel } from "../shared/engine/sentiment/model.ts";
 import { SENTIMENT_FILES, readMultilingual, readSentimentFile, type LabelledText, type Polarity } from "../test/datasets.ts";
@@ -356,17 +356,49 @@ export function examplesFor(language: string, rows: LabelledText[]): { full: Exa
 }
 
 /**
- * One language's model from its own examples and the other languages' lexical ones: those teach
+ * One language's model from its own rows and the other languages' lexical examples: those teach
  * the lexicon and emoji features too (their words would not), and the neutral class where the
- * language's own labels have two classes (Korean).
+ * language's own labels have two classes (Korean). GRAM_LANGUAGES add a character-gram model.
  */
-export function trainLanguage(language: string, examples: Example[], others: Example[], seed: number, trainedOn: string): LanguageModel {
+export function trainLanguage(language: string, rows: LabelledText[], others: Example[], seed: number, trainedOn: string): LanguageModel {
+  const examples = examplesFor(language, rows).full;
   const twoClass = !examples.some((e) => CLASSES[e.label] === "neutral");
   const polarOnly = (feature: string) => twoClass && /^[wbsc]:/.test(feature);
   const trained = withNaiveBayes(train([...examples, ...others], seed, polarOnly), examples);
   for (const [f, w] of trained.weights) if (polarOnly(f)) toPolar(w);
-  return compact(trained, examples, usedLexicon(lexiconOf(language)), trainedOn);
+  const model = compact(trained, examples, usedLexicon(lexiconOf(language)), trainedOn);
+  return GRAM_LANGUAGES.includes(language) ? withGrams(model, rows, seed) : model;
 }
+
+/**
+ * The languages that also read character grams: on their valid splits the sum of both models'
+ * logits beats the main model alone (es 59.3 -> 62.0%, fr 61.1 -> 64.8%, de 66.4 -> 67.6%, it
+ * 59.0 -> 60.5%, pt 55.6 -> 57.1%, ar 60.2 -> 62.0%). Not English (65.7 -> 62.0% in a first trial:
+ * its main model also learned from VADER's rated sets) nor Hindi (36.7 -> 35.8%: labels its train
+ * split barely predicts, so more features only fit more noise).
+ */
+const GRAM_LANGUAGES = ["es", "fr", "de", "it", "pt", "ar"];
+/** The grams a language keeps: the strongest by weight (size; all ~20,000 read no better on valid). */
+const GRAM_VOCABULARY = 5000;
+
+/** A regression on `rows`' character grams alone, its logits added to the main model's. */
+function withGrams(model: LanguageModel, rows: LabelledText[], seed: number): LanguageModel {
+  const seen = new Map<string, number>();
+  for (const { text } of rows) for (const gram of charGrams(text).keys()) seen.set(gram, (seen.get(gram) ?? 0) + 1);
+  const fit = (known: Set<string>) =>
+    train(rows.map(({ text, label }) => ({ features: gramFeatures(text, (g) => known.has(g)), label: CLASSES.indexOf(label) })), seed);
+  const first = fit(new Set([...seen].filter(([, texts]) => texts >= MIN_GRAM_TEXTS).map(([gram]) => gram)));
+  const strongest = [...first.weights].sort(([, a], [, b]) => Math.max(...b.map(Math.abs)) - Math.max(...a.map(Math.abs)));
+  // Refitted on the kept grams only: a text's gram values are scaled over the grams the model knows.
+  const grams = fit(new Set(strongest.slice(0, GRAM_VOCABULARY).map(([gram]) => gram)));
+  const r = (x: number) => Math.round(x * 1000) / 1000;
+  const weights = { ...model.weights };
+  for (const [gram, w] of grams.weights) weights[gram] = [r(w[0]), r(w[1]), r(w[2])];
+  const bias = model.bias.map((b, c) => r(b + grams.bias[c]!)) as ClassWeights;
+  return { ...model, bias, weights, grams: true };
+}
+/** A gram must appear in this many training texts to be learned at all. */
+const MIN_GRAM_TEXTS = 2;
 
 /** The languages without labelled data: the lexicon features' weights pooled over `pooled`. */
 export function lexiconLanguage(language: string, pooled: Example[], trainedOn: string): LanguageModel {

@@ -33,9 +33,9 @@ const othersThan = (language: string): Example[] => TRAINED.filter((l) => l !== 
 
 const languages: Record<string, LanguageModel> = {};
 for (const [i, language] of LEARNED.entries()) {
-  const own = examples.get(language)!.full;
+  const rows = trainingRows(language);
   const source = language === "ko" ? "ko.valid.csv (NSMC)" : `${language}.train.csv${language === "en" ? " and half of VADER's rated sets" : ""}`;
-  languages[language] = trainLanguage(language, own, othersThan(language), 1000 + i, `${source} (${own.length} texts)`);
+  languages[language] = trainLanguage(language, rows, othersThan(language), 1000 + i, `${source} (${rows.length} texts)`);
 }
 const pooled = TRAINED.flatMap((language) => examples.get(language)!.lexical);
 for (const language of LEXICON_LANGUAGES) {

@@ -81,7 +81,7 @@ function crossValidated(language: string, rows: { text: string; label: Polarity 
   let ok = 0;
   for (let fold = 0; fold < FOLDS; fold++) {
     const learn = rows.filter((_, i) => i % FOLDS !== fold);
-    const model = trainLanguage(language, examplesFor(language, learn).full, others, 1000 + fold, `fold ${fold}`);
+    const model = trainLanguage(language, learn, others, 1000 + fold, `fold ${fold}`);
     ok += rows.filter((r, i) => {
       if (i % FOLDS !== fold) return false;
       const [negative, , positive] = readWith(model, EMOJI, r.text, language).probabilities;

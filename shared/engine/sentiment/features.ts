@@ -69,13 +69,7 @@ const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u;
 
 /** `emoji`: emoji and emoticons (":)", "<3") -> valence, for every language. */
 export function featuresOf(text: string, language: string, lexicon: Lexicon | undefined, emoji: Record<string, number>): Features {
-  const lower = text
-    .normalize("NFKC")
-    .toLowerCase()
-    .replace(URL, " <url> ")
-    .replace(MENTION, " <user> ")
-    // Elongation ("goooood") reads as the word with a doubled letter.
-    .replace(/(\p{L})\1{2,}/gu, "$1$1");
+  const lower = normalized(text);
   const tokens = new Set<string>();
   let emojiPos = 0, emojiNeg = 0, exclaims = 0, questions = 0, complaint = 0, hedges = 0;
   const negators = NEGATORS[language] ?? [];
@@ -188,6 +182,61 @@ export function featuresOf(text: string, language: string, lexicon: Lexicon | un
       "p:question": questions > 0 ? 1 : 0,
     },
   };
+}
+
+/** The text as every feature reads it: NFKC, lower case, links and mentions as placeholders. */
+function normalized(text: string): string {
+  return (
+    text
+      .normalize("NFKC")
+      .toLowerCase()
+      .replace(URL, " <url> ")
+      .replace(MENTION, " <user> ")
+      // Elongation ("goooood") reads as the word with a doubled letter.
+      .replace(/(\p{L})\1{2,}/gu, "$1$1")
+  );
+}
+
+const GRAM_MIN = 2;
+const GRAM_MAX = 5;
+
+/**
+ * The character n-grams (2 to 5) of each space-separated word, padded with a space at each end
+ * ("g: goo"), with their counts: spelling variants, inflections and typos of a word share most of
+ * them, which small tweet sets need.
+ */
+export function charGrams(text: string): Map<string, number> {
+  const grams = new Map<string, number>();
+  for (const word of normalized(text).split(/\s+/u)) {
+    if (!word) continue;
+    // UTF-16 code units, not code points: faster, and the trainer reads texts the same way.
+    const padded = ` ${word} `;
+    for (let n = GRAM_MIN; n <= GRAM_MAX; n++) {
+      for (let i = 0; i + n <= padded.length; i++) {
+        const gram = `g:${padded.slice(i, i + n)}`;
+        grams.set(gram, (grams.get(gram) ?? 0) + 1);
+      }
+    }
+  }
+  return grams;
+}
+
+/**
+ * The grams of a text a model knows, each worth 1 + log(count), scaled to unit length: the gram
+ * model reads a long text and a short one on the same scale.
+ */
+export function gramFeatures(text: string, known: (gram: string) => boolean): [string, number][] {
+  const features: [string, number][] = [];
+  let squares = 0;
+  for (const [gram, count] of charGrams(text)) {
+    if (!known(gram)) continue;
+    const value = 1 + Math.log(count);
+    features.push([gram, value]);
+    squares += value * value;
+  }
+  const norm = Math.sqrt(squares);
+  for (const feature of features) feature[1] /= norm;
+  return features;
 }
 
 /** An entry of a plain-object table, never an inherited property ("constructor", "__proto__"). */

@@ -10,7 +10,7 @@
  * and negative pull at once. Four scores that sum to 1, rounded to 4 places.
  */
 import { roundScore, type SentimentAnswer, type SentimentLabel } from "../../comprehend.ts";
-import { entry, featuresOf } from "./features.ts";
+import { entry, featuresOf, gramFeatures } from "./features.ts";
 import { MODEL } from "./model.generated.ts";
 import type { ClassWeights, LanguageModel } from "./model.ts";
 
@@ -50,6 +50,12 @@ export function readWith(model: LanguageModel, emoji: Record<string, number>, te
   for (const [feature, value] of Object.entries(dense)) {
     const w = entry(model.weights, feature);
     if (w && value !== 0) for (let c = 0; c < 3; c++) z[c]! += w[c]! * value;
+  }
+  if (model.grams) {
+    for (const [gram, value] of gramFeatures(text, (g) => entry(model.weights, g) !== undefined)) {
+      const w = model.weights[gram]!;
+      for (let c = 0; c < 3; c++) z[c]! += w[c]! * value;
+    }
   }
   const max = Math.max(...z);
   const e = z.map((v) => Math.exp(v - max)) as ClassWeights;

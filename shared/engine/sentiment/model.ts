@@ -12,6 +12,11 @@ export interface LanguageModel {
   bias: ClassWeights;
   weights: Record<string, ClassWeights>;
   lexicon: Lexicon;
+  /**
+   * Whether the language also reads character grams (gramFeatures; their weights are the "g:"
+   * entries of `weights`, from a regression of their own whose logits add to the main one's).
+   */
+  grams?: boolean;
   /** How this language's weights were obtained, for the record. */
   trainedOn: string;
 }
