@@ -23,6 +23,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { emojiEmotion } from "emoji-emotion";
+import { Converter } from "opencc-js";
 import { charGrams, featuresOf, gramFeatures, type Lexicon } from "../shared/engine/sentiment/features.ts";
 import { seededRandom, shuffle } from "../shared/random.ts";
 import type { ClassWeights, LanguageModel } from "../shared/engine/sentiment/model.ts";
@@ -203,15 +204,19 @@ const emoji: Record<string, number> = {
   ...Object.fromEntries(emojiEmotion.map((e) => [e.emoji.replace("\u{FE0F}", ""), e.polarity * 0.8])),
 };
 
+/** Simplified to traditional Chinese characters (OpenCC's tables, opencc-js: MIT and Apache-2.0). */
+const toTraditional = Converter({ from: "cn", to: "tw" });
+
 function lexiconOf(language: string): Lexicon {
   if (language === "en") return { words: withoutEntries({ ...vaderWords, ...SUPPORT_EN }, NOT_POLAR_EN), complaints: COMPLAINTS_EN };
   if (CORE_ONLY.includes(language)) {
     // Only AuraStream's core words: the machine-translated AFINN lists read worse here (eval).
-    const words = { ...CORE[language] };
-    const substrings = Object.keys(words)
-      .filter((w) => [...w].length >= 2 || CORE[language]![w] !== undefined)
-      .sort((a, b) => b.length - a.length);
-    return { words, substrings, ...(HEDGES[language] ? { hedges: HEDGES[language] } : {}) };
+    // zh-TW reads zh's model: every Chinese entry also in traditional characters (滿意, 差評, 還行).
+    const both = (entries: string[]) => (language === "zh" ? [...new Set(entries.flatMap((e) => [e, toTraditional(e)]))] : entries);
+    const words = Object.fromEntries(Object.entries(CORE[language]!).flatMap(([w, v]) => both([w]).map((e) => [e, v] as const)));
+    const substrings = Object.keys(words).sort((a, b) => b.length - a.length);
+    const hedges = HEDGES[language] && both(HEDGES[language]);
+    return { words, substrings, ...(hedges ? { hedges } : {}) };
   }
   // Hindi tweets here are mostly romanised and mix in English: both lists.
   return { words: language === "hi" ? { ...vaderWords, ...afinn("hi") } : { ...afinn(language), ...CORE[language] } };

@@ -60,6 +60,8 @@ describe("sentiment", () => {
     ["非常好", "zh", "POSITIVE"],
     ["质量太差了，很失望", "zh", "NEGATIVE"],
     ["質量太差了，很失望", "zh-TW", "NEGATIVE"],
+    ["非常滿意，推薦購買", "zh-TW", "POSITIVE"],
+    ["還行，就是物流有點慢", "zh-TW", "NEUTRAL"],
     ["정말 최고의 영화입니다", "ko", "POSITIVE"],
     ["시간 아깝다 최악", "ko", "NEGATIVE"],
     ["지루하고 재미없는 영화", "ko", "NEGATIVE"],
