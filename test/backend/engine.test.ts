@@ -1,11 +1,19 @@
 /** The embedded engines behave as Comprehend's answers require, on text a user would send. */
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { analyzeSentiment } from "../../shared/engine/sentiment/index.ts";
+import { MODEL } from "../../shared/engine/sentiment/model.generated.ts";
 import { detectLanguages } from "../../shared/engine/language.ts";
 import { countPiiTypes, detectPii, ibanValid, luhnValid, redactPii } from "../../shared/engine/pii.ts";
 import { billingUnits } from "../../shared/comprehend.ts";
 
 describe("sentiment", () => {
+  it("names the shipped model in the local Worker's ENGINE_VERSION, so a retrained engine's answers never come from an older one's cache", () => {
+    const wrangler = readFileSync(new URL("../../wrangler.toml", import.meta.url), "utf8");
+    const local = /^ENGINE_VERSION = "([^"]+)"/m.exec(wrangler)?.[1];
+    expect(local).toBe(MODEL.version);
+  });
+
   const byLabel = (s: { Positive: number; Negative: number; Neutral: number; Mixed: number }) => ({ POSITIVE: s.Positive, NEGATIVE: s.Negative, NEUTRAL: s.Neutral, MIXED: s.Mixed });
 
   it.each([
