@@ -48,7 +48,7 @@ export interface Lexicon {
   /**
    * Hedges of review language ("a little", "but", "so-so", 略, まあまあ): a dense feature of its own
    * with a fixed weight towards NEUTRAL, because a three-star review says its good and its bad in
-   * one breath, where a neutral tweet says neither. Found as substrings where `substrings` are.
+   * one breath, where a neutral tweet says neither. Read as substrings, with a `substrings` lexicon.
    */
   hedges?: string[];
 }
@@ -133,7 +133,6 @@ export function featuresOf(text: string, language: string, lexicon: Lexicon | un
     if (valence !== undefined && !lexicon?.substrings) score(negatedFor > 0 ? valence * NEGATION_FACTOR : valence);
     const grievance = lexicon?.complaints && entry(lexicon.complaints, token);
     if (grievance && negatedFor === 0) complaint += grievance;
-    if (lexicon?.hedges && !lexicon.substrings && lexicon.hedges.includes(token)) hedges++;
     if (negators.includes(token) || token.endsWith("n't")) negatedFor = NEGATION_SPAN;
     else if (negatedFor > 0) negatedFor--;
   }
@@ -156,7 +155,7 @@ export function featuresOf(text: string, language: string, lexicon: Lexicon | un
     }
   }
 
-  if (lexicon?.hedges && lexicon.substrings) {
+  if (lexicon?.hedges) {
     for (const hedge of lexicon.hedges) for (let at = lower.indexOf(hedge); at >= 0; at = lower.indexOf(hedge, at + hedge.length)) hedges++;
   }
 
