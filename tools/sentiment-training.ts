@@ -238,6 +238,14 @@ function examplesOf(rows: LabelledText[], language: string, lexicon: Lexicon, de
   });
 }
 
+/**
+ * How much of its learned weight a two-class language's word keeps. Every review those words
+ * learned from had a side, so at full weight they give one to texts that have none: on lingua's
+ * 1,000 Korean sentences (news, encyclopaedia) 1 answered NEUTRAL for 44% (argmax), 0.7 for 57%,
+ * 0.5 for 70%, 0.35 for 87%; five-fold accuracy 77.5%, 77.6%, 77.2%, 75.8%.
+ */
+const POLAR_SHRINK = 0.5;
+
 /** The nearest weights that only move a text between negative and positive: [-a, 0, a]. */
 function toPolar(w: ClassWeights): ClassWeights {
   const a = (w[2] - w[0]) / 2;
@@ -371,7 +379,7 @@ export function trainLanguage(language: string, rows: LabelledText[], others: Ex
   const twoClass = !examples.some((e) => CLASSES[e.label] === "neutral");
   const polarOnly = (feature: string) => twoClass && /^[wbsc]:/.test(feature);
   const trained = withNaiveBayes(train([...examples, ...others], seed, polarOnly), examples);
-  for (const [f, w] of trained.weights) if (polarOnly(f)) toPolar(w);
+  for (const [f, w] of trained.weights) if (polarOnly(f)) for (const [c, v] of toPolar(w).entries()) w[c] = v * POLAR_SHRINK;
   const model = compact(trained, examples, usedLexicon(lexiconOf(language)), trainedOn);
   return GRAM_LANGUAGES.includes(language) ? withGrams(model, rows, seed) : model;
 }

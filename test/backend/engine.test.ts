@@ -77,6 +77,7 @@ describe("sentiment", () => {
     ["연기가 정말 자연스럽고 감동적이었다", "ko", "POSITIVE"],
     // Korean learns its words from two-class reviews, its neutral class from the lexicon only.
     ["그냥 그래요", "ko", "NEUTRAL"],
+    ["내일 회의는 3시에 있습니다", "ko", "NEUTRAL"],
   ])("reads %j in %s as %s", (text, language, label) => {
     expect(analyzeSentiment(text, language).Sentiment).toBe(label);
   });

@@ -99,6 +99,24 @@ function crossValidated(language: string, rows: { text: string; label: Polarity 
   return ok;
 }
 
+/**
+ * What the engine makes of text with no sentiment to speak of: lingua's test sentences (news and
+ * encyclopaedia text) per language, the share answered NEUTRAL and each other label.
+ */
+function evalFactual() {
+  console.log("## Factual sentences (lingua's test sentences): the engine's labels\n");
+  console.log("| language | sentences | NEUTRAL | POSITIVE | NEGATIVE | MIXED |");
+  console.log("|---|---|---|---|---|---|");
+  const sentences = readLangid().filter((r) => r.kind === "sentences");
+  for (const language of MULTILINGUAL) {
+    const rows = sentences.filter((r) => r.lang === language);
+    const counts = { NEUTRAL: 0, POSITIVE: 0, NEGATIVE: 0, MIXED: 0 };
+    for (const r of rows) counts[analyzeSentiment(r.text, language).Sentiment]++;
+    console.log(`| ${language} | ${rows.length} | ${pct(counts.NEUTRAL, rows.length)} | ${pct(counts.POSITIVE, rows.length)} | ${pct(counts.NEGATIVE, rows.length)} | ${pct(counts.MIXED, rows.length)} |`);
+  }
+  console.log();
+}
+
 /** Phrases users reported; the engine's answer for each. */
 /**
  * How much a split's labels can be learned at all: a plain multinomial naive Bayes on words,
@@ -191,6 +209,7 @@ async function evalLanguage() {
 evalMultilingual();
 evalLearnability();
 evalSentiment();
+evalFactual();
 evalProbes();
 await evalLanguage();
 evalPii();
