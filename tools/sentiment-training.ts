@@ -385,13 +385,22 @@ export function trainLanguage(language: string, rows: LabelledText[], others: Ex
 }
 
 /**
- * The languages that also read character grams: on their valid splits the sum of both models'
- * logits beats the main model alone (es 59.3 -> 62.0%, fr 61.1 -> 64.8%, de 66.4 -> 67.6%, it
- * 59.0 -> 60.5%, pt 55.6 -> 57.1%, ar 60.2 -> 62.0%). Not English (65.7 -> 63.6%: its main model
- * also learned from VADER's rated sets) nor Hindi (36.7 -> 35.8%: labels its train
+ * The languages that also read character grams: on their valid splits the main model plus the
+ * gram model read better than the main model alone (es 59.3 -> 59.6%, fr 61.1 -> 61.7%, de 66.4
+ * -> 67.6%, it 59.0 -> 60.2%, pt 55.6 -> 57.4%, ar 60.2 -> 61.1%). Not English (65.7 -> 63.6%: its
+ * main model also learned from VADER's rated sets) nor Hindi (36.7 -> 35.8%: labels its train
  * split barely predicts, so more features only fit more noise).
  */
 const GRAM_LANGUAGES = ["es", "fr", "de", "it", "pt", "ar"];
+/**
+ * The share of the gram model's logits added to the main model's. With every word's grams at full
+ * weight they gained most on the tweet splits (+12.4 points over the six) but misread plain
+ * product sentences (right for 8 of 14 written for the purpose, 13 in test/backend/engine.test.ts;
+ * 13 of 14 without grams) and made factual text less neutral (lingua's fr sentences 39% -> 31%).
+ * Words of 5+ characters (features.ts) at 0.7: +6.0 points, 13 of 14, fr 34%; at 0.5, or with
+ * 4+ characters, in between.
+ */
+const GRAM_WEIGHT = 0.7;
 /** The grams a language keeps: the strongest by weight (size; all ~20,000 read no better on valid). */
 const GRAM_VOCABULARY = 5000;
 
@@ -407,8 +416,8 @@ function withGrams(model: LanguageModel, rows: LabelledText[], seed: number): La
   const grams = fit(new Set(strongest.slice(0, GRAM_VOCABULARY).map(([gram]) => gram)));
   const r = (x: number) => Math.round(x * 1000) / 1000;
   const weights = { ...model.weights };
-  for (const [gram, w] of grams.weights) weights[gram] = [r(w[0]), r(w[1]), r(w[2])];
-  const bias = model.bias.map((b, c) => r(b + grams.bias[c]!)) as ClassWeights;
+  for (const [gram, w] of grams.weights) weights[gram] = [r(GRAM_WEIGHT * w[0]), r(GRAM_WEIGHT * w[1]), r(GRAM_WEIGHT * w[2])];
+  const bias = model.bias.map((b, c) => r(b + GRAM_WEIGHT * grams.bias[c]!)) as ClassWeights;
   return { ...model, bias, weights, grams: true };
 }
 /** A gram must appear in this many training texts to be learned at all. */

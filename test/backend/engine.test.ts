@@ -82,6 +82,25 @@ describe("sentiment", () => {
     expect(analyzeSentiment(text, language).Sentiment).toBe(label);
   });
 
+  // Plain product sentences in the languages whose models learned from tweets (and read character grams).
+  it.each([
+    ["Das Produkt ist hervorragend", "de", "POSITIVE"],
+    ["Das Produkt ist hervorragend und sehr zuverlässig", "de", "POSITIVE"],
+    ["Das Produkt ist", "de", "NEUTRAL"],
+    ["El producto es excelente", "es", "POSITIVE"],
+    ["Le produit est excellent", "fr", "POSITIVE"],
+    ["Il prodotto è ottimo", "it", "POSITIVE"],
+    ["O produto é ótimo", "pt", "POSITIVE"],
+    ["المنتج ممتاز", "ar", "POSITIVE"],
+    ["El producto llegó roto", "es", "NEGATIVE"],
+    ["Le produit est arrivé cassé", "fr", "NEGATIVE"],
+    ["Das Produkt ist kaputt", "de", "NEGATIVE"],
+    ["Il prodotto è arrivato rotto", "it", "NEGATIVE"],
+    ["O produto chegou quebrado", "pt", "NEGATIVE"],
+  ])("reads the product sentence %j in %s as %s", (text, language, label) => {
+    expect(analyzeSentiment(text, language).Sentiment).toBe(label);
+  });
+
   it("handles negation", () => {
     expect(analyzeSentiment("This is not good at all", "en").Sentiment).toBe("NEGATIVE");
   });

@@ -198,16 +198,20 @@ function normalized(text: string): string {
 
 const GRAM_MIN = 2;
 const GRAM_MAX = 5;
+/** The shortest word whose grams are read (UTF-16 code units). */
+const GRAM_WORD_MIN = 5;
 
 /**
- * The character n-grams (2 to 5) of each space-separated word, padded with a space at each end
+ * The character n-grams (2 to 5) of each space-separated word of 5 or more characters, padded with a space at each end
  * ("g: goo"), with their counts: spelling variants, inflections and typos of a word share most of
  * them, which small tweet sets need.
  */
 export function charGrams(text: string): Map<string, number> {
   const grams = new Map<string, number>();
   for (const word of normalized(text).split(/\s+/u)) {
-    if (!word) continue;
+    // Short words (ist, das, est, the) are left out: in small tweet sets their grams learn the
+    // sets' topics, and pushed plain product sentences negative ("Das Produkt ist hervorragend").
+    if (word.length < GRAM_WORD_MIN) continue;
     // UTF-16 code units, not code points: faster, and the trainer reads texts the same way.
     const padded = ` ${word} `;
     for (let n = GRAM_MIN; n <= GRAM_MAX; n++) {
