@@ -78,12 +78,7 @@ describe("sentiment", () => {
     // Korean learns its words from two-class reviews, its neutral class from the lexicon only.
     ["그냥 그래요", "ko", "NEUTRAL"],
     ["내일 회의는 3시에 있습니다", "ko", "NEUTRAL"],
-  ])("reads %j in %s as %s", (text, language, label) => {
-    expect(analyzeSentiment(text, language).Sentiment).toBe(label);
-  });
-
-  // Plain product sentences in the languages whose models learned from tweets (and read character grams).
-  it.each([
+    // Plain product sentences in the languages whose models learned from tweets (and read character grams).
     ["Das Produkt ist hervorragend", "de", "POSITIVE"],
     ["Das Produkt ist hervorragend und sehr zuverlässig", "de", "POSITIVE"],
     ["Das Produkt ist", "de", "NEUTRAL"],
@@ -97,7 +92,7 @@ describe("sentiment", () => {
     ["Das Produkt ist kaputt", "de", "NEGATIVE"],
     ["Il prodotto è arrivato rotto", "it", "NEGATIVE"],
     ["O produto chegou quebrado", "pt", "NEGATIVE"],
-  ])("reads the product sentence %j in %s as %s", (text, language, label) => {
+  ])("reads %j in %s as %s", (text, language, label) => {
     expect(analyzeSentiment(text, language).Sentiment).toBe(label);
   });
 
