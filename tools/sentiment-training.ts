@@ -25,13 +25,13 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { emojiEmotion } from "emoji-emotion";
 import { Converter } from "opencc-js";
-import { charGrams, featuresOf, gramFeatures, type Lexicon } from "../shared/engine/sentiment/features.ts";
+import { charGrams, featuresOf, gramFeatures, normalized, type Lexicon } from "../shared/engine/sentiment/features.ts";
 import { seededRandom, shuffle } from "../shared/random.ts";
 import type { ClassWeights, LanguageModel } from "../shared/engine/sentiment/model.ts";
 import { SENTIMENT_FILES, readMultilingual, readSentimentFile, type LabelledText, type Polarity } from "../test/datasets.ts";
 
 const require = createRequire(import.meta.url);
-const CLASSES: Polarity[] = ["negative", "neutral", "positive"];
+export const CLASSES: Polarity[] = ["negative", "neutral", "positive"];
 /** Languages without labelled data the model may learn from: their lexicon, read with pooled weights. */
 export const LEXICON_LANGUAGES = ["ja", "zh"];
 /** Languages whose lexicon is only AuraStream's core words, found as substrings (no spaces, or words that take endings). */
@@ -340,17 +340,21 @@ function withNaiveBayes(trained: ReturnType<typeof train>, examples: Example[]):
 function compact(trained: ReturnType<typeof train>, examples: Example[], lexicon: Lexicon, trainedOn: string): LanguageModel {
   const counts = new Map<string, number>();
   for (const ex of examples) for (const [f] of ex.features) counts.set(f, (counts.get(f) ?? 0) + 1);
-  const r = (x: number) => Math.round(x * 1000) / 1000;
   const weights: Record<string, ClassWeights> = {};
   for (const [f, w] of trained.weights) {
     const dense = /^(lex|emo|p):/.test(f);
     if (!dense && (counts.get(f) ?? 0) < MIN_COUNT) continue;
     if (Math.max(...w.map(Math.abs)) < MIN_WEIGHT) continue;
-    weights[f] = [r(w[0]), r(w[1]), r(w[2])];
+    weights[f] = rounded(w);
   }
   if (lexicon.complaints) weights["cx:neg"] = COMPLAINT_WEIGHT;
   if (lexicon.hedges) weights["mid:hedge"] = HEDGE_WEIGHT;
-  return { bias: [r(trained.bias[0]), r(trained.bias[1]), r(trained.bias[2])], weights, lexicon, trainedOn };
+  return { bias: rounded(trained.bias), weights, lexicon, trainedOn };
+}
+
+/** Class weights as the model file stores them: 3 decimals. */
+function rounded(w: ClassWeights): ClassWeights {
+  return w.map((x) => Math.round(x * 1000) / 1000) as ClassWeights;
 }
 
 /** The lexicon entries a language's model can read at all (keeps the file small). */
@@ -363,10 +367,9 @@ function usedLexicon(lexicon: Lexicon): Lexicon {
 /** Emoji and emoticons -> valence, as the model file stores them. */
 export const EMOJI: Record<string, number> = Object.fromEntries(Object.entries(emoji).map(([e, v]) => [e, Math.round(v * 100) / 100]));
 
-/** A language's examples with every feature, and with only the lexicon and emoji ones (what other languages' models learn from). */
-export function examplesFor(language: string, rows: LabelledText[]): { full: Example[]; lexical: Example[] } {
-  const lexicon = lexiconOf(language);
-  return { full: examplesOf(rows, language, lexicon), lexical: examplesOf(rows, language, lexicon, true) };
+/** A language's examples with only the lexicon and emoji features: what other languages' models learn from. */
+export function lexicalExamples(language: string, rows: LabelledText[]): Example[] {
+  return examplesOf(rows, language, lexiconOf(language), true);
 }
 
 /**
@@ -375,7 +378,7 @@ export function examplesFor(language: string, rows: LabelledText[]): { full: Exa
  * language's own labels have two classes (Korean). GRAM_LANGUAGES add a character-gram model.
  */
 export function trainLanguage(language: string, rows: LabelledText[], others: Example[], seed: number, trainedOn: string): LanguageModel {
-  const examples = examplesFor(language, rows).full;
+  const examples = examplesOf(rows, language, lexiconOf(language));
   const twoClass = !examples.some((e) => CLASSES[e.label] === "neutral");
   const polarOnly = (feature: string) => twoClass && /^[wbsc]:/.test(feature);
   const trained = withNaiveBayes(train([...examples, ...others], seed, polarOnly), examples);
@@ -406,26 +409,26 @@ const GRAM_VOCABULARY = 5000;
 
 /** A regression on `rows`' character grams alone, its logits added to the main model's. */
 function withGrams(model: LanguageModel, rows: LabelledText[], seed: number): LanguageModel {
+  const texts = rows.map(({ text, label }) => ({ text: normalized(text), label: CLASSES.indexOf(label) }));
   const seen = new Map<string, number>();
-  for (const { text } of rows) for (const gram of charGrams(text).keys()) seen.set(gram, (seen.get(gram) ?? 0) + 1);
-  const fit = (known: Set<string>) =>
-    train(rows.map(({ text, label }) => ({ features: gramFeatures(text, (g) => known.has(g)), label: CLASSES.indexOf(label) })), seed);
+  for (const { text } of texts) for (const gram of charGrams(text).keys()) seen.set(gram, (seen.get(gram) ?? 0) + 1);
+  const fit = (known: Set<string>) => train(texts.map(({ text, label }) => ({ features: gramFeatures(text, (g) => (known.has(g) ? g : undefined)), label })), seed);
   const first = fit(new Set([...seen].filter(([, texts]) => texts >= MIN_GRAM_TEXTS).map(([gram]) => gram)));
   const strongest = [...first.weights].sort(([, a], [, b]) => Math.max(...b.map(Math.abs)) - Math.max(...a.map(Math.abs)));
   // Refitted on the kept grams only: a text's gram values are scaled over the grams the model knows.
   const grams = fit(new Set(strongest.slice(0, GRAM_VOCABULARY).map(([gram]) => gram)));
-  const r = (x: number) => Math.round(x * 1000) / 1000;
   const weights = { ...model.weights };
-  for (const [gram, w] of grams.weights) weights[gram] = [r(GRAM_WEIGHT * w[0]), r(GRAM_WEIGHT * w[1]), r(GRAM_WEIGHT * w[2])];
-  const bias = model.bias.map((b, c) => r(b + GRAM_WEIGHT * grams.bias[c]!)) as ClassWeights;
+  for (const [gram, w] of grams.weights) weights[gram] = rounded(w.map((x) => GRAM_WEIGHT * x) as ClassWeights);
+  const bias = rounded(model.bias.map((b, c) => b + GRAM_WEIGHT * grams.bias[c]!) as ClassWeights);
   return { ...model, bias, weights, grams: true };
 }
 /** A gram must appear in this many training texts to be learned at all. */
 const MIN_GRAM_TEXTS = 2;
 
-/** The languages without labelled data: the lexicon features' weights pooled over `pooled`. */
-export function lexiconLanguage(language: string, pooled: Example[], trainedOn: string): LanguageModel {
-  return compact(train(pooled, 7), pooled, usedLexicon(lexiconOf(language)), trainedOn);
+/** The languages without labelled data (LEXICON_LANGUAGES): the lexicon features' weights, learned once over `pooled`. */
+export function lexiconLanguages(pooled: Example[], trainedOn: string): Record<string, LanguageModel> {
+  const trained = train(pooled, 7);
+  return Object.fromEntries(LEXICON_LANGUAGES.map((language) => [language, compact(trained, pooled, usedLexicon(lexiconOf(language)), trainedOn)]));
 }
 
 /** The labelled rows a language's model learns from (see tools/train-sentiment.ts). */

@@ -19,28 +19,27 @@ import { fileURLToPath } from "node:url";
 import { readWith } from "../shared/engine/sentiment/index.ts";
 import type { LanguageModel, SentimentModel } from "../shared/engine/sentiment/model.ts";
 import { MULTILINGUAL, TRAINED, readMultilingual, type LabelledText } from "../test/datasets.ts";
-import { EMOJI, LEXICON_LANGUAGES, examplesFor, lexiconLanguage, trainLanguage, trainingRows, type Example } from "./sentiment-training.ts";
+import { CLASSES, EMOJI, lexicalExamples, lexiconLanguages, trainLanguage, trainingRows, type Example } from "./sentiment-training.ts";
 
 const OUT = fileURLToPath(new URL("../shared/engine/sentiment/model.generated.ts", import.meta.url));
 const LEARNED = [...TRAINED, "ko"];
 
-const examples = new Map(LEARNED.map((language) => [language, examplesFor(language, trainingRows(language))]));
+const rows = new Map(LEARNED.map((language) => [language, trainingRows(language)]));
+const lexical = new Map(TRAINED.map((language) => [language, lexicalExamples(language, rows.get(language)!)]));
 /**
  * The lexical examples of the three-class languages but `language` (Korean's two-class labels
  * would teach the others a neutral class that is too rare: -1 to -2 points on their valid splits).
  */
-const othersThan = (language: string): Example[] => TRAINED.filter((l) => l !== language).flatMap((l) => examples.get(l)!.lexical);
+const othersThan = (language: string): Example[] => TRAINED.filter((l) => l !== language).flatMap((l) => lexical.get(l)!);
 
 const languages: Record<string, LanguageModel> = {};
 for (const [i, language] of LEARNED.entries()) {
-  const rows = trainingRows(language);
+  const own = rows.get(language)!;
   const source = language === "ko" ? "ko.valid.csv (NSMC)" : `${language}.train.csv${language === "en" ? " and half of VADER's rated sets" : ""}`;
-  languages[language] = trainLanguage(language, rows, othersThan(language), 1000 + i, `${source} (${rows.length} texts)`);
+  languages[language] = trainLanguage(language, own, othersThan(language), 1000 + i, `${source} (${own.length} texts)`);
 }
-const pooled = TRAINED.flatMap((language) => examples.get(language)!.lexical);
-for (const language of LEXICON_LANGUAGES) {
-  languages[language] = lexiconLanguage(language, pooled, `its lexicon; the lexicon features' weights learned on ${TRAINED.join(" ")} (${pooled.length} texts)`);
-}
+const pooled = TRAINED.flatMap((language) => lexical.get(language)!);
+Object.assign(languages, lexiconLanguages(pooled, `its lexicon; the lexicon features' weights learned on ${TRAINED.join(" ")} (${pooled.length} texts)`));
 
 const model: SentimentModel = {
   version: "2026-12-multilingual-3",
@@ -70,9 +69,9 @@ writeFileSync(
 // Accuracy on the valid splits, for the log (ko's is the rows it learned from: `npm run eval` cross-validates it).
 const accuracy = (language: string, rows: LabelledText[]) => {
   const ok = rows.filter(({ text, label }) => {
-    const [negative, neutral, positive] = readWith(languages[language]!, EMOJI, text, language).probabilities;
-    const best = language === "ko" ? (positive >= negative ? "positive" : "negative") : negative >= neutral && negative >= positive ? "negative" : neutral >= positive ? "neutral" : "positive";
-    return best === label;
+    const p = readWith(languages[language]!, EMOJI, text, language).probabilities;
+    const best = language === "ko" ? (p[2] >= p[0] ? 2 : 0) : p.indexOf(Math.max(...p));
+    return CLASSES[best] === label;
   }).length;
   return `${language} ${((100 * ok) / rows.length).toFixed(1)}%`;
 };

@@ -41,8 +41,6 @@ export interface BatchDeps {
   now: () => Date;
 }
 
-// Where the routes part (shared, so the status page's estimate knows it too).
-export { ASYNC_JOB_MIN_BYTES };
 
 /**
  * More than half the rows failing means the file (the wrong column, the wrong format) or the

@@ -54,6 +54,8 @@ export interface Lexicon {
 }
 
 export interface Features {
+  /** The text as every feature reads it (normalized()): what the character grams are read from. */
+  normalized: string;
   /** Sparse features, each present once (binary). */
   tokens: string[];
   /** Dense features by name. */
@@ -167,6 +169,7 @@ export function featuresOf(text: string, language: string, lexicon: Lexicon | un
   const turned = after !== undefined && ((before.pos > 0 && after.neg > 0) || (before.neg > 0 && after.pos > 0));
   const squash = (x: number) => Math.log1p(x);
   return {
+    normalized: lower,
     tokens: [...tokens],
     dense: {
       "lex:pos": squash(pos),
@@ -184,7 +187,7 @@ export function featuresOf(text: string, language: string, lexicon: Lexicon | un
 }
 
 /** The text as every feature reads it: NFKC, lower case, links and mentions as placeholders. */
-function normalized(text: string): string {
+export function normalized(text: string): string {
   return (
     text
       .normalize("NFKC")
@@ -202,13 +205,14 @@ const GRAM_MAX = 5;
 const GRAM_WORD_MIN = 5;
 
 /**
- * The character n-grams (2 to 5) of each space-separated word of 5 or more characters, padded with a space at each end
- * ("g: goo"), with their counts: spelling variants, inflections and typos of a word share most of
- * them, which small tweet sets need.
+ * The character n-grams (2 to 5) of each space-separated word of 5 or more characters, padded
+ * with a space at each end ("g: goo"), with their counts, from a text as normalized() gives it:
+ * spelling variants, inflections and typos of a word share most of them, which small tweet sets
+ * need.
  */
-export function charGrams(text: string): Map<string, number> {
+export function charGrams(normalizedText: string): Map<string, number> {
   const grams = new Map<string, number>();
-  for (const word of normalized(text).split(/\s+/u)) {
+  for (const word of normalizedText.split(/\s+/u)) {
     // Short words (ist, das, est, the) are left out: in small tweet sets their grams learn the
     // sets' topics, and pushed plain product sentences negative ("Das Produkt ist hervorragend").
     if (word.length < GRAM_WORD_MIN) continue;
@@ -225,16 +229,18 @@ export function charGrams(text: string): Map<string, number> {
 }
 
 /**
- * The grams of a text a model knows, each worth 1 + log(count), scaled to unit length: the gram
- * model reads a long text and a short one on the same scale.
+ * What `known` gives for each gram of a normalized text it knows (a model's weights, say), each
+ * worth 1 + log(count), scaled to unit length: the gram model reads a long text and a short one
+ * on the same scale.
  */
-export function gramFeatures(text: string, known: (gram: string) => boolean): [string, number][] {
-  const features: [string, number][] = [];
+export function gramFeatures<T>(normalizedText: string, known: (gram: string) => T | undefined): [T, number][] {
+  const features: [T, number][] = [];
   let squares = 0;
-  for (const [gram, count] of charGrams(text)) {
-    if (!known(gram)) continue;
+  for (const [gram, count] of charGrams(normalizedText)) {
+    const found = known(gram);
+    if (found === undefined) continue;
     const value = 1 + Math.log(count);
-    features.push([gram, value]);
+    features.push([found, value]);
     squares += value * value;
   }
   const norm = Math.sqrt(squares);

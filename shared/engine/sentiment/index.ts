@@ -42,7 +42,7 @@ interface Reading {
 
 /** What one language's model reads in a text (the trainer and `npm run eval` score models they built with it). */
 export function readWith(model: LanguageModel, emoji: Record<string, number>, text: string, language: string): Reading {
-  const { tokens, dense } = featuresOf(text, language, model.lexicon, emoji);
+  const { normalized, tokens, dense } = featuresOf(text, language, model.lexicon, emoji);
   const z: ClassWeights = [...model.bias];
   for (const token of tokens) {
     const w = entry(model.weights, token);
@@ -53,10 +53,7 @@ export function readWith(model: LanguageModel, emoji: Record<string, number>, te
     if (w && value !== 0) for (let c = 0; c < 3; c++) z[c]! += w[c]! * value;
   }
   if (model.grams) {
-    for (const [gram, value] of gramFeatures(text, (g) => entry(model.weights, g) !== undefined)) {
-      const w = model.weights[gram]!;
-      for (let c = 0; c < 3; c++) z[c]! += w[c]! * value;
-    }
+    for (const [w, value] of gramFeatures(normalized, (g) => entry(model.weights, g))) for (let c = 0; c < 3; c++) z[c]! += w[c]! * value;
   }
   const max = Math.max(...z);
   const e = z.map((v) => Math.exp(v - max)) as ClassWeights;
