@@ -5,7 +5,7 @@
 import { Converter } from "opencc-js";
 import vader from "vader-sentiment";
 import { analyzeSentiment, readWith } from "../../shared/engine/sentiment/index.ts";
-import { EMOJI, lexicalExamples, trainLanguage, type Example } from "../../tools/sentiment-training.ts";
+import { EMOJI, lexicalExamples, trainLanguage, trainingRows, type Example } from "../../tools/sentiment-training.ts";
 import { analyzeSentiment as baselineSentiment } from "./baseline-engine.ts";
 import { detectLanguages } from "../../shared/engine/language.ts";
 import { DEFAULT_LANGUAGE, languageOf } from "../../shared/pipeline/language.ts";
@@ -85,7 +85,7 @@ function evalMultilingual() {
  */
 function crossValidated(language: string, rows: { text: string; label: Polarity }[]): number {
   const FOLDS = 5;
-  const others: Example[] = TRAINED.flatMap((l) => lexicalExamples(l, readMultilingual(l, "train")));
+  const others: Example[] = TRAINED.flatMap((l) => lexicalExamples(l, trainingRows(l)));
   let ok = 0;
   for (let fold = 0; fold < FOLDS; fold++) {
     const learn = rows.filter((_, i) => i % FOLDS !== fold);
