@@ -84,10 +84,13 @@ describe.each(FRONTS)("request bodies over raw sockets: %s", (_, start, viaWrang
   it.concurrent.each(BODY_PROBES.map((p) => [p.name, p] as [string, BodyProbe]))("%s", async (_, probe) => {
     const waitMs = front.deadlineMs + 10_000;
     let answer = await rawRequest(front.url, { ...probe.request(front.key), waitMs });
-    // wrangler dev's proxy (the dev tool in front of workerd, not the Worker) once sent the head of
-    // an early 405 and held its body for good (1 run in 3 on 2026-12-06; the Worker had answered
-    // at once, as workerd's own server shows): one more try through it, which must pass.
-    if (viaWranglerDev && probe.when === "now" && answer.ms >= waitMs) answer = await rawRequest(front.url, { ...probe.request(front.key), waitMs });
+    // wrangler dev's proxy (the dev tool in front of workerd, not the Worker) sometimes sends the
+    // head of an early 405 and holds its body for good (1 run in 3, and once twice in a row, on
+    // 2026-12-06; the Worker had answered at once, as workerd's own server shows): up to two more
+    // tries through it, the last of which must pass.
+    for (let retry = 0; retry < 2 && viaWranglerDev && probe.when === "now" && answer.ms >= waitMs; retry++) {
+      answer = await rawRequest(front.url, { ...probe.request(front.key), waitMs });
+    }
     const expected = viaWranglerDev && probe.viaWranglerDev !== undefined ? probe.viaWranglerDev : probe.status;
     expect(answer.status, `${probe.name}: answered after ${answer.ms} ms`).toBe(expected);
     if (expected === probe.status) expect(JSON.parse(answer.body)).toMatchObject({ error: { code: probe.code } });
@@ -97,7 +100,7 @@ describe.each(FRONTS)("request bodies over raw sockets: %s", (_, start, viaWrang
       expect(answer.ms).toBeLessThan(front.deadlineMs + 3_000);
     }
     console.log(`${probe.name.padEnd(52)} ${answer.status} in ${answer.ms} ms`);
-  }, 50_000);
+  }, 60_000);
 
   it("keeps answering after clients hang up mid-body", async () => {
     const { port } = new URL(front.url);
